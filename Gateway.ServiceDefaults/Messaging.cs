@@ -1,0 +1,49 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Gateway.ServiceDefaults;
+
+public static class Messaging
+{
+    // MassTransit on RabbitMQ (ConnectionStrings:rabbitmq, an amqp:// URI). Queues are prefixed with the
+    // service's name so two services that consume the same event each get their own copy.
+    public static IHostApplicationBuilder AddMessaging(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        var uri = new Uri(builder.Configuration.RequireConnectionString("rabbitmq"));
+        var serviceName = ServiceName(builder);
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, includeNamespace: false));
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Name = "rabbitmq";
+                health.Tags.Add(Health.ReadyTag);
+            });
+            configure?.Invoke(bus);
+
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(uri, host =>
+                {
+                    var credentials = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+                    if (credentials is [var user, var password])
+                    {
+                        host.Username(user);
+                        host.Password(password);
+                    }
+                });
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+
+        return builder;
+    }
+
+    public static string ServiceName(IHostApplicationBuilder builder) =>
+        builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name
+            ? name
+            : builder.Environment.ApplicationName.Split('.')[^1].ToLowerInvariant();
+}

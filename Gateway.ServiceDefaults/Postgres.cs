@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.ServiceDefaults;
+
+public static class Postgres
+{
+    // Registers the service's own database (ConnectionStrings:<connectionName>), its readiness check, and
+    // applies EF Core migrations before the service starts listening.
+    public static IHostApplicationBuilder AddPostgresDbContext<TContext>(this IHostApplicationBuilder builder, string connectionName)
+        where TContext : DbContext
+    {
+        var connectionString = builder.Configuration.RequireConnectionString(connectionName);
+        builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
+        builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
+        return builder;
+    }
+
+    public static string RequireConnectionString(this IConfiguration configuration, string name) =>
+        configuration.GetConnectionString(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"The connection string 'ConnectionStrings:{name}' (environment ConnectionStrings__{name}) is not set.");
+
+    private sealed class DatabaseMigrator<TContext>(IServiceProvider services, ILogger<DatabaseMigrator<TContext>> logger) : IHostedService
+        where TContext : DbContext
+    {
+        private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            var started = DateTime.UtcNow;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var scope = services.CreateAsyncScope();
+                    var db = scope.ServiceProvider.GetRequiredService<TContext>();
+                    await db.Database.MigrateAsync(cancellationToken);
+                    logger.LogInformation("Database {Database} is migrated", db.Database.GetDbConnection().Database);
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow - started < GiveUpAfter)
+                {
+                    // The database may still be starting; a crash here would only be restarted anyway.
+                    logger.LogWarning("Migrating {Context} failed (attempt {Attempt}): {Reason}", typeof(TContext).Name, attempt, ex.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);
+                }
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Gateway.ServiceDefaults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Gateway.Edge.Readiness;
+
+// The edge is ready only when every service it routes to reports ready itself.
+public static class DownstreamHealthChecks
+{
+    private const string ClientName = "downstream-health";
+
+    public static IHostApplicationBuilder AddDownstreamHealthChecks(this IHostApplicationBuilder builder)
+    {
+        // A probe must answer now: no retries, one short timeout.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is exactly what a probe needs.
+        builder.Services.AddHttpClient(ClientName, client => client.Timeout = TimeSpan.FromSeconds(2))
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+
+        var clusters = builder.Configuration.GetSection("ReverseProxy:Clusters").GetChildren();
+        foreach (var cluster in clusters)
+        {
+            var service = cluster.Key;
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+                service,
+                services => new DownstreamHealthCheck(services.GetRequiredService<IHttpClientFactory>(), service),
+                HealthStatus.Unhealthy,
+                [Health.ReadyTag]));
+        }
+        return builder;
+    }
+
+    private sealed class DownstreamHealthCheck(IHttpClientFactory clients, string service) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                using var client = clients.CreateClient(ClientName);
+                using var response = await client.GetAsync($"http://{service}/health/readiness", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return HealthCheckResult.Healthy();
+                }
+
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                return HealthCheckResult.Unhealthy($"{service} is not ready: {Summarize(body)}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                return HealthCheckResult.Unhealthy($"{service} does not answer: {ex.Message}");
+            }
+        }
+
+        // Names the downstream's failing checks, e.g. "postgres, rabbitmq".
+        private static string Summarize(string body)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                var failing = json.RootElement.GetProperty("checks").EnumerateObject()
+                    .Where(check => check.Value.GetProperty("status").GetString() != "healthy")
+                    .Select(check => check.Name);
+                return string.Join(", ", failing);
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                return "unreadable readiness report";
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Chat.Infrastructure;
+
+public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
+{
+}

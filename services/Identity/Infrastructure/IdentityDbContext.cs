@@ -1,0 +1,7 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Identity.Infrastructure;
+
+public sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options)
+{
+}

@@ -1,0 +1,7 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Keys.Infrastructure;
+
+public sealed class KeysDbContext(DbContextOptions<KeysDbContext> options) : DbContext(options)
+{
+}
