@@ -14,7 +14,9 @@ public static class Postgres
         where TContext : DbContext
     {
         var connectionString = builder.Configuration.RequireConnectionString(connectionName);
-        builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddDbContextPool<TContext>((services, options) => options
+            .UseNpgsql(connectionString)
+            .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()));
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         return builder;
