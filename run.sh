@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Starts the whole system: Postgres, Redis, RabbitMQ, the five services and the edge.
+# Options: --edge-url URL (default http://localhost:8080), --data DIR (default .gateway/).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/prerequisites.sh
+dotnet build Gateway.AppHost -c Release -nologo -v quiet -clp:ErrorsOnly
+exec dotnet Gateway.AppHost/bin/Release/net10.0/Gateway.AppHost.dll "$@"

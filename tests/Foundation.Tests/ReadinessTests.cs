@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.Testing;
+
+namespace Foundation.Tests;
+
+public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
+{
+    [Fact]
+    public async Task Every_service_is_ready_against_the_real_servers()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure);
+
+        foreach (var service in GatewaySystem.AllServices)
+        {
+            using var client = system[service].CreateHttpClient();
+            var (status, report) = await ReadinessAsync(client);
+
+            Assert.True(status == HttpStatusCode.OK, $"{service}: {report}");
+            Assert.Equal("healthy", report.GetProperty("status").GetString());
+            var checks = report.GetProperty("checks");
+            Assert.Equal("healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
+            Assert.Equal("healthy", checks.GetProperty("rabbitmq").GetProperty("status").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Edge_readiness_reports_every_downstream_and_turns_red_when_one_stops()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure);
+        using var edge = system.CreateEdgeClient();
+
+        var (status, report) = await ReadinessAsync(edge);
+        Assert.True(status == HttpStatusCode.OK, report.ToString());
+        var checks = report.GetProperty("checks");
+        foreach (var name in new[] { "identity", "keys", "billing", "chat", "devices", "redis", "rabbitmq" })
+        {
+            Assert.Equal("healthy", checks.GetProperty(name).GetProperty("status").GetString());
+        }
+
+        await system[GatewayService.Chat].DisposeAsync();
+
+        (status, report) = await ReadinessAsync(edge);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("unhealthy", report.GetProperty("checks").GetProperty("chat").GetProperty("status").GetString());
+        Assert.Equal("healthy", report.GetProperty("checks").GetProperty("billing").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_service_whose_dependency_is_down_answers_503_naming_it()
+    {
+        // Nothing listens on port 1: Redis is "down" for this system while Postgres and RabbitMQ are up.
+        await using var system = await GatewaySystem.StartAsync(
+            infrastructure,
+            [GatewayService.Devices],
+            settings: new Dictionary<string, string?> { ["ConnectionStrings:redis"] = "127.0.0.1:1" });
+        using var client = system[GatewayService.Devices].CreateHttpClient();
+
+        var (status, report) = await ReadinessAsync(client);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        var checks = report.GetProperty("checks");
+        Assert.Equal("unhealthy", checks.GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Liveness_answers_ok()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Billing]);
+        using var client = system.CreateEdgeClient();
+
+        var body = await client.GetStringAsync("/health/liveness", TestContext.Current.CancellationToken);
+
+        Assert.Equal("""{"status":"ok"}""", body);
+    }
+
+    private static async Task<(HttpStatusCode, JsonElement)> ReadinessAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/health/readiness", TestContext.Current.CancellationToken);
+        var json = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, JsonDocument.Parse(json).RootElement.Clone());
+    }
+}

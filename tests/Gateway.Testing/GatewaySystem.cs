@@ -1,0 +1,101 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Testing;
+
+public enum GatewayService { Identity, Keys, Billing, Chat, Devices }
+
+// The system under test: the chosen services and the edge in front of them, each on its own Kestrel
+// port, wired the way the AppHost wires them, on one isolated slice of the real servers.
+public sealed class GatewaySystem : IAsyncDisposable
+{
+    private readonly Dictionary<GatewayService, IServiceHost> _services = [];
+
+    private GatewaySystem(IsolatedResources resources) => Resources = resources;
+
+    public IsolatedResources Resources { get; }
+
+    public IServiceHost Edge { get; private set; } = null!;
+
+    public IServiceHost this[GatewayService service] => _services[service];
+
+    public static readonly GatewayService[] AllServices = Enum.GetValues<GatewayService>();
+
+    public static async Task<GatewaySystem> StartAsync(
+        GatewayInfrastructure infrastructure,
+        IEnumerable<GatewayService>? services = null,
+        Action<GatewayService?, IServiceCollection>? configureServices = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var system = new GatewaySystem(await infrastructure.IsolateAsync());
+        try
+        {
+            foreach (var service in services ?? AllServices)
+            {
+                var host = Create(service, system.SettingsFor(service, settings), s => configureServices?.Invoke(service, s));
+                system._services[service] = host;
+                await Task.Run(host.Start);
+            }
+
+            var edgeSettings = system.SettingsFor(null, settings);
+            foreach (var (service, host) in system._services)
+            {
+                edgeSettings[$"services:{Name(service)}:http:0"] = host.Address.ToString().TrimEnd('/');
+            }
+            var edge = new ServiceHost<Edge.Proxy.ServiceDiscoveryDestinationResolver>(edgeSettings, s => configureServices?.Invoke(null, s));
+            system.Edge = edge;
+            await Task.Run(edge.Start);
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    public HttpClient CreateEdgeClient() => Edge.CreateHttpClient();
+
+    public static string Name(GatewayService service) => service.ToString().ToLowerInvariant();
+
+    private Dictionary<string, string?> SettingsFor(GatewayService? service, IReadOnlyDictionary<string, string?>? extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:rabbitmq"] = Resources.RabbitMq,
+            ["ConnectionStrings:redis"] = Resources.Redis,
+            ["OTEL_SERVICE_NAME"] = service is { } s ? Name(s) : "edge",
+        };
+        if (service is { } named)
+        {
+            settings[$"ConnectionStrings:{Name(named)}db"] = Resources.Database($"{Name(named)}db");
+        }
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    private static IServiceHost Create(GatewayService service, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection> configure) =>
+        service switch
+        {
+            GatewayService.Identity => new ServiceHost<Identity.Infrastructure.AccountsDbContext>(settings, configure),
+            GatewayService.Keys => new ServiceHost<Keys.Infrastructure.KeysDbContext>(settings, configure),
+            GatewayService.Billing => new ServiceHost<Billing.Infrastructure.BillingDbContext>(settings, configure),
+            GatewayService.Chat => new ServiceHost<Chat.Infrastructure.ChatDbContext>(settings, configure),
+            GatewayService.Devices => new ServiceHost<Devices.Infrastructure.DevicesDbContext>(settings, configure),
+            _ => throw new ArgumentOutOfRangeException(nameof(service)),
+        };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Edge is not null)
+        {
+            await Edge.DisposeAsync();
+        }
+        foreach (var host in _services.Values.Reverse())
+        {
+            await host.DisposeAsync();
+        }
+    }
+}
