@@ -1,15 +1,59 @@
+using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
+using Gateway.Identity.Invitations;
+using Gateway.Identity.Mail;
+using Gateway.Identity.Tokens;
 using Gateway.ServiceDefaults;
+using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gateway.Identity;
 
 public static class Extensions
 {
+    private const long MaxRequestBody = 64 * 1024;
+
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
-        builder.AddPostgresDbContext<IdentityDbContext>("identitydb");
+        builder.AddPostgresDbContext<AccountsDbContext>("identitydb");
         builder.AddMessaging(bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.AddOutbox<AccountsDbContext>();
+
+        builder.Services.AddOptions<TokenIssuanceOptions>().BindConfiguration(TokenIssuanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<InvitationOptions>().BindConfiguration(InvitationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Passwords, lockout and the user store are ASP.NET Core Identity's (rules in Identity:Accounts).
+        builder.Services.AddIdentityCore<User>(options =>
+            {
+                builder.Configuration.GetSection("Identity:Accounts").Bind(options);
+                options.User.RequireUniqueEmail = true;
+                options.User.AllowedUserNameCharacters = "";
+                options.Lockout.AllowedForNewUsers = true;
+            })
+            .AddEntityFrameworkStores<AccountsDbContext>();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.AddHostedService<SigningKeyRotation>();
+        builder.Services.AddSingleton<AccessTokens>();
+        builder.Services.AddScoped<Sessions>();
+        builder.AddAccessTokenAuthentication();
+
+        builder.Services.AddScoped<InvitationMail>();
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddSingleton<SentMail>();
+            builder.Services.AddSingleton<IMailSender, LogMailSender>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IMailSender, UndeliverableMailSender>();
+        }
+
+        // Nothing this service accepts is large; refuse big bodies before reading them.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBody);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Gateway.Identity;
+using Gateway.Identity.Apis;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,5 +10,12 @@ builder.AddIdentityServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+
+app.MapJwksApi();
+app.MapAuthApi();
+app.MapInvitationsApi();
+app.MapUserApi();
+app.MapOrganizationApi();
+app.MapUsersApi();
 
 app.Run();

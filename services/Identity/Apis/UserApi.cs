@@ -1,0 +1,71 @@
+using Gateway.Identity.Accounts;
+using Gateway.Identity.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Identity.Apis;
+
+// The signed-in user's own profile and settings (seed 002).
+public static class UserApi
+{
+    public static IEndpointRouteBuilder MapUserApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/user").WithTags("User").RequireAuthorization();
+
+        api.MapGet("/", GetProfile);
+        api.MapPatch("/", UpdateProfile);
+
+        return app;
+    }
+
+    public sealed record AssistantDto(string? Name, IReadOnlyList<string>? Interests);
+    public sealed record ProfileResponse(Guid Id, string Email, string? Name, string? Timezone, Guid OrganizationId, string Role, AssistantDto Assistant, DateTimeOffset CreatedAt)
+    {
+        public static ProfileResponse From(User user) => new(
+            user.Id, user.Email!, user.Name, user.Timezone, user.OrganizationId, user.Role.Name(),
+            new AssistantDto(user.Assistant.Name, user.Assistant.Interests), user.CreatedAt);
+    }
+    public sealed record UpdateProfileRequest(string? Name, string? Timezone, AssistantDto? Assistant);
+
+    private const int MaxInterests = 20;
+    private const int MaxInterest = 50;
+
+    public static async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> GetProfile(
+        HttpContext context, AccountsDbContext db, CancellationToken cancellationToken) =>
+        await db.FindCallerAsync(context.User, cancellationToken) is { } user
+            ? TypedResults.Ok(ProfileResponse.From(user))
+            : ApiProblems.Unauthorized("This account no longer exists.");
+
+    // Fields left out of the body stay as they are.
+    public static async Task<Results<Ok<ProfileResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfile(
+        UpdateProfileRequest request, HttpContext context, AccountsDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var interests = request.Assistant?.Interests;
+        if (!AccountRules.Check(errors,
+                ("name", AccountRules.Name(request.Name)),
+                ("timezone", AccountRules.Timezone(request.Timezone)),
+                ("assistant.name", AccountRules.Name(request.Assistant?.Name)),
+                ("assistant.interests", interests switch
+                {
+                    null => null,
+                    { Count: > MaxInterests } => $"At most {MaxInterests} interests.",
+                    _ when interests.Any(string.IsNullOrWhiteSpace) => "An interest cannot be blank.",
+                    _ when interests.Any(i => i.Length > MaxInterest) => $"An interest is at most {MaxInterest} characters.",
+                    _ => null,
+                })))
+        {
+            return ApiProblems.Invalid(errors);
+        }
+
+        if (await db.FindCallerAsync(context.User, cancellationToken) is not { } user)
+        {
+            return ApiProblems.Unauthorized("This account no longer exists.");
+        }
+        if (request.Name is not null) user.Name = request.Name.Trim();
+        if (request.Timezone is not null) user.Timezone = request.Timezone;
+        if (request.Assistant?.Name is not null) user.Assistant.Name = request.Assistant.Name.Trim();
+        if (interests is not null) user.Assistant.Interests = [.. interests.Select(i => i.Trim()).Distinct()];
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ProfileResponse.From(user));
+    }
+}

@@ -1,0 +1,169 @@
+using Gateway.Contracts;
+using Gateway.Identity.Accounts;
+using Gateway.Identity.Infrastructure;
+using Gateway.Identity.Tokens;
+using Gateway.ServiceDefaults.Outbox;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Identity.Apis;
+
+// The people of the caller's organisation (seed 001): members, pending invitations, roles.
+public static class UsersApi
+{
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization();
+
+        api.MapGet("/", ListUsers);
+        api.MapPost("/{id:guid}/role", ChangeRole);
+        api.MapDelete("/{id:guid}", RemoveUser);
+
+        return app;
+    }
+
+    public sealed record UserItem(Guid Id, string Email, string? Name, string Role, string Status, DateTimeOffset Since);
+    public sealed record UserPage(IReadOnlyList<UserItem> Items, int Page, int PageSize, int Total);
+    public sealed record ChangeRoleRequest(string? Role);
+
+    private const int MaxPageSize = 100;
+
+    // Members first, then pending invitations (status "invited", or "expired"); their ids are the
+    // invitation's, for resend-invite.
+    public static async Task<Results<Ok<UserPage>, ValidationProblem, ProblemHttpResult>> ListUsers(
+        HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken,
+        string? search = null, int page = 1, int pageSize = 20)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!AccountRules.Check(errors,
+                ("search", search is { Length: > 100 } ? "A search is at most 100 characters." : null),
+                ("page", page < 1 ? "The page starts at 1." : null),
+                ("pageSize", pageSize is < 1 or > MaxPageSize ? $"The page size is between 1 and {MaxPageSize}." : null)))
+        {
+            return ApiProblems.Invalid(errors);
+        }
+        if (await db.FindCallerAsync(context.User, cancellationToken) is not { } caller)
+        {
+            return ApiProblems.Unauthorized("This account no longer exists.");
+        }
+
+        var pattern = string.IsNullOrWhiteSpace(search) ? null : $"%{search.Trim().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_")}%";
+        var members = db.Users.Where(u => u.OrganizationId == caller.OrganizationId);
+        var invitations = db.Invitations.Where(i => i.OrganizationId == caller.OrganizationId && i.AcceptedAt == null);
+        if (pattern is not null)
+        {
+            members = members.Where(u => EF.Functions.ILike(u.Email!, pattern) || EF.Functions.ILike(u.Name ?? "", pattern));
+            invitations = invitations.Where(i => EF.Functions.ILike(i.Email, pattern));
+        }
+
+        var memberCount = await members.CountAsync(cancellationToken);
+        var invitationCount = await invitations.CountAsync(cancellationToken);
+        var offset = (page - 1) * pageSize;
+        var items = new List<UserItem>();
+        if (offset < memberCount)
+        {
+            var rows = await members.OrderBy(u => u.Email).Skip(offset).Take(pageSize).ToListAsync(cancellationToken);
+            items.AddRange(rows.Select(u => new UserItem(u.Id, u.Email!, u.Name, u.Role.Name(), "active", u.CreatedAt)));
+        }
+        if (items.Count < pageSize)
+        {
+            var now = time.GetUtcNow();
+            var rows = await invitations.OrderBy(i => i.Email)
+                .Skip(Math.Max(0, offset - memberCount)).Take(pageSize - items.Count).ToListAsync(cancellationToken);
+            items.AddRange(rows.Select(i => new UserItem(i.Id, i.Email, null, i.Role.Name(), i.ExpiresAt > now ? "invited" : "expired", i.CreatedAt)));
+        }
+        return TypedResults.Ok(new UserPage(items, page, pageSize, memberCount + invitationCount));
+    }
+
+    public static async Task<Results<Ok<UserItem>, ValidationProblem, ProblemHttpResult>> ChangeRole(
+        Guid id, ChangeRoleRequest request, HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!Roles.TryParse(request.Role, out var role))
+        {
+            return ApiProblems.Invalid("role", $"The role must be {Roles.Allowed}.");
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await LockCallersOrganizationAsync(db, context, cancellationToken) is not { } caller)
+        {
+            return ApiProblems.Unauthorized("This account no longer exists.");
+        }
+        if (!caller.CanManageMembers())
+        {
+            return ApiProblems.Forbidden("Only owners and admins can change roles.");
+        }
+        var subject = await db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
+        if (subject is null)
+        {
+            return ApiProblems.NotFound("There is no such user in your organisation.");
+        }
+        if (!caller.CanManage(subject.Role) || !caller.CanGrant(role))
+        {
+            return ApiProblems.Forbidden("Only owners can make owners or change an owner's role.");
+        }
+        if (subject.Role == role)
+        {
+            return TypedResults.Ok(Item(subject));
+        }
+        if (subject.Role == Role.Owner && await IsLastOwnerAsync(db, subject, cancellationToken))
+        {
+            return ApiProblems.Conflict("role", "The last owner cannot be demoted; make someone else an owner first.");
+        }
+
+        var previous = subject.Role;
+        subject.Role = role;
+        db.AddToOutbox(new UserRoleChanged(Guid.CreateVersion7(), subject.Id, subject.OrganizationId, previous.Name(), role.Name(), caller.Id, time.GetUtcNow()));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(Item(subject));
+    }
+
+    // Removing someone deletes their account: every account belongs to exactly one organisation.
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveUser(
+        Guid id, HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await LockCallersOrganizationAsync(db, context, cancellationToken) is not { } caller)
+        {
+            return ApiProblems.Unauthorized("This account no longer exists.");
+        }
+        var subject = await db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
+        if (subject is null)
+        {
+            return ApiProblems.NotFound("There is no such user in your organisation.");
+        }
+        if (subject.Id != caller.Id && !caller.CanManage(subject.Role))
+        {
+            return ApiProblems.Forbidden("Only owners can remove owners, and members can only remove themselves.");
+        }
+        if (subject.Role == Role.Owner && await IsLastOwnerAsync(db, subject, cancellationToken))
+        {
+            return ApiProblems.Conflict("id", "The last owner cannot be removed; make someone else an owner first.");
+        }
+        db.Users.Remove(subject);
+        db.AddToOutbox(new UserDeleted(subject.Id, subject.OrganizationId, time.GetUtcNow()));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static UserItem Item(User user) => new(user.Id, user.Email!, user.Name, user.Role.Name(), "active", user.CreatedAt);
+
+    private static async Task<bool> IsLastOwnerAsync(AccountsDbContext db, User owner, CancellationToken cancellationToken) =>
+        await db.Users.CountAsync(u => u.OrganizationId == owner.OrganizationId && u.Role == Role.Owner, cancellationToken) <= 1;
+
+    // Role changes and removals in one organisation run one at a time (its row locked until the caller's
+    // transaction ends), so two owners demoting each other at once cannot leave it without an owner.
+    // The caller is read under the lock.
+    private static async Task<User?> LockCallersOrganizationAsync(AccountsDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var callerId = context.User.UserId();
+        var organizationId = await db.Users.Where(u => u.Id == callerId).Select(u => (Guid?)u.OrganizationId).SingleOrDefaultAsync(cancellationToken);
+        if (organizationId is null)
+        {
+            return null;
+        }
+        await db.Database.ExecuteSqlAsync($"""SELECT 1 FROM organizations WHERE "Id" = {organizationId} FOR UPDATE""", cancellationToken);
+        return await db.Users.SingleOrDefaultAsync(u => u.Id == callerId, cancellationToken);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Identity.Infrastructure;
+using Gateway.Identity.Tokens;
+using Gateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using static Identity.Tests.Api;
+
+namespace Identity.Tests;
+
+public sealed class TokenTests(IdentitySystem identity, GatewayInfrastructure infrastructure) : IClassFixture<IdentitySystem>
+{
+    [Fact]
+    public async Task Refresh_rotates_the_refresh_token()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+
+        using var response = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = session.RefreshToken }, Cancel);
+
+        await response.ShouldBe(HttpStatusCode.OK);
+        var tokens = await response.JsonAsync();
+        Assert.NotEqual(session.RefreshToken, tokens.GetProperty("refreshToken").GetString());
+        using var me = await edge.GetAsync("/api/auth/me", tokens.GetProperty("accessToken").GetString()!);
+        await me.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Refresh_accepts_the_refresh_token_as_a_bearer_header()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+
+        // Seed 003 sends no body at all, only the header.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        request.Headers.Authorization = new("Bearer", session.RefreshToken);
+        using var response = await edge.SendAsync(request, Cancel);
+
+        await response.ShouldBe(HttpStatusCode.OK);
+        Assert.NotEqual(session.RefreshToken, (await response.JsonAsync()).GetProperty("refreshToken").GetString());
+    }
+
+    [Fact]
+    public async Task Refresh_token_reuse_revokes_the_family()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+        using var first = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = session.RefreshToken }, Cancel);
+        var rotated = (await first.JsonAsync()).GetProperty("refreshToken").GetString();
+
+        using var reuse = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = session.RefreshToken }, Cancel);
+        using var afterReuse = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = rotated }, Cancel);
+
+        var problem = await reuse.ShouldBeProblem(HttpStatusCode.Unauthorized);
+        Assert.Contains("already used", problem.GetProperty("detail").GetString());
+        await afterReuse.ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Reuse_in_one_session_leaves_other_sessions_working()
+    {
+        using var edge = identity.Edge();
+        var email = NewEmail();
+        var stolen = await edge.RegisterAsync(email);
+        var other = await edge.LoginAsync(email);
+        using var first = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = stolen.RefreshToken }, Cancel);
+        using var reuse = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = stolen.RefreshToken }, Cancel);
+
+        using var response = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = other.RefreshToken }, Cancel);
+
+        await reuse.ShouldBe(HttpStatusCode.Unauthorized);
+        await response.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("made-up-token")]
+    [InlineData("")]
+    public async Task An_unknown_or_missing_refresh_token_is_refused(string refreshToken)
+    {
+        using var edge = identity.Edge();
+
+        using var response = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken }, Cancel);
+
+        Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, response.StatusCode.ToString());
+        await response.ShouldBeProblem(response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_with_the_access_token_ends_the_session()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+
+        using var logout = await edge.PostAsync("/api/auth/logout", session.AccessToken, null);
+        using var refresh = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = session.RefreshToken }, Cancel);
+
+        await logout.ShouldBe(HttpStatusCode.OK);
+        Assert.True((await logout.JsonAsync()).GetProperty("success").GetBoolean());
+        await refresh.ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Logout_with_the_refresh_token_in_the_body_ends_the_session()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+
+        using var logout = await edge.PostAsync("/api/auth/logout", null, new { refreshToken = session.RefreshToken });
+        using var refresh = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = session.RefreshToken }, Cancel);
+
+        await logout.ShouldBe(HttpStatusCode.OK);
+        await refresh.ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task An_expired_access_token_is_refused_saying_so()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+        var ring = identity.Identity.GetRequiredService<SigningKeyRing>();
+        var expired = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "gateway-identity",
+            Audience = "gateway",
+            IssuedAt = DateTime.UtcNow.AddHours(-2),
+            NotBefore = DateTime.UtcNow.AddHours(-2),
+            Expires = DateTime.UtcNow.AddHours(-1),
+            SigningCredentials = ring.Current,
+            Claims = new Dictionary<string, object> { ["sub"] = session.UserId.ToString() },
+        });
+
+        using var response = await edge.GetAsync("/api/auth/me", expired);
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.Unauthorized);
+        Assert.Contains("expired", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Access_tokens_verify_against_the_published_jwks_and_carry_the_claims()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+        using var direct = identity.System[GatewayService.Identity].CreateHttpClient();
+
+        var jwks = new JsonWebKeySet(await direct.GetStringAsync("/.well-known/jwks.json", Cancel));
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(session.AccessToken, new TokenValidationParameters
+        {
+            ValidIssuer = "gateway-identity",
+            ValidAudience = "gateway",
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+        });
+
+        Assert.True(result.IsValid, result.Exception?.Message);
+        Assert.All(jwks.Keys, key => Assert.False(key.HasPrivateKey));
+        Assert.Equal(session.UserId.ToString(), result.Claims["sub"]);
+        Assert.Equal(session.OrganizationId.ToString(), result.Claims["org"]);
+        Assert.Equal("owner", result.Claims["role"]);
+        Assert.Equal(session.User.GetProperty("email").GetString(), result.Claims["email"]);
+        Assert.True(result.Claims.ContainsKey("jti"));
+    }
+
+    [Fact]
+    public async Task The_signing_key_survives_a_restart_and_a_rotation_keeps_old_tokens_valid()
+    {
+        // The restart test owns its database: it stops its identity service and starts another on it.
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity],
+            settings: new Dictionary<string, string?> { ["Identity:Tokens:KeyEncryptionKey"] = Convert.ToBase64String(new byte[32]) });
+        using var edge = system.CreateEdgeClient();
+        var session = await edge.RegisterAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:identitydb"] = system.Resources.Database("identitydb"),
+            ["ConnectionStrings:rabbitmq"] = system.Resources.RabbitMq,
+            ["ConnectionStrings:redis"] = system.Resources.Redis,
+            ["OTEL_SERVICE_NAME"] = "identity",
+            ["Identity:Tokens:KeyEncryptionKey"] = Convert.ToBase64String(new byte[32]),
+        };
+        await system[GatewayService.Identity].DisposeAsync();
+
+        await using var restarted = new ServiceHost<AccountsDbContext>(settings);
+        restarted.Start();
+        using var client = restarted.CreateHttpClient();
+        using var before = await client.GetAsync("/api/auth/me", session.AccessToken);
+        await restarted.Provider.GetRequiredService<SigningKeyRing>().RotateAsync(Cancel);
+        using var afterRotation = await client.GetAsync("/api/auth/me", session.AccessToken);
+        var login = await client.LoginAsync(session.User.GetProperty("email").GetString()!);
+        var jwks = JsonDocument.Parse(await client.GetStringAsync("/.well-known/jwks.json", Cancel)).RootElement.GetProperty("keys");
+
+        await before.ShouldBe(HttpStatusCode.OK);
+        await afterRotation.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(2, jwks.GetArrayLength());
+        Assert.NotEqual(Header(session.AccessToken), Header(login.AccessToken));
+    }
+
+    private static string Header(string jwt) => new JsonWebToken(jwt).Kid;
+}
