@@ -1,9 +1,12 @@
 namespace Gateway.Contracts;
 
-// Published by Keys when a key is revoked; every edge instance drops the key (by hash) from its caches.
+// Published by Keys (through its outbox) when a key stops working: revoked by its owner or because the
+// owner's account was deleted. KeyHash (lowercase hex SHA-256 of the whole key) lets every edge replica
+// drop the cache entries it keeps by hash. Handling it twice does no harm; handled once per KeyId.
 public sealed record ApiKeyRevoked(Guid KeyId, Guid UserId, string KeyHash, DateTimeOffset RevokedAt);
 
-// Published by each edge instance every few seconds: the last use it saw of each key, for lastUsedAt.
+// Published by the edge every few seconds: the last time each key was used in that interval. Keys applies
+// a batch with one UPDATE that only moves lastUsedAt forward, so a repeat or a late batch changes nothing.
 public sealed record ApiKeysUsed(IReadOnlyList<ApiKeyUse> Uses);
 
 public sealed record ApiKeyUse(Guid KeyId, DateTimeOffset LastUsedAt);
