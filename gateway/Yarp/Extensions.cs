@@ -1,22 +1,67 @@
-using Gateway.Edge.Readiness;
+using Gateway.Edge.Authentication;
 using Gateway.Edge.Proxy;
+using Gateway.Edge.RateLimiting;
+using Gateway.Edge.Readiness;
 using Gateway.ServiceDefaults;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
 using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace Gateway.Edge;
 
 public static class Extensions
 {
+    public const string CallerScheme = "Caller";
+
     public static IHostApplicationBuilder AddEdgeServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedis();
-        builder.AddMessaging();
+
+        // Every edge replica has its own, temporary revocation queue, so each one hears every revocation.
+        var instance = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        builder.AddMessaging(bus => bus.AddConsumer<ApiKeyRevokedConsumer>().Endpoint(endpoint =>
+        {
+            endpoint.InstanceId = instance;
+            endpoint.Temporary = true;
+        }));
+
+        builder.AddCallerAuthenticationAtTheEdge();
 
         // Routes and clusters live in configuration ("ReverseProxy"); cluster addresses are service names.
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddCallerForwarding();
         builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        builder.Services.AddSingleton<RateLimiter>();
 
         builder.AddDownstreamHealthChecks();
         return builder;
+    }
+
+    // A request is authenticated by an API key or by a user's access token, whichever it carries.
+    private static void AddCallerAuthenticationAtTheEdge(this IHostApplicationBuilder builder)
+    {
+        builder.AddCallerTokens();
+        builder.Services.AddAuthentication(CallerScheme)
+            .AddPolicyScheme(CallerScheme, "API key or access token", options =>
+                options.ForwardDefaultSelector = context =>
+                    ApiKeyAuthentication.IsPresented(context.Request) ? ApiKeyFormat.Scheme : AccessTokens.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyFormat.Scheme, null)
+            .AddAccessTokens(builder.Configuration);
+
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section);
+        builder.Services.AddSingleton<ApiKeyResolver>();
+        builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
+
+        // On the request path: one short attempt, and a refusal (503) rather than a wait when Keys is down.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental.
+        builder.Services.AddHttpClient(ApiKeyResolver.KeysClient, client => client.Timeout = TimeSpan.FromSeconds(3))
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
     }
 }

@@ -1,4 +1,6 @@
 using Gateway.Edge;
+using Gateway.Edge.Authentication;
+using Gateway.Edge.RateLimiting;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +11,14 @@ builder.AddEdgeServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.UseAuthentication();
+app.UseCredentialRefusals();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseRateLimits();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 
 app.Run();

@@ -10,6 +10,9 @@ public sealed class GatewaySystem : IAsyncDisposable
 {
     private readonly Dictionary<GatewayService, IServiceHost> _services = [];
 
+    // Shared by the edge and the services, as the AppHost shares one per run.
+    private readonly string _callerTokenKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private GatewaySystem(IsolatedResources resources) => Resources = resources;
 
     public IsolatedResources Resources { get; }
@@ -64,7 +67,15 @@ public sealed class GatewaySystem : IAsyncDisposable
             ["ConnectionStrings:rabbitmq"] = Resources.RabbitMq,
             ["ConnectionStrings:redis"] = Resources.Redis,
             ["OTEL_SERVICE_NAME"] = service is { } s ? Name(s) : "edge",
+            ["Gateway:CallerToken:Key"] = _callerTokenKey,
         };
+        if (service is null)
+        {
+            // Tests sign many users up from one address; the rate-limit tests set their own limits.
+            settings["Edge:RateLimits:Groups:default:PermitLimit"] = "100000";
+            settings["Edge:RateLimits:Groups:auth:PermitLimit"] = "100000";
+            settings["Edge:RateLimits:Groups:chat:PermitLimit"] = "100000";
+        }
         if (service is { } named)
         {
             settings[$"ConnectionStrings:{Name(named)}db"] = Resources.Database($"{Name(named)}db");

@@ -1,0 +1,188 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.ServiceDefaults;
+
+// How a service knows who is calling without trusting the client: the edge authenticates the caller
+// (a user's access token or an API key), strips every identity header the client sent, and forwards a
+// caller token it signed moments ago in X-Gateway-Caller. Services accept only that token, so a request
+// that reaches a service without passing the edge is 401. The key is shared by the edge and the services
+// (HMAC-SHA256) and never leaves them; see docs/caller-identity.md.
+public static class CallerAuthentication
+{
+    public const string Scheme = "Gateway";
+    public const string HeaderName = "X-Gateway-Caller";
+    public const string Issuer = "gateway-edge";
+    public const string Audience = "gateway-services";
+
+    // The edge's half: the key and the issuer of caller tokens.
+    private static async Task WriteProblemAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = status == StatusCodes.Status401Unauthorized ? "Unauthorized" : "Forbidden", Detail = detail },
+        });
+    }
+
+    public static IHostApplicationBuilder AddCallerTokens(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CallerTokenOptions>()
+            .BindConfiguration(CallerTokenOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<CallerTokenIssuer>();
+        return builder;
+    }
+
+    // A service's half: the caller is whoever the edge's token names, and nobody without one.
+    public static IHostApplicationBuilder AddCallerAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.AddCallerTokens();
+        builder.Services.AddAuthentication(Scheme)
+            .AddJwtBearer(Scheme, options =>
+            {
+                options.MapInboundClaims = false;
+                options.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (context.Request.Headers[HeaderName] is [{ Length: > 0 } token])
+                        {
+                            context.Token = token;
+                        }
+                        else
+                        {
+                            context.NoResult();
+                        }
+                        return Task.CompletedTask;
+                    },
+                    OnChallenge = async context =>
+                    {
+                        context.HandleResponse();
+                        await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
+                            "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
+                    },
+                    OnForbidden = context =>
+                        WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden, "Your role does not allow this."),
+                };
+            });
+        builder.Services.AddOptions<JwtBearerOptions>(Scheme)
+            .Configure<IOptions<CallerTokenOptions>>((options, caller) =>
+                options.TokenValidationParameters = CallerTokenIssuer.ValidationParameters(caller.Value));
+        builder.Services.AddAuthorization();
+        return builder;
+    }
+}
+
+public sealed record CallerTokenOptions
+{
+    public const string Section = "Gateway:CallerToken";
+
+    [Required, MinLength(32, ErrorMessage = "Gateway:CallerToken:Key must be at least 32 characters of random text.")]
+    public string Key { get; init; } = "";
+
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(1);
+}
+
+// Who the edge says is calling. Method is "user" (access token) or "api_key".
+// SessionId is the sign-in session of an access token, so Identity can end it at logout.
+public sealed record Caller(Guid UserId, Guid? OrganizationId, string? Role, string? Email, string Method, Guid? ApiKeyId = null, Guid? SessionId = null);
+
+public sealed class CallerTokenIssuer(IOptions<CallerTokenOptions> options)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly SigningCredentials _credentials = new(Key(options.Value), SecurityAlgorithms.HmacSha256);
+    private (string Token, DateTime RenewAt) _serviceToken;
+
+    // The edge's own identity for internal calls (e.g. resolving an API key), reused for half its life.
+    public string IssueForService()
+    {
+        var cached = _serviceToken;
+        if (DateTime.UtcNow < cached.RenewAt)
+        {
+            return cached.Token;
+        }
+        var token = Issue(new Caller(Guid.Empty, null, null, null, CallerMethods.Service));
+        _serviceToken = (token, DateTime.UtcNow.Add(options.Value.Lifetime / 2));
+        return token;
+    }
+
+    public string Issue(Caller caller)
+    {
+        var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            [CallerClaims.UserId] = caller.UserId.ToString(),
+            [CallerClaims.Method] = caller.Method,
+        };
+        if (caller.OrganizationId is { } org) claims[CallerClaims.OrganizationId] = org.ToString();
+        if (caller.Role is { } role) claims[CallerClaims.Role] = role;
+        if (caller.Email is { } email) claims[CallerClaims.Email] = email;
+        if (caller.ApiKeyId is { } key) claims[CallerClaims.ApiKeyId] = key.ToString();
+        if (caller.SessionId is { } session) claims[CallerClaims.SessionId] = session.ToString();
+
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = CallerAuthentication.Issuer,
+            Audience = CallerAuthentication.Audience,
+            IssuedAt = now,
+            NotBefore = now.AddSeconds(-5),
+            Expires = now.Add(options.Value.Lifetime),
+            Claims = claims,
+            SigningCredentials = _credentials,
+        });
+    }
+
+    internal static TokenValidationParameters ValidationParameters(CallerTokenOptions options) => new()
+    {
+        ValidIssuer = CallerAuthentication.Issuer,
+        ValidAudience = CallerAuthentication.Audience,
+        IssuerSigningKey = Key(options),
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ClockSkew = TimeSpan.FromSeconds(5),
+        NameClaimType = CallerClaims.UserId,
+        RoleClaimType = CallerClaims.Role,
+    };
+
+    private static SymmetricSecurityKey Key(CallerTokenOptions options) => new(Encoding.UTF8.GetBytes(options.Key));
+}
+
+public static class CallerMethods
+{
+    public const string User = "user";
+    public const string ApiKey = "api_key";
+    public const string Service = "service";
+}
+
+public static class CallerClaims
+{
+    public const string UserId = "sub";
+    public const string OrganizationId = "org";
+    public const string Role = "role";
+    public const string Email = "email";
+    public const string Method = "amr";
+    public const string ApiKeyId = "key";
+    public const string SessionId = "sid";
+}
+
+public static class CallerPrincipal
+{
+    // Only called behind RequireAuthorization(), where the edge's token always carries the user.
+    public static Guid GetUserId(this ClaimsPrincipal user) =>
+        Guid.Parse(user.FindFirstValue(CallerClaims.UserId) ?? throw new InvalidOperationException("The caller has no user id."));
+
+    public static Guid? GetOrganizationId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(CallerClaims.OrganizationId), out var id) ? id : null;
+
+    public static string? GetRole(this ClaimsPrincipal user) => user.FindFirstValue(CallerClaims.Role);
+}
