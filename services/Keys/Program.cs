@@ -1,4 +1,5 @@
 using Gateway.Keys;
+using Gateway.Keys.Apis;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,5 +10,11 @@ builder.AddKeysServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapApiKeysApi();
+app.MapVaultApi();
+app.MapApiKeyResolutionApi();
 
 app.Run();

@@ -1,0 +1,16 @@
+namespace Gateway.Keys.ApiKeys;
+
+// What a caller may ask for; each rule answers null when the value is fine, else the reason.
+public static class ApiKeyRules
+{
+    public static string? Name(string? name) => name?.Trim() switch
+    {
+        null or "" => "A name is required.",
+        { Length: > ApiKey.MaxNameLength } => $"A name is at most {ApiKey.MaxNameLength} characters.",
+        var trimmed when trimmed.Any(char.IsControl) => "A name cannot contain control characters.",
+        _ => null,
+    };
+
+    public static string? ExpiresAt(DateTimeOffset? expiresAt, DateTimeOffset now) =>
+        expiresAt <= now ? "The expiry must be in the future." : null;
+}

@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using Gateway.Keys.ApiKeys;
+using Gateway.Keys.Infrastructure;
+using Gateway.ServiceDefaults;
+using Gateway.ServiceDefaults.Outbox;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Keys.Apis;
+
+// A user's API keys (seed 000) and their default key (seed 004). The full key is in a response once,
+// when it is created; afterwards only its masked form.
+public static class ApiKeysApi
+{
+    public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
+    {
+        var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(CallerPolicies.User);
+        keys.MapGet("/", ListKeys);
+        keys.MapPost("/", CreateKey);
+        keys.MapDelete("/{id}", RevokeKey);
+
+        app.MapGet("/api/user/api-key", GetDefaultKey).WithTags("API keys").RequireAuthorization(CallerPolicies.User);
+
+        return app;
+    }
+
+    public sealed record CreateApiKeyRequest(string? Name, DateTimeOffset? ExpiresAt);
+
+    public sealed record CreatedApiKeyResponse(Guid Id, string Name, string Key, string MaskedKey, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+    public sealed record ApiKeyResponse(
+        Guid Id, string Name, string MaskedKey, bool IsDefault, string Status,
+        DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
+    {
+        public static ApiKeyResponse From(ApiKey key, DateTimeOffset now) => new(
+            key.Id, key.Name, key.MaskedKey, key.IsDefault, key.Status(now), key.CreatedAt, key.LastUsedAt, key.ExpiresAt, key.RevokedAt);
+    }
+
+    // ApiKey is the full key when IsNew, else the masked one (seed 004's dashboard shows this field).
+    public sealed record DefaultApiKeyResponse(Guid Id, string ApiKey, string MaskedKey, bool IsNew, DateTimeOffset CreatedAt);
+
+    public sealed record ApiKeyServices(KeysDbContext Db, ApiKeyIssuer Issuer, TimeProvider Time);
+
+    // Active keys first, then the newest; revoked keys stay listed (with revokedAt) up to this many in all.
+    private const int MaxListed = 100;
+
+    public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
+    {
+        var userId = user.GetUserId();
+        var keys = await services.Db.ApiKeys.AsNoTracking()
+            .Where(k => k.UserId == userId)
+            .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
+            .Take(MaxListed)
+            .ToListAsync(cancellationToken);
+        var now = services.Time.GetUtcNow();
+        return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, now)).ToList());
+    }
+
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(
+        CreateApiKeyRequest request, ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (ApiKeyRules.Name(request.Name) is { } badName) errors["name"] = [badName];
+        if (ApiKeyRules.ExpiresAt(request.ExpiresAt, services.Time.GetUtcNow()) is { } badExpiry) errors["expiresAt"] = [badExpiry];
+        if (errors.Count > 0)
+        {
+            return ApiProblems.Invalid(errors);
+        }
+
+        var issuance = await services.Issuer.IssueAsync(user.GetUserId(), user.GetOrganizationId(), request.Name!.Trim(), request.ExpiresAt, cancellationToken);
+        return issuance switch
+        {
+            Issued(var key, var secret) => TypedResults.Created($"/api/keys/{key.Id}",
+                new CreatedApiKeyResponse(key.Id, key.Name, secret, key.MaskedKey, key.CreatedAt, key.ExpiresAt)),
+            LimitReached limit => LimitProblem(limit),
+            _ => throw new InvalidOperationException($"Unexpected issuance {issuance}."),
+        };
+    }
+
+    // Revoking a revoked key is a 204 again (the caller's intent holds); another user's key is a 404.
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
+        Guid id, ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
+    {
+        var userId = user.GetUserId();
+        var key = await services.Db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id && k.UserId == userId, cancellationToken);
+        if (key is null)
+        {
+            return ApiProblems.NotFound("There is no such API key.");
+        }
+        if (key.Revoke(services.Time.GetUtcNow()) is { } revoked)
+        {
+            services.Db.AddToOutbox(revoked);
+            try
+            {
+                await services.Db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Revoked meanwhile by a concurrent request, which published the event.
+            }
+        }
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<DefaultApiKeyResponse>, ProblemHttpResult>> GetDefaultKey(
+        ClaimsPrincipal user, ApiKeyIssuer issuer, CancellationToken cancellationToken)
+    {
+        var issuance = await issuer.IssueDefaultAsync(user.GetUserId(), user.GetOrganizationId(), cancellationToken);
+        return issuance switch
+        {
+            Issued(var key, var secret) => TypedResults.Ok(new DefaultApiKeyResponse(key.Id, secret, key.MaskedKey, IsNew: true, key.CreatedAt)),
+            AlreadyIssued(var key) => TypedResults.Ok(new DefaultApiKeyResponse(key.Id, key.MaskedKey, key.MaskedKey, IsNew: false, key.CreatedAt)),
+            LimitReached limit => LimitProblem(limit),
+            _ => throw new InvalidOperationException($"Unexpected issuance {issuance}."),
+        };
+    }
+
+    private static ProblemHttpResult LimitProblem(LimitReached limit) =>
+        TypedResults.Problem(
+            detail: limit.Reason,
+            statusCode: StatusCodes.Status409Conflict,
+            title: "API key limit reached",
+            extensions: new Dictionary<string, object?> { ["limit"] = limit.Limit, ["active"] = limit.Active });
+}
