@@ -23,6 +23,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private const string SetSid = "/usr/bin/setsid";
     private static readonly object RegistryLock = new();
     private static readonly List<ChildProcess> Registry = [];
+    private static readonly HashSet<int> StartedHere = [];
 
     private readonly Process process;
     private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +47,15 @@ public sealed class ChildProcess : IAsyncDisposable
             {
                 return [.. Registry];
             }
+        }
+    }
+
+    /// <summary>Whether this process started <paramref name="pid"/> itself (so .NET, not the orphan reaper, collects its exit).</summary>
+    internal static bool WasStartedHere(int pid)
+    {
+        lock (RegistryLock)
+        {
+            return StartedHere.Contains(pid);
         }
     }
 
@@ -111,6 +121,10 @@ public sealed class ChildProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, isError: true, options.OnOutput);
         process.Exited += (_, _) => child.OnExited();
         process.Start();
+        lock (RegistryLock)
+        {
+            StartedHere.Add(process.Id);
+        }
         child.Id = process.Id;
         child.StartTicks = ProcessTable.Read(process.Id)?.StartTicks ?? 0;
         process.StandardInput.Close();

@@ -145,6 +145,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
             ["HOME"] = Path.Combine(Directory, "home"),
             ["ERL_EPMD_PORT"] = EpmdPort.ToString(),
             ["ERL_EPMD_ADDRESS"] = "127.0.0.1",
+            // Our epmd is already up: no Erlang VM here (node, rabbitmqctl) may try to daemonize its own.
+            ["ERL_FLAGS"] = "-start_epmd false",
             ["RABBITMQ_NODENAME"] = Name,
             ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
             ["RABBITMQ_NODE_PORT"] = Port.ToString(),

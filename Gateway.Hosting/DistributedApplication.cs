@@ -1,0 +1,60 @@
+using Gateway.Hosting.Orchestration;
+using Gateway.Hosting.Processes;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The running AppHost: starts every resource in dependency order, prints where things are, restarts projects that
+/// die, and on Ctrl+C, SIGTERM or SIGHUP stops everything in reverse order with nothing left behind.
+/// </summary>
+public sealed class DistributedApplication
+{
+    private readonly Orchestrator orchestrator;
+    private readonly string dataDirectory;
+
+    internal DistributedApplication(IReadOnlyList<Resource> resources, string dataDirectory)
+    {
+        this.dataDirectory = dataDirectory;
+        orchestrator = new Orchestrator(resources, dataDirectory);
+    }
+
+    public static DistributedApplicationBuilder CreateBuilder(string[] args) => new(args);
+
+    /// <summary>The state of every resource now (for a dashboard).</summary>
+    public IReadOnlyList<ResourceSnapshot> Snapshot() => orchestrator.Snapshot();
+
+    /// <summary>The last lines a resource printed or logged (bounded).</summary>
+    public IReadOnlyList<LogLine> Logs(string resource) => orchestrator.Logs(resource);
+
+    /// <summary>Runs until a stop signal; the exit code is 1 when start-up failed.</summary>
+    public void Run() => Environment.ExitCode = RunAsync().GetAwaiter().GetResult();
+
+    public async Task<int> RunAsync(CancellationToken ct = default)
+    {
+        using var shutdown = ShutdownSignals.Register(ct, orchestrator.Output);
+        Orphans.AdoptAll();
+        try
+        {
+            using var pids = PidFile.Open(dataDirectory, orchestrator.Output);
+            try
+            {
+                if (!await orchestrator.StartAsync(shutdown.Token))
+                {
+                    return 1;
+                }
+                await Task.Delay(Timeout.Infinite, shutdown.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                return 0;
+            }
+            finally
+            {
+                await orchestrator.StopAsync();
+                Orphans.KillAll(orchestrator.Output);
+            }
+        }
+        catch (AppHostException e)
+        {
+            orchestrator.Output.Event("apphost", "error: " + e.Message);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Gateway.Hosting.Processes;
+
+namespace Gateway.Hosting.Orchestration;
+
+/// <summary>A project is ready when GET /health/readiness answers 200.</summary>
+internal static class HealthProbe
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>Polls until 200; throws <see cref="ProjectExitedException"/> when the process ends first.</summary>
+    public static async Task WaitReadyAsync(string name, string url, ChildProcess process, ResourceOutput output, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var nextNotice = TimeSpan.FromSeconds(30);
+        var last = "no answer";
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new ProjectExitedException($"exited with code {process.Exited.Result} before it was ready");
+            }
+            try
+            {
+                using var response = await Http.GetAsync($"{url}/health/readiness", ct);
+                if ((int)response.StatusCode == 200)
+                {
+                    return;
+                }
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                last = e.Message;
+            }
+            if (clock.Elapsed > nextNotice)
+            {
+                output.Event(name, $"not ready after {clock.Elapsed.TotalSeconds:0} s; /health/readiness: {Shorten(last)}");
+                nextNotice += TimeSpan.FromSeconds(30);
+            }
+            await Task.WhenAny(process.Exited, Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(5) ? 100 : 500, ct));
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
+}
+
+internal sealed class ProjectExitedException(string message) : Exception(message);

@@ -1,0 +1,50 @@
+using System.Collections;
+
+namespace Gateway.Hosting.Orchestration;
+
+/// <summary>
+/// The environment a project starts with, in Aspire's names only: ConnectionStrings__&lt;name&gt; for every server or
+/// database it references, services__&lt;name&gt;__http__0 for every project it calls, its own URL, its OTel name.
+/// </summary>
+internal static class ProjectEnvironment
+{
+    private static readonly string[] NotInherited = ["ConnectionStrings__", "services__"];
+
+    public static Dictionary<string, string?> For(ProjectResource project, string url, Func<IResource, ResourceRunner> runnerOf)
+    {
+        var environment = new Dictionary<string, string?>();
+        // What the AppHost itself was given (e.g. ConnectionStrings__postgres) is not for the services to see.
+        foreach (DictionaryEntry inherited in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)inherited.Key;
+            if (NotInherited.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+            {
+                environment[name] = null;
+            }
+        }
+
+        environment["ASPNETCORE_URLS"] = url;
+        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["OTEL_SERVICE_NAME"] = project.Name;
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? otlp : null;
+
+        foreach (var reference in project.References)
+        {
+            var runner = runnerOf(reference);
+            switch (runner)
+            {
+                case IConnectionStringSource source:
+                    environment[$"ConnectionStrings__{reference.Name}"] = source.ConnectionStringFor(reference);
+                    break;
+                case ProjectRunner other:
+                    environment[$"services__{reference.Name}__http__0"] = other.Url;
+                    break;
+            }
+        }
+        foreach (var (name, value) in project.Environment)
+        {
+            environment[name] = value();
+        }
+        return environment;
+    }
+}

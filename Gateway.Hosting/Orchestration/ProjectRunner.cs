@@ -1,0 +1,55 @@
+using System.Net;
+using Gateway.Hosting.Processes;
+
+namespace Gateway.Hosting.Orchestration;
+
+/// <summary>Runs a project's built dll with `dotnet`, ready when its /health/readiness answers 200.</summary>
+internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput output, Func<IResource, ResourceRunner> runnerOf)
+    : ResourceRunner(resource, output)
+{
+    public string Url { get; } = resource.ExternalHttpUrl ?? $"http://127.0.0.1:{FreePort.Next()}";
+
+    public override string Kind => "project";
+    public override string Endpoint => Url;
+
+    // A project that cannot be found or is not built will not get better by retrying; one that crashes might.
+    protected override bool IsFatal(Exception error) => error is AppHostException;
+
+    protected override async Task<RunningInstance> LaunchAsync(CancellationToken ct)
+    {
+        var dll = ProjectBuildOutput.DllPath(resource);
+        WarnIfTaken();
+        var process = ChildProcess.Start(new ChildProcessOptions(DotNetHost.Path, [dll])
+        {
+            Label = Name,
+            WorkingDirectory = Path.GetDirectoryName(resource.ProjectPath),
+            Environment = ProjectEnvironment.For(resource, Url, runnerOf),
+            OnOutput = (line, isError) => Output.Line(Name, line, isError),
+        });
+        try
+        {
+            await HealthProbe.WaitReadyAsync(Name, Url, process, Output, ct);
+            return new RunningInstance(process.Id, process.Exited, async () =>
+            {
+                if (!await process.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(10)))
+                {
+                    Output.Event(Name, "did not stop within 10 s of SIGTERM: killed");
+                }
+            });
+        }
+        catch
+        {
+            await process.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(10));
+            throw;
+        }
+    }
+
+    private void WarnIfTaken()
+    {
+        if (resource.ExternalHttpUrl is not null && Uri.TryCreate(Url, UriKind.Absolute, out var uri)
+            && (uri.IsLoopback ? !FreePort.IsFree(uri.Port) : !FreePort.IsFree(uri.Port, IPAddress.Any)))
+        {
+            Output.Event(Name, $"warning: port {uri.Port} of {Url} is already in use by another process; give this project another URL");
+        }
+    }
+}
