@@ -1,6 +1,11 @@
+using Gateway.Billing.Apis;
 using Gateway.Billing.Infrastructure;
+using Gateway.Billing.Ledger;
+using Gateway.Billing.Purchases;
 using Gateway.ServiceDefaults;
 using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Gateway.Billing;
 
@@ -10,6 +15,27 @@ public static class Extensions
     {
         builder.AddPostgresDbContext<BillingDbContext>("billingdb");
         builder.AddMessaging(bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.AddCallerAuthentication();
+
+        builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // The ledger talks to Postgres directly: one function call per operation, no change tracking.
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.RequireConnectionString("billingdb")));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Ledger.Ledger>();
+        builder.Services.AddSingleton<LedgerAudit>();
+        builder.Services.AddSingleton<HoldSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HoldSweeper>());
+
+        builder.Services.AddHttpClient(nameof(StripeCheckout));
+        builder.Services.AddSingleton<StripeCheckout>();
+
+        builder.Services.AddAuthorizationBuilder().AddPolicy(LedgerAdminApi.Policy, policy => policy
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => context.Resource is HttpContext http
+                && Guid.TryParse(context.User.FindFirst(CallerClaims.UserId)?.Value, out var userId)
+                && http.RequestServices.GetRequiredService<IOptions<LedgerOptions>>().Value.Administrators.Contains(userId)));
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Gateway.Billing;
+using Gateway.Billing.Apis;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,5 +10,11 @@ builder.AddBillingServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapBalanceApi();
+app.MapPurchaseApi();
+app.MapLedgerAdminApi();
 
 app.Run();

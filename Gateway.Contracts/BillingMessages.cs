@@ -1,0 +1,31 @@
+namespace Gateway.Contracts;
+
+// Chat asks Billing to hold credits before it spends money upstream (MassTransit request client).
+// Answered CreditsReserved or CreditsInsufficient; a Fault<ReserveCredits> for a request Billing refuses
+// to read (Amount ≤ 0, HoldFor out of range). Idempotent per ReservationId: asking again returns the
+// first answer. Chat fails closed when no answer comes in time, and then sends ReservationCancelled for
+// the same ReservationId, because the hold may have been made after it stopped waiting.
+public sealed record ReserveCredits(Guid ReservationId, Guid UserId, long Amount, string Reason, TimeSpan HoldFor);
+
+// The hold exists until ExpiresAt; after that it is released and a capture is refused.
+public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amount, long Available, DateTimeOffset ExpiresAt);
+
+// Nothing was held. Shown to users as "Required: {Required}, Available: {Available}".
+public sealed record CreditsInsufficient(Guid ReservationId, Guid UserId, long Required, long Available);
+
+// What a reserved request actually cost (published by Chat through its outbox). Billing captures it
+// exactly once per ReservationId: the hold is charged Credits and the rest goes back. UsageId is the
+// capture's idempotency key; redelivery with the same UsageId does nothing.
+public sealed record UsageRecorded(
+    Guid UsageId,
+    Guid ReservationId,
+    Guid UserId,
+    long Credits,
+    long InputTokens,
+    long OutputTokens,
+    string Model,
+    DateTimeOffset RecordedAt);
+
+// The reserved request was not carried out (or Chat gave up waiting for the reservation); the hold is
+// released in full. Handled once per ReservationId.
+public sealed record ReservationCancelled(Guid ReservationId, Guid UserId, string Reason, DateTimeOffset CancelledAt);

@@ -1,0 +1,117 @@
+using System.Security.Claims;
+using Gateway.Billing.Infrastructure;
+using Gateway.Billing.Ledger;
+using Gateway.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Billing.Apis;
+
+// What a user sees of their wallet: the balance, its history and a day-by-day usage series.
+public static class BalanceApi
+{
+    private const int DefaultPage = 20;
+    private const int MaxPage = 100;
+    private const int MaxDays = 90;
+
+    public static IEndpointRouteBuilder MapBalanceApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").RequireAuthorization();
+
+        api.MapGet("/tokens/balance", GetBalance);
+        api.MapGet("/tokens/history", GetHistory);
+        api.MapGet("/credits/history", GetHistory);
+        api.MapGet("/usage", GetUsage);
+        return app;
+    }
+
+    public static async Task<Ok<BalanceResponse>> GetBalance(ClaimsPrincipal user, Ledger.Ledger ledger, CancellationToken cancellationToken)
+    {
+        var wallet = await ledger.BalanceAsync(user.GetUserId(), cancellationToken);
+        return TypedResults.Ok(new BalanceResponse(wallet.Balance, wallet.Held, wallet.Available));
+    }
+
+    // Newest first. The cursor is the last entry's position; entries that arrive later never shift a page.
+    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistory(
+        ClaimsPrincipal user, BillingDbContext db, string? cursor, int? limit, CancellationToken cancellationToken)
+    {
+        var size = limit ?? DefaultPage;
+        if (size is < 1 or > MaxPage)
+        {
+            return BillingProblems.Invalid("limit", $"must be between 1 and {MaxPage}");
+        }
+        long? before = null;
+        if (cursor is not null)
+        {
+            if (!long.TryParse(cursor, out var position) || position < 1)
+            {
+                return BillingProblems.Invalid("cursor", "is not a cursor this API returned");
+            }
+            before = position;
+        }
+
+        var userId = user.GetUserId();
+        var entries = await db.Transfers.AsNoTracking()
+            .Where(t => t.WalletId == userId && TransferKinds.Posted.Contains(t.Kind))
+            .Where(t => before == null || t.Sequence < before)
+            .OrderByDescending(t => t.Sequence)
+            .Take(size + 1)
+            .ToListAsync(cancellationToken);
+
+        var page = entries.Take(size).Select(t => new HistoryEntry(
+            t.Id,
+            t.Kind == TransferKind.Capture ? "usage" : t.Kind.Name(),
+            t.CreditAccountId == userId ? t.Amount : -t.Amount,
+            t.Reason,
+            t.CreatedAt,
+            t.Model,
+            t.InputTokens,
+            t.OutputTokens)).ToList();
+        var next = entries.Count > size ? entries[size - 1].Sequence.ToString() : null;
+        return TypedResults.Ok(new HistoryPage(page, next));
+    }
+
+    public static async Task<Results<Ok<UsageSeries>, ProblemHttpResult>> GetUsage(
+        ClaimsPrincipal user, BillingDbContext db, TimeProvider clock, int? days, CancellationToken cancellationToken)
+    {
+        var count = days ?? 7;
+        if (count is < 1 or > MaxDays)
+        {
+            return BillingProblems.Invalid("days", $"must be between 1 and {MaxDays}");
+        }
+
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var first = today.AddDays(1 - count);
+        var from = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var userId = user.GetUserId();
+
+        var rows = await db.Database.SqlQuery<UsageRow>($"""
+            SELECT (created_at AT TIME ZONE 'UTC')::date AS "Day", sum(amount)::bigint AS "Credits", count(*)::int AS "Requests",
+                   COALESCE(sum(input_tokens), 0)::bigint AS "InputTokens", COALESCE(sum(output_tokens), 0)::bigint AS "OutputTokens"
+            FROM transfers
+            WHERE wallet_id = {userId} AND kind = 'capture' AND created_at >= {from}
+            GROUP BY 1
+            """).ToDictionaryAsync(r => r.Day, cancellationToken);
+
+        var series = Enumerable.Range(0, count)
+            .Select(i => first.AddDays(i))
+            .Select(day => rows.TryGetValue(day, out var r)
+                ? new UsageDay(day, r.Credits, r.Requests, r.InputTokens, r.OutputTokens)
+                : new UsageDay(day, 0, 0, 0, 0))
+            .ToList();
+        return TypedResults.Ok(new UsageSeries(count, series));
+    }
+
+    private sealed record UsageRow(DateOnly Day, long Credits, int Requests, long InputTokens, long OutputTokens);
+}
+
+public sealed record BalanceResponse(long Balance, long Held, long Available);
+
+// Amount is signed from the user's side: credits in are positive, usage and take-backs negative.
+public sealed record HistoryEntry(Guid Id, string Type, long Amount, string Reason, DateTimeOffset CreatedAt, string? Model, long? InputTokens, long? OutputTokens);
+
+public sealed record HistoryPage(IReadOnlyList<HistoryEntry> Items, string? NextCursor);
+
+public sealed record UsageDay(DateOnly Date, long Credits, int Requests, long InputTokens, long OutputTokens);
+
+public sealed record UsageSeries(int Days, IReadOnlyList<UsageDay> Series);

@@ -1,0 +1,126 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Gateway.Billing.Ledger;
+
+// The ledger's operations. Each is one call to a Postgres function (Infrastructure/LedgerSql.cs) in its
+// own transaction; the database, not this class, decides whether credits are available.
+public sealed class Ledger(NpgsqlDataSource database)
+{
+    private const string UniqueViolation = "23505";
+
+    public Task<TransferResult> GrantAsync(Guid transferId, Guid userId, long amount, string reason, Guid? organizationId = null, CancellationToken cancellationToken = default) =>
+        CreditAsync(transferId, TransferKind.Grant, SystemAccounts.Promotions, userId, amount, reason, organizationId, cancellationToken);
+
+    public Task<TransferResult> PurchaseAsync(Guid transferId, Guid userId, long amount, string reason, CancellationToken cancellationToken = default) =>
+        CreditAsync(transferId, TransferKind.Purchase, SystemAccounts.Issuance, userId, amount, reason, null, cancellationToken);
+
+    public Task<TransferResult> RefundAsync(Guid transferId, Guid userId, long amount, string reason, CancellationToken cancellationToken = default) =>
+        CreditAsync(transferId, TransferKind.Refund, SystemAccounts.Revenue, userId, amount, reason, null, cancellationToken);
+
+    // A correction is a new transfer in either direction, never an edit: positive adds, negative takes
+    // back (only from what is available).
+    public Task<TransferResult> CorrectAsync(Guid transferId, Guid userId, long amount, string reason, CancellationToken cancellationToken = default) =>
+        amount >= 0
+            ? CreditAsync(transferId, TransferKind.Correction, SystemAccounts.Promotions, userId, amount, reason, null, cancellationToken)
+            : RunAsync("SELECT * FROM ledger_debit_wallet($1, 'correction', $2, $3, $4, $5)", cancellationToken,
+                transferId, userId, SystemAccounts.Promotions, Positive(-amount), Clip(reason));
+
+    public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, CancellationToken cancellationToken = default) =>
+        RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", cancellationToken,
+            holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason));
+
+    public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        return RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", cancellationToken,
+            transferId, holdId, amount, Clip(reason), usage?.Model, usage?.InputTokens, usage?.OutputTokens);
+    }
+
+    public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, string reason, CancellationToken cancellationToken = default) =>
+        ResolveAsync(transferId, holdId, TransferKind.Release, reason, cancellationToken);
+
+    public Task<TransferResult> ExpireAsync(Guid holdId, CancellationToken cancellationToken = default) =>
+        ResolveAsync(TransferIds.For("expiry", holdId), holdId, TransferKind.Expiry, "Hold expired", cancellationToken);
+
+    public async Task<WalletBalance> BalanceAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var command = database.CreateCommand("SELECT balance, held FROM accounts WHERE id = $1 AND kind = 'wallet'");
+        command.Parameters.Add(new NpgsqlParameter { Value = userId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new WalletBalance(reader.GetInt64(0), reader.GetInt64(1))
+            : new WalletBalance(0, 0);
+    }
+
+    private Task<TransferResult> CreditAsync(Guid transferId, TransferKind kind, Guid from, Guid userId, long amount, string reason, Guid? organizationId, CancellationToken cancellationToken) =>
+        RunAsync("SELECT * FROM ledger_credit_wallet($1, $2, $3, $4, $5, $6, $7)", cancellationToken,
+            transferId, kind.Name(), from, userId, Positive(amount), Clip(reason), organizationId);
+
+    private Task<TransferResult> ResolveAsync(Guid transferId, Guid holdId, TransferKind kind, string reason, CancellationToken cancellationToken) =>
+        RunAsync("SELECT * FROM ledger_resolve($1, $2, $3, NULL, $4, NULL, NULL, NULL)", cancellationToken,
+            transferId, holdId, kind.Name(), Clip(reason));
+
+    private async Task<TransferResult> RunAsync(string sql, CancellationToken cancellationToken, params object?[] arguments)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var command = database.CreateCommand(sql);
+                foreach (var argument in arguments)
+                {
+                    command.Parameters.Add(argument is null
+                        ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Unknown }
+                        : new NpgsqlParameter { Value = argument });
+                }
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return Read(reader);
+            }
+            catch (PostgresException ex) when (ex.SqlState == UniqueViolation && attempt < 3)
+            {
+                // Someone committed the same transfer id (or resolved the same hold) first; the next call answers with theirs.
+            }
+        }
+    }
+
+    private static TransferResult Read(NpgsqlDataReader row) => new(
+        Enum.Parse<TransferOutcome>(row.GetString(0).Replace("_", ""), ignoreCase: true),
+        row.GetGuid(1),
+        Enum.Parse<TransferKind>(row.GetString(2), ignoreCase: true),
+        row.IsDBNull(3) ? 0 : row.GetInt64(3),
+        row.IsDBNull(4) ? 0 : row.GetInt64(4),
+        row.IsDBNull(5) ? 0 : row.GetInt64(5),
+        row.IsDBNull(6) ? null : row.GetFieldValue<DateTimeOffset>(6),
+        row.IsDBNull(7) ? null : Enum.Parse<TransferKind>(row.GetString(7), ignoreCase: true));
+
+    // Reasons are shown to users in their history; a long one is cut, not refused.
+    private static string Clip(string reason) => reason.Length <= 200 ? reason : reason[..200];
+
+    private static long Positive(long amount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        return amount;
+    }
+}
+
+public enum TransferOutcome { Created, Exists, Conflict, Insufficient, NoHold, Resolved, Expired }
+
+// Balance and Held are the wallet's after the operation (its current ones when the outcome is not Created).
+public sealed record TransferResult(
+    TransferOutcome Outcome, Guid TransferId, TransferKind Kind, long Amount, long Balance, long Held,
+    DateTimeOffset? ExpiresAt, TransferKind? ResolvedBy)
+{
+    public long Available => Balance - Held;
+
+    // Created now or before: either way the transfer exists exactly once.
+    public bool Applied => Outcome is TransferOutcome.Created or TransferOutcome.Exists;
+}
+
+public sealed record WalletBalance(long Balance, long Held)
+{
+    public long Available => Balance - Held;
+}
+
+public sealed record Usage(string Model, long InputTokens, long OutputTokens);

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Billing.Ledger;
+
+public sealed record LedgerOptions
+{
+    public const string Section = "Billing:Ledger";
+
+    // Credits granted once to every new user (UserRegistered); 0 grants nothing.
+    [Range(0, 1_000_000_000)]
+    public long SignUpGrant { get; init; }
+
+    // The longest hold a reservation may ask for; a longer HoldFor is refused.
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxHold { get; init; } = TimeSpan.FromHours(1);
+
+    // Platform administrators (user ids) who may read the audit and adjust wallets.
+    public Guid[] Administrators { get; init; } = [];
+
+    // How often expired holds are looked for and released.
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+}
