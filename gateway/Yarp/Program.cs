@@ -11,8 +11,7 @@ builder.AddEdgeServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.UseAuthentication();
-app.UseCredentialRefusals();
+app.UseCallerAuthentication();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRateLimits();

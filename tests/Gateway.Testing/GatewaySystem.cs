@@ -9,6 +9,9 @@ public enum GatewayService { Identity, Keys, Billing, Chat, Devices }
 public sealed class GatewaySystem : IAsyncDisposable
 {
     private readonly Dictionary<GatewayService, IServiceHost> _services = [];
+    private readonly List<IServiceHost> _edges = [];
+    private Dictionary<string, string?> _edgeSettings = [];
+    private Action<IServiceCollection>? _configureEdge;
 
     // Shared by the edge and the services, as the AppHost shares one per run.
     private readonly string _callerTokenKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -39,14 +42,13 @@ public sealed class GatewaySystem : IAsyncDisposable
                 await Task.Run(host.Start);
             }
 
-            var edgeSettings = system.SettingsFor(null, settings);
+            system._edgeSettings = system.SettingsFor(null, settings);
             foreach (var (service, host) in system._services)
             {
-                edgeSettings[$"services:{Name(service)}:http:0"] = host.Address.ToString().TrimEnd('/');
+                system._edgeSettings[$"services:{Name(service)}:http:0"] = host.Address.ToString().TrimEnd('/');
             }
-            var edge = new ServiceHost<Edge.Proxy.ServiceDiscoveryDestinationResolver>(edgeSettings, s => configureServices?.Invoke(null, s));
-            system.Edge = edge;
-            await Task.Run(edge.Start);
+            system._configureEdge = s => configureServices?.Invoke(null, s);
+            system.Edge = await system.StartEdgeAsync();
             return system;
         }
         catch
@@ -57,6 +59,15 @@ public sealed class GatewaySystem : IAsyncDisposable
     }
 
     public HttpClient CreateEdgeClient() => Edge.CreateHttpClient();
+
+    // Another edge replica in front of the same services (its own caches and revocation queue).
+    public async Task<IServiceHost> StartEdgeAsync()
+    {
+        var edge = new ServiceHost<Edge.Proxy.ServiceDiscoveryDestinationResolver>(_edgeSettings, _configureEdge);
+        _edges.Add(edge);
+        await Task.Run(edge.Start);
+        return edge;
+    }
 
     public static string Name(GatewayService service) => service.ToString().ToLowerInvariant();
 
@@ -79,6 +90,11 @@ public sealed class GatewaySystem : IAsyncDisposable
         if (service is { } named)
         {
             settings[$"ConnectionStrings:{Name(named)}db"] = Resources.Database($"{Name(named)}db");
+            if (named == GatewayService.Keys)
+            {
+                // The vault's encryption key, passed in as the AppHost passes it (a secret store in production).
+                settings["Keys:Vault:EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            }
         }
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
@@ -100,9 +116,9 @@ public sealed class GatewaySystem : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Edge is not null)
+        foreach (var edge in _edges)
         {
-            await Edge.DisposeAsync();
+            await edge.DisposeAsync();
         }
         foreach (var host in _services.Values.Reverse())
         {

@@ -3,13 +3,19 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Edge.Authentication;
 
-// A credential that was presented and refused is answered here, at the edge, with the reason; a request
-// that presents none goes on, and the service decides whether its route needs a caller.
-public static class CredentialRefusals
+// Authenticates every request at the edge. A credential that was presented and refused is answered
+// here with the reason; a request that presents none goes on, and the service decides whether its
+// route needs a caller.
+public static class CallerAuthenticationMiddleware
 {
-    public static IApplicationBuilder UseCredentialRefusals(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is not { } failure)
+        var result = await context.AuthenticateAsync();
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+        }
+        if (result.Failure is not { } failure)
         {
             await next(context);
             return;
