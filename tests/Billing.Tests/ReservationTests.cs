@@ -1,0 +1,114 @@
+using Gateway.Billing.Ledger;
+using Gateway.Contracts;
+using MassTransit;
+
+namespace Billing.Tests;
+
+// Chat's side of the ledger, over RabbitMQ: reserve (request/response), capture on usage, release on
+// cancellation; every message may arrive twice.
+public sealed class ReservationTests(BillingSystem billing) : IClassFixture<BillingSystem>
+{
+    private static CancellationToken Cancel => BillingSystem.Cancel;
+
+    [Fact]
+    public async Task Five_hundred_concurrent_reservations_of_one_credit_against_a_wallet_of_one_hundred_hold_exactly_one_hundred()
+    {
+        var userId = await billing.NewWalletAsync(100);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => billing.ReserveAsync(userId, 1)));
+
+        var reserved = answers.Count(a => a.Is(out Response<CreditsReserved>? _));
+        var refused = answers.Select(a => a.Is(out Response<CreditsInsufficient>? r) ? r.Message : null).OfType<CreditsInsufficient>().ToList();
+        Assert.Equal(100, reserved);
+        Assert.Equal(400, refused.Count);
+        Assert.All(refused, r => Assert.Equal("Required: 1, Available: 0", $"Required: {r.Required}, Available: {r.Available}"));
+        var wallet = await billing.BalanceAsync(userId);
+        Assert.Equal(new WalletBalance(100, 100), wallet);
+        Assert.Equal(0, wallet.Available);
+    }
+
+    [Fact]
+    public async Task A_reservation_sent_ten_times_at_once_holds_once_and_every_answer_is_the_same()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var reservationId = Guid.NewGuid();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => billing.ReserveAsync(userId, 30, reservationId)));
+
+        Assert.All(answers, a => Assert.True(a.Is(out Response<CreditsReserved>? r) && r.Message.Amount == 30));
+        Assert.Equal(new WalletBalance(100, 30), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task A_reservation_larger_than_the_balance_says_what_was_required_and_what_was_available()
+    {
+        var userId = await billing.NewWalletAsync(37);
+
+        var answer = await billing.ReserveAsync(userId, 120);
+
+        Assert.True(answer.Is(out Response<CreditsInsufficient>? refused));
+        Assert.Equal((120L, 37L), (refused.Message.Required, refused.Message.Available));
+        Assert.Equal(new WalletBalance(37, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task An_invalid_reservation_is_answered_with_a_fault_and_holds_nothing()
+    {
+        var userId = await billing.NewWalletAsync(50);
+
+        await Assert.ThrowsAsync<RequestFaultException>(() => billing.ReserveAsync(userId, 0));
+        await Assert.ThrowsAsync<RequestFaultException>(() => billing.ReserveAsync(userId, 10, holdFor: TimeSpan.FromDays(2)));
+
+        Assert.Equal(new WalletBalance(50, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task A_redelivered_usage_charges_once()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var reservationId = Guid.NewGuid();
+        await billing.ReserveAsync(userId, 40, reservationId);
+        var usage = new UsageRecorded(Guid.NewGuid(), reservationId, userId, 25, 10, 15, "gpt-test", DateTimeOffset.UtcNow);
+
+        await billing.Bus.Publish(usage, Cancel);
+        await billing.Bus.Publish(usage, Cancel);
+        await billing.Bus.Publish(usage with { UsageId = Guid.NewGuid() }, Cancel);
+        var charged = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        await Task.Delay(500, Cancel);
+
+        Assert.Equal(new WalletBalance(75, 0), charged);
+        Assert.Equal(new WalletBalance(75, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task A_cancelled_reservation_gives_its_credits_back_once()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var reservationId = Guid.NewGuid();
+        await billing.ReserveAsync(userId, 40, reservationId);
+        var cancelled = new ReservationCancelled(reservationId, userId, "Upstream refused", DateTimeOffset.UtcNow);
+
+        await billing.Bus.Publish(cancelled, Cancel);
+        await billing.Bus.Publish(cancelled, Cancel);
+        var released = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        await billing.Bus.Publish(new UsageRecorded(Guid.NewGuid(), reservationId, userId, 25, 10, 15, "gpt-test", DateTimeOffset.UtcNow), Cancel);
+        await Task.Delay(500, Cancel);
+
+        Assert.Equal(new WalletBalance(100, 0), released);
+        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task UserRegistered_delivered_twice_grants_the_sign_up_credits_once()
+    {
+        var registered = new UserRegistered(Guid.NewGuid(), Guid.NewGuid(), "twice@example.com", DateTimeOffset.UtcNow);
+
+        await billing.Bus.Publish(registered, Cancel);
+        await billing.Bus.Publish(registered, Cancel);
+        var granted = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(registered.UserId), b => b.Balance > 0);
+        await Task.Delay(500, Cancel);
+
+        Assert.Equal(new WalletBalance(BillingSystem.SignUpGrant, 0), granted);
+        Assert.Equal(new WalletBalance(BillingSystem.SignUpGrant, 0), await billing.BalanceAsync(registered.UserId));
+    }
+}
