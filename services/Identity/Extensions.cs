@@ -2,12 +2,14 @@ using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Invitations;
 using Gateway.Identity.Mail;
+using Gateway.Identity.OAuth;
 using Gateway.Identity.Tokens;
 using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace Gateway.Identity;
 
@@ -40,6 +42,14 @@ public static class Extensions
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddScoped<Sessions>();
         builder.AddAccessTokenAuthentication();
+
+        builder.Services.AddOptions<OAuthSignInOptions>().BindConfiguration(OAuthSignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // The token request spends a single-use code: never retried; reading the user is.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it replaces the defaults' handler.
+        builder.Services.AddHttpClient<OAuthClient>()
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods());
+#pragma warning restore EXTEXP0001
 
         builder.Services.AddScoped<InvitationMail>();
         if (builder.Environment.IsDevelopment())

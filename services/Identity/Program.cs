@@ -13,6 +13,7 @@ app.MapDefaultEndpoints();
 
 app.MapJwksApi();
 app.MapAuthApi();
+app.MapOAuthApi();
 app.MapInvitationsApi();
 app.MapUserApi();
 app.MapOrganizationApi();
