@@ -75,16 +75,28 @@ public static class PurchaseApi
             return TypedResults.Problem(title: "Request body too large", detail: $"A webhook body may be at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
-        Event stripeEvent;
+        var signature = request.Headers["Stripe-Signature"].ToString();
+        if (string.IsNullOrEmpty(signature))
+        {
+            return BillingProblems.Invalid("Stripe-Signature", "is required");
+        }
         try
         {
-            stripeEvent = EventUtility.ConstructEvent(
-                payload, request.Headers["Stripe-Signature"], options.WebhookSecret,
-                tolerance: (long)options.WebhookTolerance.TotalSeconds, throwOnApiVersionMismatch: false);
+            EventUtility.ValidateSignature(payload, signature, options.WebhookSecret, (long)options.WebhookTolerance.TotalSeconds);
         }
         catch (StripeException)
         {
-            return BillingProblems.Invalid("Stripe-Signature", "does not prove this payload came from Stripe (missing, wrong or too old)");
+            return BillingProblems.Invalid("Stripe-Signature", "does not prove this payload came from Stripe (wrong or too old)");
+        }
+
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = EventUtility.ParseEvent(payload, throwOnApiVersionMismatch: false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return BillingProblems.Invalid("body", "is not a Stripe event");
         }
 
         if (stripeEvent.Type is not (EventTypes.CheckoutSessionCompleted or EventTypes.CheckoutSessionAsyncPaymentSucceeded)
