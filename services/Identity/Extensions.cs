@@ -41,7 +41,7 @@ public static class Extensions
         builder.Services.AddHostedService<SigningKeyRotation>();
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddScoped<Sessions>();
-        builder.AddAccessTokenAuthentication();
+        builder.AddCallerAuthentication();
 
         builder.Services.AddOptions<OAuthSignInOptions>().BindConfiguration(OAuthSignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // The token request spends a single-use code: never retried; reading the user is.

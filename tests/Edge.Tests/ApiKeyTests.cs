@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Testing;
+
+namespace Edge.Tests;
+
+public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLifetime
+{
+    private GatewaySystem _system = null!;
+
+    public async ValueTask InitializeAsync() =>
+        _system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys]);
+
+    public ValueTask DisposeAsync() => _system.DisposeAsync();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_key_works_in_either_header_until_revoked_then_every_edge_refuses_it_within_a_second()
+    {
+        var user = await _system.RegisterUserAsync();
+        var (keyId, key) = await CreateKeyAsync(user);
+        using var edgeA = ClientWithKey(_system.Edge, "x-api-key", key);
+        var secondEdge = await _system.StartEdgeAsync();
+        using var edgeB = ClientWithKey(secondEdge, "Authorization", $"Bearer {key}");
+
+        // Both replicas have the key cached before it is revoked.
+        foreach (var client in new[] { edgeA, edgeB })
+        {
+            var me = await client.GetFromJsonAsync<JsonElement>("/api/auth/me", Ct);
+            Assert.Equal(user.UserId, me.GetProperty("id").GetGuid());
+        }
+
+        using var revoke = await user.Client.DeleteAsync($"/api/keys/{keyId}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        var revokedAt = Stopwatch.StartNew();
+
+        var refusedA = await WaitForRefusalAsync(edgeA);
+        var refusedB = await WaitForRefusalAsync(edgeB);
+        TestContext.Current.SendDiagnosticMessage($"Revoked key refused after {refusedA.TotalMilliseconds:0} ms (edge A), {refusedB.TotalMilliseconds:0} ms (edge B)");
+        Assert.True(revokedAt.Elapsed < TimeSpan.FromSeconds(1.5), $"Refused only after {revokedAt.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task An_expired_key_is_refused_even_while_cached()
+    {
+        var user = await _system.RegisterUserAsync();
+        var (_, key) = await CreateKeyAsync(user, expiresAt: DateTimeOffset.UtcNow.AddSeconds(3));
+        using var client = ClientWithKey(_system.Edge, "x-api-key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me", Ct)).StatusCode);
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+
+        using var response = await client.GetAsync("/api/auth/me", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task When_keys_cannot_be_checked_an_unknown_key_is_refused_with_503_not_let_through()
+    {
+        await _system[GatewayService.Keys].DisposeAsync();
+        using var client = ClientWithKey(_system.Edge, "x-api-key", "sk_live_" + new string('C', 43));
+
+        using var response = await client.GetAsync("/api/auth/me", Ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Contains("cannot be checked", problem.GetProperty("detail").GetString());
+    }
+
+    private static async Task<(Guid Id, string Key)> CreateKeyAsync(TestUser user, DateTimeOffset? expiresAt = null)
+    {
+        using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name = "test key", expiresAt }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (created.GetProperty("id").GetGuid(), created.GetProperty("key").GetString()!);
+    }
+
+    private static HttpClient ClientWithKey(IServiceHost edge, string header, string value)
+    {
+        var client = edge.CreateHttpClient();
+        if (header == "Authorization")
+        {
+            client.DefaultRequestHeaders.Authorization = AuthenticationHeaderValue.Parse(value);
+        }
+        else
+        {
+            client.DefaultRequestHeaders.Add(header, value);
+        }
+        return client;
+    }
+
+    private static async Task<TimeSpan> WaitForRefusalAsync(HttpClient client)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            using var response = await client.GetAsync("/api/auth/me", Ct);
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                return waited.Elapsed;
+            }
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Task.Delay(20, Ct);
+        }
+        throw new Xunit.Sdk.XunitException("The revoked key was still accepted after 5 s.");
+    }
+}

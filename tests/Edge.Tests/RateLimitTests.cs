@@ -1,0 +1,91 @@
+using System.Net;
+using Gateway.Testing;
+
+namespace Edge.Tests;
+
+public sealed class RateLimitTests(GatewayInfrastructure infrastructure)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Dictionary<string, string?> Limits(int permits, string window, string? redis = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Edge:RateLimits:Groups:identity:PermitLimit"] = permits.ToString(),
+            ["Edge:RateLimits:Groups:identity:Window"] = window,
+        };
+        if (redis is not null)
+        {
+            settings["ConnectionStrings:redis"] = redis;
+        }
+        return settings;
+    }
+
+    [Fact]
+    public async Task A_caller_over_the_limit_gets_429_with_retry_after_and_recovers_after_the_window()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: Limits(3, "00:00:02"));
+        var user = await system.RegisterUserAsync();
+
+        // Limit 3 per 2 s window: even if a window rolls over meanwhile, the 7th request at the latest is refused.
+        var refused = await FirstRefusalAsync(user.Client, attempts: 7);
+
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("3", refused.Headers.GetValues("RateLimit-Limit").Single());
+        Assert.Equal("0", refused.Headers.GetValues("RateLimit-Remaining").Single());
+        var retryAfter = refused.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("No Retry-After header.");
+        Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+
+        await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(200), Ct);
+        using var after = await user.Client.GetAsync("/api/user", Ct);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Limits_are_per_caller_and_shared_by_every_edge_replica()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: Limits(4, "00:01:00"));
+        var alice = await system.RegisterUserAsync();
+        var bob = await system.RegisterUserAsync();
+        var secondEdge = await system.StartEdgeAsync();
+        using var aliceOnSecondEdge = secondEdge.CreateHttpClient();
+        aliceOnSecondEdge.DefaultRequestHeaders.Authorization = alice.Client.DefaultRequestHeaders.Authorization;
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await alice.Client.GetAsync("/api/user", Ct)).StatusCode);
+            statuses.Add((await aliceOnSecondEdge.GetAsync("/api/user", Ct)).StatusCode);
+        }
+
+        Assert.Equal(4, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(HttpStatusCode.OK, (await bob.Client.GetAsync("/api/user", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_redis_limits_are_counted_locally_and_bad_credentials_are_still_refused()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys], settings: Limits(2, "00:01:00", redis: "127.0.0.1:1"));
+        using var client = system.CreateEdgeClient();
+        client.DefaultRequestHeaders.Add("x-api-key", "sk_live_" + new string('B', 43));
+
+        using var refused = await client.GetAsync("/api/user", Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var anonymous = system.CreateEdgeClient();
+        var anonymousStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++) anonymousStatuses.Add((await anonymous.GetAsync("/api/user", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, anonymousStatuses[^1]);
+    }
+
+    private static async Task<HttpResponseMessage> FirstRefusalAsync(HttpClient client, int attempts)
+    {
+        for (var i = 0; i < attempts; i++)
+        {
+            var response = await client.GetAsync("/api/user", Ct);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) return response;
+        }
+        throw new Xunit.Sdk.XunitException($"No 429 within {attempts} requests.");
+    }
+}
