@@ -23,8 +23,9 @@ public sealed class TransferConfiguration : IEntityTypeConfiguration<Transfer>
         transfer.Property(t => t.Reason).HasMaxLength(200);
         transfer.Property(t => t.Model).HasMaxLength(100);
         transfer.Property(t => t.CreatedAt).HasDefaultValueSql("now()");
-        transfer.HasOne<Account>().WithMany().HasForeignKey(t => t.DebitAccountId).OnDelete(DeleteBehavior.Restrict);
-        transfer.HasOne<Account>().WithMany().HasForeignKey(t => t.CreditAccountId).OnDelete(DeleteBehavior.Restrict);
+        // No foreign keys to accounts: each would take a KEY SHARE lock on the system account's row in
+        // every transfer, serialising the ledger on it (MultiXact churn). The ledger functions only ever
+        // name existing accounts, and the audit proves every account's entries.
 
         // A hold is resolved at most once, whoever races to resolve it.
         transfer.HasIndex(t => t.PendingId).IsUnique().HasFilter("pending_id IS NOT NULL");

@@ -206,10 +206,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreditAccountId");
-
-                    b.HasIndex("DebitAccountId");
-
                     b.HasIndex("PendingId")
                         .IsUnique()
                         .HasFilter("pending_id IS NOT NULL");
@@ -226,21 +222,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                             t.HasCheckConstraint("ck_transfers_sides", "debit_account_id <> credit_account_id");
                         });
-                });
-
-            modelBuilder.Entity("Gateway.Billing.Ledger.Transfer", b =>
-                {
-                    b.HasOne("Gateway.Billing.Ledger.Account", null)
-                        .WithMany()
-                        .HasForeignKey("CreditAccountId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.HasOne("Gateway.Billing.Ledger.Account", null)
-                        .WithMany()
-                        .HasForeignKey("DebitAccountId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Billing.Infrastructure.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261123184250_Ledger")]
+    [Migration("20261123190027_Ledger")]
     partial class Ledger
     {
         /// <inheritdoc />
@@ -209,10 +209,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreditAccountId");
-
-                    b.HasIndex("DebitAccountId");
-
                     b.HasIndex("PendingId")
                         .IsUnique()
                         .HasFilter("pending_id IS NOT NULL");
@@ -229,21 +225,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                             t.HasCheckConstraint("ck_transfers_sides", "debit_account_id <> credit_account_id");
                         });
-                });
-
-            modelBuilder.Entity("Gateway.Billing.Ledger.Transfer", b =>
-                {
-                    b.HasOne("Gateway.Billing.Ledger.Account", null)
-                        .WithMany()
-                        .HasForeignKey("CreditAccountId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.HasOne("Gateway.Billing.Ledger.Account", null)
-                        .WithMany()
-                        .HasForeignKey("DebitAccountId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

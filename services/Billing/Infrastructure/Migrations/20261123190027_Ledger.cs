@@ -74,18 +74,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
                     table.PrimaryKey("PK_transfers", x => x.id);
                     table.CheckConstraint("ck_transfers_amount", "amount > 0 OR (kind = 'capture' AND amount = 0)");
                     table.CheckConstraint("ck_transfers_sides", "debit_account_id <> credit_account_id");
-                    table.ForeignKey(
-                        name: "FK_transfers_accounts_credit_account_id",
-                        column: x => x.credit_account_id,
-                        principalTable: "accounts",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
-                    table.ForeignKey(
-                        name: "FK_transfers_accounts_debit_account_id",
-                        column: x => x.debit_account_id,
-                        principalTable: "accounts",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.InsertData(
@@ -115,16 +103,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
                 column: "wallet_id");
 
             migrationBuilder.CreateIndex(
-                name: "IX_transfers_credit_account_id",
-                table: "transfers",
-                column: "credit_account_id");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_transfers_debit_account_id",
-                table: "transfers",
-                column: "debit_account_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_transfers_pending_id",
                 table: "transfers",
                 column: "pending_id",
@@ -152,13 +130,13 @@ namespace Gateway.Billing.Infrastructure.Migrations
             migrationBuilder.Sql(LedgerSql.Drop);
 
             migrationBuilder.DropTable(
+                name: "accounts");
+
+            migrationBuilder.DropTable(
                 name: "open_holds");
 
             migrationBuilder.DropTable(
                 name: "transfers");
-
-            migrationBuilder.DropTable(
-                name: "accounts");
         }
     }
 }
