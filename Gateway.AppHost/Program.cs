@@ -5,8 +5,9 @@ var builder = DistributedApplication.CreateBuilder(args);
 var postgres = builder.AddPostgres("postgres");
 var redis = builder.AddRedis("redis");
 var rabbitmq = builder.AddRabbitMQ("rabbitmq");
-// The key the edge signs each forwarded caller with and the services check: generated once, kept in the data folder.
-var callerKey = builder.AddParameter("caller-token-key", secret: true);
+// Secrets generated once and kept outside the data folder: the key the edge signs each caller with, the vault's key.
+var callerKey = builder.AddParameter("caller-token-key", ParameterDefault.RandomHex(32), secret: true);
+var vaultKey = builder.AddParameter("vault-key", ParameterDefault.RandomBase64(32), secret: true);
 const string CallerKey = "Gateway__CallerToken__Key";
 
 var identity = builder.AddProject("identity", "services/Identity/Gateway.Identity.csproj")
@@ -15,7 +16,8 @@ var identity = builder.AddProject("identity", "services/Identity/Gateway.Identit
 
 var keys = builder.AddProject("keys", "services/Keys/Gateway.Keys.csproj")
     .WithReference(postgres.AddDatabase("keysdb")).WithReference(redis).WithReference(rabbitmq)
-    .WithEnvironment(CallerKey, callerKey).WaitFor(postgres).WaitFor(rabbitmq);
+    .WithEnvironment(CallerKey, callerKey).WithEnvironment("Keys__Vault__EncryptionKey", vaultKey)
+    .WaitFor(postgres).WaitFor(rabbitmq);
 
 var billing = builder.AddProject("billing", "services/Billing/Gateway.Billing.csproj")
     .WithReference(postgres.AddDatabase("billingdb")).WithReference(rabbitmq)

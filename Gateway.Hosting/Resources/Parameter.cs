@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Gateway.Hosting;
 
@@ -9,15 +10,26 @@ public sealed class ParameterResource(string name, string value, bool secret) : 
     public bool Secret { get; } = secret;
 }
 
+/// <summary>How a parameter's value is made when configuration does not give one.</summary>
+public static class ParameterDefault
+{
+    public static Func<string> RandomHex(int bytes = 32) => () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+
+    public static Func<string> RandomBase64(int bytes = 32) => () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes));
+}
+
 public static class ParameterBuilderExtensions
 {
     /// <summary>
-    /// Parameters:&lt;name&gt; from configuration (environment Parameters__&lt;name&gt;); without it, 32 random bytes (hex)
-    /// generated the first time and kept in the data folder (parameters/&lt;name&gt;, mode 600), so restarts agree.
+    /// Parameters:&lt;name&gt; from configuration (environment Parameters__&lt;name&gt;). Without it, a value is generated the first
+    /// time (<paramref name="generate"/>, 32 random bytes in hex by default) and kept, like Aspire's user secrets, in
+    /// ~/.config/gateway-apphost/&lt;data folder's hash&gt;/&lt;name&gt; (mode 600): away from the data it may protect, the same on every restart.
     /// </summary>
-    public static IResourceBuilder<ParameterResource> AddParameter(this DistributedApplicationBuilder builder, string name, bool secret = false)
+    public static IResourceBuilder<ParameterResource> AddParameter(this DistributedApplicationBuilder builder, string name, Func<string>? generate = null, bool secret = false)
     {
-        var value = builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured ? configured : Kept(builder.DataDirectory, name);
+        var value = builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured
+            ? configured
+            : Kept(builder.DataDirectory, name, generate ?? ParameterDefault.RandomHex());
         return builder.AddResource(new ParameterResource(name, value, secret));
     }
 
@@ -27,16 +39,21 @@ public static class ParameterBuilderExtensions
         return builder;
     }
 
-    private static string Kept(string dataDirectory, string name)
+    private static string Kept(string dataDirectory, string name, Func<string> generate)
     {
-        var folder = Path.Combine(dataDirectory, "parameters");
+        var home = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } config
+            ? config
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+        var owner = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dataDirectory)))[..16];
+        var folder = Path.Combine(home, "gateway-apphost", owner);
         var path = Path.Combine(folder, name);
         if (File.Exists(path))
         {
             return File.ReadAllText(path).Trim();
         }
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        File.WriteAllText(Path.Combine(folder, "data-folder"), dataDirectory + "\n");
+        var value = generate();
         File.WriteAllText(path, "");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.WriteAllText(path, value + "\n");
