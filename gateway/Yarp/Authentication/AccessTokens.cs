@@ -13,6 +13,7 @@ public static class AccessTokens
 {
     public const string Scheme = JwtBearerDefaults.AuthenticationScheme;
     private const string JwksClient = "identity-jwks";
+    private const string LiveEventsPath = "/api/events";
 
     public static AuthenticationBuilder AddAccessTokens(this AuthenticationBuilder authentication, IConfiguration configuration)
     {
@@ -34,6 +35,13 @@ public static class AccessTokens
                     // /api/auth/refresh, as seed 003 does) passes through untouched.
                     OnMessageReceived = context =>
                     {
+                        // Browsers cannot set headers on a WebSocket: the live channel takes ?access_token=.
+                        if (context.Request.Path.StartsWithSegments(LiveEventsPath)
+                            && context.Request.Query["access_token"] is [{ Length: > 0 } queryToken])
+                        {
+                            context.Token = queryToken;
+                            return Task.CompletedTask;
+                        }
                         var authorization = context.Request.Headers.Authorization.ToString();
                         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                             || authorization.AsSpan("Bearer ".Length).Count('.') != 2)
