@@ -148,7 +148,10 @@ public static class LedgerSql
                 RETURN ('expired', p_id, p_kind, 0, a.balance, a.held, h.expires_at, 'expiry')::ledger_result;
             END IF;
 
-            IF p_kind = 'capture' THEN
+            IF p_kind = 'capture' AND p_amount <= h.amount THEN
+                v_charge := p_amount;
+                UPDATE accounts SET held = held - h.amount, balance = balance - v_charge WHERE id = h.wallet_id RETURNING * INTO a;
+            ELSIF p_kind = 'capture' THEN
                 SELECT balance - held INTO v_free FROM accounts WHERE id = h.wallet_id FOR UPDATE;
                 v_charge := LEAST(p_amount, h.amount + v_free);
                 UPDATE accounts SET held = held - h.amount, balance = balance - v_charge WHERE id = h.wallet_id RETURNING * INTO a;
@@ -164,10 +167,40 @@ public static class LedgerSql
                     p_reason, p_model, p_input, p_output, now());
             RETURN ('created', p_id, p_kind, v_charge, a.balance, a.held, h.expires_at, NULL)::ledger_result;
         END $$;
+
+        -- Many holds in one transaction (one commit for all). Rows are locked in one global order (wallet,
+        -- then hold/transfer id) here and in ledger_capture_batch, and single operations lock one wallet,
+        -- so batches cannot deadlock.
+        -- Any error rolls the whole batch back; Ledger then runs its items one by one.
+        CREATE FUNCTION ledger_hold_batch(p_ids uuid[], p_wallets uuid[], p_amounts bigint[], p_expires timestamptz[], p_reasons text[])
+        RETURNS TABLE (ordinal int, outcome text, transfer_id uuid, kind text, amount bigint, balance bigint, held bigint,
+                       expires_at timestamptz, resolved_by text)
+        LANGUAGE plpgsql AS $$
+        DECLARE i int;
+        BEGIN
+            FOR i IN SELECT s.i FROM generate_subscripts(p_ids, 1) AS s(i) ORDER BY p_wallets[s.i], p_ids[s.i] LOOP
+                RETURN QUERY SELECT i, r.* FROM ledger_hold(p_ids[i], p_wallets[i], p_amounts[i], p_expires[i], p_reasons[i]) r;
+            END LOOP;
+        END $$;
+
+        CREATE FUNCTION ledger_capture_batch(p_ids uuid[], p_holds uuid[], p_amounts bigint[], p_reasons text[],
+                                             p_models text[], p_inputs bigint[], p_outputs bigint[])
+        RETURNS TABLE (ordinal int, outcome text, transfer_id uuid, kind text, amount bigint, balance bigint, held bigint,
+                       expires_at timestamptz, resolved_by text)
+        LANGUAGE plpgsql AS $$
+        DECLARE i int;
+        BEGIN
+            FOR i IN SELECT s.i FROM generate_subscripts(p_ids, 1) AS s(i)
+                     LEFT JOIN open_holds o ON o.hold_id = p_holds[s.i]
+                     ORDER BY o.wallet_id NULLS LAST, p_holds[s.i], p_ids[s.i] LOOP
+                RETURN QUERY SELECT i, r.* FROM ledger_resolve(p_ids[i], p_holds[i], 'capture', p_amounts[i], p_reasons[i],
+                                                             p_models[i], p_inputs[i], p_outputs[i]) r;
+            END LOOP;
+        END $$;
         """;
 
     public const string Drop = """
-        DROP FUNCTION IF EXISTS ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
+        DROP FUNCTION IF EXISTS ledger_capture_batch, ledger_hold_batch, ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
         DROP TRIGGER IF EXISTS transfers_append_only ON transfers;
         DROP TRIGGER IF EXISTS transfers_no_truncate ON transfers;
         DROP FUNCTION IF EXISTS ledger_transfers_append_only;

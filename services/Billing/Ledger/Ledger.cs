@@ -5,9 +5,26 @@ namespace Gateway.Billing.Ledger;
 
 // The ledger's operations. Each is one call to a Postgres function (Infrastructure/LedgerSql.cs) in its
 // own transaction; the database, not this class, decides whether credits are available.
-public sealed class Ledger(NpgsqlDataSource database)
+public sealed class Ledger : IDisposable
 {
     private const string UniqueViolation = "23505";
+    private const int MaxBatch = 64;
+
+    private readonly NpgsqlDataSource database;
+    private readonly GroupCommit<HoldRequest> holds;
+    private readonly GroupCommit<CaptureRequest> captures;
+
+    public Ledger(NpgsqlDataSource database)
+    {
+        this.database = database;
+        var writers = Math.Max(2, Environment.ProcessorCount * 2);
+        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, HoldBatchAsync, hold =>
+            RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
+                hold.HoldId, hold.UserId, hold.Amount, hold.ExpiresAt, hold.Reason));
+        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, CaptureBatchAsync, capture =>
+            RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
+                capture.TransferId, capture.HoldId, capture.Amount, capture.Reason, capture.Usage?.Model, capture.Usage?.InputTokens, capture.Usage?.OutputTokens));
+    }
 
     public Task<TransferResult> GrantAsync(Guid transferId, Guid userId, long amount, string reason, Guid? organizationId = null, CancellationToken cancellationToken = default) =>
         CreditAsync(transferId, TransferKind.Grant, SystemAccounts.Promotions, userId, amount, reason, organizationId, cancellationToken);
@@ -27,14 +44,12 @@ public sealed class Ledger(NpgsqlDataSource database)
                 transferId, userId, SystemAccounts.Promotions, Positive(-amount), Clip(reason));
 
     public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, CancellationToken cancellationToken = default) =>
-        RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", cancellationToken,
-            holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason));
+        holds.RunAsync(new HoldRequest(holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason)), cancellationToken);
 
     public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
-        return RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", cancellationToken,
-            transferId, holdId, amount, Clip(reason), usage?.Model, usage?.InputTokens, usage?.OutputTokens);
+        return captures.RunAsync(new CaptureRequest(transferId, holdId, amount, Clip(reason), usage), cancellationToken);
     }
 
     public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, string reason, CancellationToken cancellationToken = default) =>
@@ -85,15 +100,52 @@ public sealed class Ledger(NpgsqlDataSource database)
         }
     }
 
-    private static TransferResult Read(NpgsqlDataReader row) => new(
-        Enum.Parse<TransferOutcome>(row.GetString(0).Replace("_", ""), ignoreCase: true),
-        row.GetGuid(1),
-        Enum.Parse<TransferKind>(row.GetString(2), ignoreCase: true),
-        row.IsDBNull(3) ? 0 : row.GetInt64(3),
-        row.IsDBNull(4) ? 0 : row.GetInt64(4),
-        row.IsDBNull(5) ? 0 : row.GetInt64(5),
-        row.IsDBNull(6) ? null : row.GetFieldValue<DateTimeOffset>(6),
-        row.IsDBNull(7) ? null : Enum.Parse<TransferKind>(row.GetString(7), ignoreCase: true));
+    private Task<TransferResult[]> HoldBatchAsync(IReadOnlyList<HoldRequest> batch) =>
+        RunBatchAsync("SELECT * FROM ledger_hold_batch($1, $2, $3, $4, $5)", batch.Count,
+            batch.Select(h => h.HoldId).ToArray(), batch.Select(h => h.UserId).ToArray(), batch.Select(h => h.Amount).ToArray(),
+            batch.Select(h => h.ExpiresAt).ToArray(), batch.Select(h => h.Reason).ToArray());
+
+    private Task<TransferResult[]> CaptureBatchAsync(IReadOnlyList<CaptureRequest> batch) =>
+        RunBatchAsync("SELECT * FROM ledger_capture_batch($1, $2, $3, $4, $5, $6, $7)", batch.Count,
+            batch.Select(c => c.TransferId).ToArray(), batch.Select(c => c.HoldId).ToArray(), batch.Select(c => c.Amount).ToArray(),
+            batch.Select(c => c.Reason).ToArray(), batch.Select(c => c.Usage?.Model).ToArray(),
+            batch.Select(c => c.Usage?.InputTokens).ToArray(), batch.Select(c => c.Usage?.OutputTokens).ToArray());
+
+    private async Task<TransferResult[]> RunBatchAsync(string sql, int count, params object[] arrays)
+    {
+        await using var command = database.CreateCommand(sql);
+        foreach (var array in arrays)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = array });
+        }
+        var results = new TransferResult[count];
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            results[reader.GetInt32(0) - 1] = Read(reader, offset: 1);
+        }
+        return results.All(r => r is not null) ? results : throw new InvalidOperationException("A batch answered fewer results than it was given.");
+    }
+
+    private static TransferResult Read(NpgsqlDataReader row, int offset = 0) => new(
+        Enum.Parse<TransferOutcome>(row.GetString(offset).Replace("_", ""), ignoreCase: true),
+        row.GetGuid(offset + 1),
+        Enum.Parse<TransferKind>(row.GetString(offset + 2), ignoreCase: true),
+        row.IsDBNull(offset + 3) ? 0 : row.GetInt64(offset + 3),
+        row.IsDBNull(offset + 4) ? 0 : row.GetInt64(offset + 4),
+        row.IsDBNull(offset + 5) ? 0 : row.GetInt64(offset + 5),
+        row.IsDBNull(offset + 6) ? null : row.GetFieldValue<DateTimeOffset>(offset + 6),
+        row.IsDBNull(offset + 7) ? null : Enum.Parse<TransferKind>(row.GetString(offset + 7), ignoreCase: true));
+
+    public void Dispose()
+    {
+        holds.Complete();
+        captures.Complete();
+    }
+
+    private sealed record HoldRequest(Guid HoldId, Guid UserId, long Amount, DateTimeOffset ExpiresAt, string Reason);
+
+    private sealed record CaptureRequest(Guid TransferId, Guid HoldId, long Amount, string Reason, Usage? Usage);
 
     // Reasons are shown to users in their history; a long one is cut, not refused.
     private static string Clip(string reason) => reason.Length <= 200 ? reason : reason[..200];

@@ -15,8 +15,8 @@ public sealed class TransferConfiguration : IEntityTypeConfiguration<Transfer>
             table.HasCheckConstraint("ck_transfers_sides", "debit_account_id <> credit_account_id");
         });
         transfer.HasKey(t => t.Id);
+        // The order entries were written in (history's cursor); unique by being an identity.
         transfer.Property(t => t.Sequence).UseIdentityAlwaysColumn();
-        transfer.HasIndex(t => t.Sequence).IsUnique();
         transfer.Property(t => t.Kind)
             .HasConversion(k => k.Name(), s => Enum.Parse<TransferKind>(s, true))
             .HasMaxLength(16);
@@ -41,6 +41,5 @@ public sealed class OpenHoldConfiguration : IEntityTypeConfiguration<OpenHold>
         hold.ToTable("open_holds", table => table.HasCheckConstraint("ck_open_holds_amount", "amount > 0"));
         hold.HasKey(h => h.HoldId);
         hold.HasIndex(h => h.ExpiresAt);
-        hold.HasIndex(h => h.WalletId);
     }
 }

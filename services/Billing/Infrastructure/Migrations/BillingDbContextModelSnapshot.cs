@@ -123,8 +123,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                     b.HasIndex("ExpiresAt");
 
-                    b.HasIndex("WalletId");
-
                     b.ToTable("open_holds", null, t =>
                         {
                             t.HasCheckConstraint("ck_open_holds_amount", "amount > 0");
@@ -209,9 +207,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
                     b.HasIndex("PendingId")
                         .IsUnique()
                         .HasFilter("pending_id IS NOT NULL");
-
-                    b.HasIndex("Sequence")
-                        .IsUnique();
 
                     b.HasIndex("WalletId", "Sequence")
                         .IsDescending(false, true);

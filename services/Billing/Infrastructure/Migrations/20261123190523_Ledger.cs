@@ -98,22 +98,11 @@ namespace Gateway.Billing.Infrastructure.Migrations
                 column: "expires_at");
 
             migrationBuilder.CreateIndex(
-                name: "IX_open_holds_wallet_id",
-                table: "open_holds",
-                column: "wallet_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_transfers_pending_id",
                 table: "transfers",
                 column: "pending_id",
                 unique: true,
                 filter: "pending_id IS NOT NULL");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_transfers_sequence",
-                table: "transfers",
-                column: "sequence",
-                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_transfers_wallet_id_sequence",

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Billing.Infrastructure.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261123190027_Ledger")]
+    [Migration("20261123190523_Ledger")]
     partial class Ledger
     {
         /// <inheritdoc />
@@ -126,8 +126,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
 
                     b.HasIndex("ExpiresAt");
 
-                    b.HasIndex("WalletId");
-
                     b.ToTable("open_holds", null, t =>
                         {
                             t.HasCheckConstraint("ck_open_holds_amount", "amount > 0");
@@ -212,9 +210,6 @@ namespace Gateway.Billing.Infrastructure.Migrations
                     b.HasIndex("PendingId")
                         .IsUnique()
                         .HasFilter("pending_id IS NOT NULL");
-
-                    b.HasIndex("Sequence")
-                        .IsUnique();
 
                     b.HasIndex("WalletId", "Sequence")
                         .IsDescending(false, true);
