@@ -1,4 +1,5 @@
 using Gateway.Contracts;
+using Gateway.Keys.Infrastructure;
 
 namespace Gateway.Keys.ApiKeys;
 
@@ -29,6 +30,7 @@ public sealed class ApiKey
         Guid userId, Guid? organizationId, string name, DateTimeOffset? expiresAt, bool isDefault, DateTimeOffset now)
     {
         var secret = ApiKeySecret.Generate();
+        now = now.ToMicroseconds();
         var key = new ApiKey
         {
             Id = Guid.CreateVersion7(now),
@@ -39,7 +41,7 @@ public sealed class ApiKey
             MaskedKey = ApiKeySecret.Mask(secret),
             IsDefault = isDefault,
             CreatedAt = now,
-            ExpiresAt = expiresAt?.ToUniversalTime(),
+            ExpiresAt = expiresAt?.ToMicroseconds(),
         };
         return (key, secret);
     }
@@ -54,7 +56,7 @@ public sealed class ApiKey
         {
             return null;
         }
-        RevokedAt = now;
-        return new ApiKeyRevoked(Id, UserId, Hash, now);
+        RevokedAt = now.ToMicroseconds();
+        return new ApiKeyRevoked(Id, UserId, Hash, RevokedAt.Value);
     }
 }

@@ -1,3 +1,5 @@
+using Gateway.Keys.Infrastructure;
+
 namespace Gateway.Keys.Vault;
 
 // A value a user keeps in the vault (seed 002), encrypted at rest by SecretCipher. Write-only: after
@@ -25,7 +27,7 @@ public sealed class VaultSecret
             UserId = userId,
             Name = name,
             Ciphertext = cipher.Encrypt(value, userId, id),
-            CreatedAt = now,
+            CreatedAt = now.ToMicroseconds(),
         };
     }
 }
