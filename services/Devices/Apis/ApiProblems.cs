@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Devices.Apis;
+
+// The problem responses the APIs share: each names the field at fault and says why in a sentence.
+public static class ApiProblems
+{
+    public static ValidationProblem Invalid(string field, string reason) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: reason);
+
+    public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, detail: errors.First().Value.First());
+
+    public static ProblemHttpResult Conflict(string field, string reason) =>
+        Problem(StatusCodes.Status409Conflict, "Conflict", reason, field);
+
+    public static ProblemHttpResult Unauthorized(string reason) =>
+        Problem(StatusCodes.Status401Unauthorized, "Unauthorized", reason);
+
+    public static ProblemHttpResult Forbidden(string reason) =>
+        Problem(StatusCodes.Status403Forbidden, "Forbidden", reason);
+
+    public static ProblemHttpResult NotFound(string reason) =>
+        Problem(StatusCodes.Status404NotFound, "Not found", reason);
+
+    public static ProblemHttpResult Problem(int status, string title, string reason, string? field = null) =>
+        TypedResults.Problem(
+            detail: reason,
+            statusCode: status,
+            title: title,
+            extensions: field is null ? null : new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [reason] } });
+}

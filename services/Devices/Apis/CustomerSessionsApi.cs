@@ -1,0 +1,198 @@
+using System.Security.Claims;
+using Gateway.Devices.CustomerSessions;
+using Gateway.Devices.Fleet;
+using Gateway.Devices.Infrastructure;
+using Gateway.ServiceDefaults;
+using Gateway.ServiceDefaults.Outbox;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Gateway.Devices.Apis;
+
+// Customer sessions (seed 001): devices hand them in with their credential; the organisation's people
+// read them, and an owner or admin approves or rejects each one once.
+public static class CustomerSessionsApi
+{
+    private const int PendingShownInAlerts = 10;
+    private const int RecentActivityShown = 20;
+    private static readonly TimeSpan RecentActivityWindow = TimeSpan.FromDays(7);
+
+    public static IEndpointRouteBuilder MapCustomerSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var sessions = app.MapGroup("/api/customer-sessions").WithTags("Customer sessions");
+        sessions.MapPost("/", SubmitSession).AllowAnonymous();
+        sessions.MapGet("/", ListSessions).RequireAuthorization(CallerPolicies.Member);
+        sessions.MapGet("/alerts", GetAlerts).RequireAuthorization(CallerPolicies.Member);
+        sessions.MapGet("/{id:guid}", GetSession).RequireAuthorization(CallerPolicies.Member);
+        sessions.MapPost("/{id:guid}/approve", ApproveSession).RequireAuthorization(CallerPolicies.Manager);
+        sessions.MapPost("/{id:guid}/reject", RejectSession).RequireAuthorization(CallerPolicies.Manager);
+        return app;
+    }
+
+    public sealed record SubmitSessionRequest(
+        Guid? SubmissionId, string? CustomerName, string? Summary, List<TranscriptTurn?>? Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
+
+    public sealed record DecisionRequest(string? Note, string? Reason);
+
+    public sealed record SessionSummaryResponse(
+        Guid Id, Guid DeviceId, string DeviceName, string? CustomerName, string Status, string Summary, int Turns,
+        DateTimeOffset SubmittedAt, DateTimeOffset? DecidedAt)
+    {
+        public static SessionSummaryResponse From(CustomerSession s) =>
+            new(s.Id, s.DeviceId, s.DeviceName, s.CustomerName, s.Status, s.Synopsis(), s.Transcript.Count, s.SubmittedAt, s.DecidedAt);
+    }
+
+    public sealed record SessionResponse(
+        Guid Id, Guid DeviceId, string DeviceName, string? CustomerName, string Status, string Summary,
+        IReadOnlyList<TranscriptTurn> Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset SubmittedAt,
+        DateTimeOffset? DecidedAt, Guid? DecidedBy, string? DecisionNote)
+    {
+        public static SessionResponse From(CustomerSession s) => new(
+            s.Id, s.DeviceId, s.DeviceName, s.CustomerName, s.Status, s.Synopsis(CustomerSession.MaxSummaryLength), s.Transcript,
+            s.StartedAt, s.EndedAt, s.SubmittedAt, s.DecidedAt, s.DecidedBy, s.DecisionNote);
+    }
+
+    public sealed record ActivityResponse(string Type, Guid SessionId, string DeviceName, string? CustomerName, DateTimeOffset At, Guid? By);
+
+    public sealed record AlertsResponse(int PendingApprovals, IReadOnlyList<SessionSummaryResponse> Pending, IReadOnlyList<ActivityResponse> RecentActivity);
+
+    public sealed record SessionServices(DevicesDbContext Db, TimeProvider Time);
+
+    public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> SubmitSession(
+        SubmitSessionRequest request, HttpRequest http, [AsParameters] SessionServices services, CancellationToken cancellationToken)
+    {
+        if (await services.Db.FindPresentingDeviceAsync(http, cancellationToken) is not { } device)
+        {
+            return ApiProblems.Unauthorized(DeviceCredentials.Refused);
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (CustomerSessionRules.CustomerName(request.CustomerName) is { } badName) errors["customerName"] = [badName];
+        if (CustomerSessionRules.Summary(request.Summary) is { } badSummary) errors["summary"] = [badSummary];
+        if (CustomerSessionRules.Transcript(request.Transcript) is var (field, reason)) errors[field] = [reason];
+        if (request.EndedAt < request.StartedAt) errors["endedAt"] = ["The session cannot end before it started."];
+        if (errors.Count > 0)
+        {
+            return ApiProblems.Invalid(errors);
+        }
+
+        var (session, submitted) = CustomerSession.Submit(
+            device.OrganizationId, device.Id, device.Name, request.SubmissionId, request.CustomerName?.Trim(), request.Summary,
+            [.. request.Transcript!.Select(t => t!)], request.StartedAt, request.EndedAt, services.Time.GetUtcNow());
+        services.Db.CustomerSessions.Add(session);
+        services.Db.AddToOutbox(submitted);
+        try
+        {
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // A retried upload: the session it created the first time.
+            var existing = await services.Db.CustomerSessions.AsNoTracking()
+                .SingleAsync(s => s.DeviceId == device.Id && s.SubmissionId == request.SubmissionId, cancellationToken);
+            return TypedResults.Ok(SessionResponse.From(existing));
+        }
+        return TypedResults.Created($"/api/customer-sessions/{session.Id}", SessionResponse.From(session));
+    }
+
+    public static async Task<Results<Ok<PageOf<SessionSummaryResponse>>, ValidationProblem>> ListSessions(
+        string? status, string? page, string? pageSize, ClaimsPrincipal user, DevicesDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (CustomerSessionRules.Status(status) is { } badStatus) errors["status"] = [badStatus];
+        var paging = Paging.Read(page, pageSize, errors);
+        if (errors.Count > 0)
+        {
+            return ApiProblems.Invalid(errors);
+        }
+
+        var organizationId = user.Organization();
+        var query = db.CustomerSessions.AsNoTracking().Where(s => s.OrganizationId == organizationId);
+        if (status is not null)
+        {
+            query = query.Where(s => s.Status == status);
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var sessions = await query.OrderByDescending(s => s.SubmittedAt).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PageOf<SessionSummaryResponse>([.. sessions.Select(SessionSummaryResponse.From)], paging.Page, paging.PageSize, total));
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(
+        Guid id, ClaimsPrincipal user, DevicesDbContext db, CancellationToken cancellationToken)
+    {
+        var organizationId = user.Organization();
+        var session = await db.CustomerSessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OrganizationId == organizationId, cancellationToken);
+        return session is null ? ApiProblems.NotFound("There is no such customer session.") : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    public static Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> ApproveSession(
+        Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
+        DecideAsync(id, request?.Note ?? request?.Reason, "note", user, services, (s, by, note, now) => s.Approve(by, note, now), cancellationToken);
+
+    public static Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> RejectSession(
+        Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
+        DecideAsync(id, request?.Reason ?? request?.Note, "reason", user, services, (s, by, reason, now) => s.Reject(by, reason, now), cancellationToken);
+
+    // A session is decided once: a second decision, either way, is a 409 that says what it already is.
+    private static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> DecideAsync(
+        Guid id, string? note, string noteField, ClaimsPrincipal user, SessionServices services,
+        Func<CustomerSession, Guid, string?, DateTimeOffset, object> decide, CancellationToken cancellationToken)
+    {
+        if (CustomerSessionRules.Note(note) is { } badNote)
+        {
+            return ApiProblems.Invalid(noteField, badNote);
+        }
+        var organizationId = user.Organization();
+        var session = await services.Db.CustomerSessions.SingleOrDefaultAsync(s => s.Id == id && s.OrganizationId == organizationId, cancellationToken);
+        if (session is null)
+        {
+            return ApiProblems.NotFound("There is no such customer session.");
+        }
+        if (session.Status != CustomerSessionStatus.Pending)
+        {
+            return AlreadyDecided(session.Status);
+        }
+        services.Db.AddToOutbox(decide(session, user.GetUserId(), string.IsNullOrWhiteSpace(note) ? null : note.Trim(), services.Time.GetUtcNow()));
+        try
+        {
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            var current = await services.Db.CustomerSessions.AsNoTracking().Where(s => s.Id == id).Select(s => s.Status).SingleAsync(cancellationToken);
+            return AlreadyDecided(current);
+        }
+        return TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    private static ProblemHttpResult AlreadyDecided(string status) =>
+        ApiProblems.Conflict("status", $"This session was already {status}; a session is approved or rejected once.");
+
+    public static async Task<Ok<AlertsResponse>> GetAlerts(ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken)
+    {
+        var organizationId = user.Organization();
+        var sessions = services.Db.CustomerSessions.AsNoTracking().Where(s => s.OrganizationId == organizationId);
+        var pendingCount = await sessions.CountAsync(s => s.Status == CustomerSessionStatus.Pending, cancellationToken);
+        var oldestPending = await sessions.Where(s => s.Status == CustomerSessionStatus.Pending)
+            .OrderBy(s => s.SubmittedAt).Take(PendingShownInAlerts).ToListAsync(cancellationToken);
+
+        var since = services.Time.GetUtcNow() - RecentActivityWindow;
+        var recent = await sessions.Where(s => s.SubmittedAt >= since || s.DecidedAt >= since)
+            .OrderByDescending(s => s.DecidedAt ?? s.SubmittedAt).Take(RecentActivityShown)
+            .Select(s => new { s.Id, s.DeviceName, s.CustomerName, s.Status, s.SubmittedAt, s.DecidedAt, s.DecidedBy })
+            .ToListAsync(cancellationToken);
+        var activity = recent
+            .SelectMany(s => new[]
+            {
+                new ActivityResponse("session_submitted", s.Id, s.DeviceName, s.CustomerName, s.SubmittedAt, null),
+                s.DecidedAt is { } decidedAt ? new ActivityResponse($"session_{s.Status}", s.Id, s.DeviceName, s.CustomerName, decidedAt, s.DecidedBy) : null,
+            })
+            .OfType<ActivityResponse>()
+            .Where(a => a.At >= since)
+            .OrderByDescending(a => a.At)
+            .Take(RecentActivityShown)
+            .ToList();
+
+        return TypedResults.Ok(new AlertsResponse(pendingCount, [.. oldestPending.Select(SessionSummaryResponse.From)], activity));
+    }
+}

@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using Gateway.Devices.LiveEvents;
+using Gateway.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Devices.Apis;
+
+// The live channel: a WebSocket that pushes the caller's organisation's events as JSON
+// {id, type, data, at}. A client that reconnects with ?lastEventId= (or Last-Event-ID) gets what it
+// missed within the replay window, or a "resync" event when that is no longer possible.
+public static class LiveEventsApi
+{
+    public static IEndpointRouteBuilder MapLiveEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/events", ConnectAsync).WithTags("Live events").RequireAuthorization(CallerPolicies.Member);
+        return app;
+    }
+
+    public static async Task<Results<EmptyHttpResult, ValidationProblem>> ConnectAsync(
+        HttpContext context, ClaimsPrincipal user, LiveEventStream stream, string? lastEventId)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
+        }
+        var cursor = lastEventId ?? context.Request.Headers["Last-Event-ID"].ToString();
+        long? resumeAfter = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            if (!long.TryParse(cursor, out var parsed) || parsed < 0)
+            {
+                return ApiProblems.Invalid("lastEventId", "The last event id must be the whole number of the last event received.");
+            }
+            resumeAfter = parsed;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        await stream.RunAsync(socket, user.GetUserId(), user.Organization(), resumeAfter, context.RequestAborted);
+        return TypedResults.Empty;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Gateway.Contracts;
+
+namespace Gateway.Devices.LiveEvents;
+
+// What a dashboard receives on the socket: {id, type, data, at}. Ids count up per organisation, so a
+// client that reconnects with the last id it saw gets exactly what it missed.
+public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, DateTimeOffset At)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    // The event without its id; the log adds the id when it records it.
+    public string ToJsonWithoutId() => JsonSerializer.Serialize(new { type = Type, data = Data, at = At }, Json);
+
+    public static LiveEvent? From(object message) => message switch
+    {
+        DeviceRegistered m => new(m.OrganizationId, "device_registered", m, m.RegisteredAt),
+        DeviceActivated m => new(m.OrganizationId, "device_activated", m, m.ActivatedAt),
+        DeviceStatusChanged m => new(m.OrganizationId, $"device_{m.Status}", m, m.ChangedAt),
+        DeviceRemoved m => new(m.OrganizationId, "device_removed", m, m.RemovedAt),
+        CustomerSessionSubmitted m => new(m.OrganizationId, "session_pending", m, m.SubmittedAt),
+        CustomerSessionApproved m => new(m.OrganizationId, "session_approved", m, m.DecidedAt),
+        CustomerSessionRejected m => new(m.OrganizationId, "session_rejected", m, m.DecidedAt),
+        UserInvited m => new(m.OrganizationId, "user_invited", m, m.InvitedAt),
+        UserJoinedOrganization m => new(m.OrganizationId, "user_joined", m, m.JoinedAt),
+        UserRoleChanged m => new(m.OrganizationId, "user_role_changed", m, m.ChangedAt),
+        UserDeleted m => new(m.OrganizationId, "user_removed", m, m.DeletedAt),
+        _ => null,
+    };
+}
+
+// One event as sent: its id and its UTF-8 JSON.
+public sealed record LiveFrame(long Id, ReadOnlyMemory<byte> Utf8Json)
+{
+    public static LiveFrame WithoutId(LiveEvent evt) =>
+        new(0, System.Text.Encoding.UTF8.GetBytes($"{{\"id\":null,{evt.ToJsonWithoutId()[1..]}"));
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Devices.LiveEvents;
+
+public sealed record LiveEventOptions
+{
+    public const string Section = "Devices:LiveEvents";
+
+    // How far back a reconnecting client can resume (?lastEventId=): events older than this are gone.
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00", ErrorMessage = "Devices:LiveEvents:ReplayWindow must be between 10 seconds and one day.")]
+    public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromMinutes(5);
+
+    // At most this many events are kept per organisation for resuming, whatever their age.
+    [Range(10, 100_000, ErrorMessage = "Devices:LiveEvents:ReplayLimit must be between 10 and 100000.")]
+    public int ReplayLimit { get; init; } = 1_000;
+
+    // Events queued for one socket; a client that falls this far behind is dropped (it can resume).
+    [Range(1, 100_000, ErrorMessage = "Devices:LiveEvents:ConnectionBuffer must be between 1 and 100000.")]
+    public int ConnectionBuffer { get; init; } = 256;
+
+    // A send that takes longer than this means a dead or stalled client: it is dropped.
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Devices:LiveEvents:SendTimeout must be between 100 ms and 5 minutes.")]
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    // A socket is authorised once, at connection, with a caller token made from a user's access token;
+    // closing it after this long makes the client come back with a fresh one (and resume).
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00", ErrorMessage = "Devices:LiveEvents:MaxConnectionLifetime must be between one minute and one day.")]
+    public TimeSpan MaxConnectionLifetime { get; init; } = TimeSpan.FromMinutes(30);
+}

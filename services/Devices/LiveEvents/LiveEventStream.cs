@@ -1,0 +1,130 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Devices.LiveEvents;
+
+// Serves one dashboard's socket: replays what it missed (?lastEventId=), says hello, then sends the
+// organisation's events as they come, until the client leaves, stalls or outlives its authorisation.
+public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions<LiveEventOptions> options, TimeProvider time, ILogger<LiveEventStream> logger)
+{
+    private const string LifetimeReason = "Reconnect with a fresh access token and lastEventId to resume.";
+
+    public async Task RunAsync(WebSocket socket, Guid userId, Guid organizationId, long? lastEventId, CancellationToken requestAborted)
+    {
+        var settings = options.Value;
+        using var connection = new LiveConnection(userId, organizationId, settings.ConnectionBuffer);
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, connection.Dropped);
+        lifetime.CancelAfter(settings.MaxConnectionLifetime);
+        // Registered before the replay is read, so nothing falls between the replay and the live events.
+        hub.Add(connection);
+        var receiving = ReceiveUntilClosedAsync(socket, lifetime, requestAborted);
+        try
+        {
+            long replayedUpTo = 0;
+            if (lastEventId is { } last)
+            {
+                var (frames, complete) = await log.ReadAfterAsync(organizationId, last);
+                if (!complete)
+                {
+                    await SendAsync(socket, Control("resync", new { lastEventId = last, reason = "Some events since lastEventId are no longer kept; reload the current state." }), lifetime.Token);
+                }
+                foreach (var frame in frames)
+                {
+                    await SendAsync(socket, frame.Utf8Json, lifetime.Token);
+                    replayedUpTo = frame.Id;
+                }
+                replayedUpTo = Math.Max(replayedUpTo, last);
+            }
+            var latest = lastEventId is null ? await log.LatestIdAsync(organizationId) : replayedUpTo;
+            await SendAsync(socket, Control("connected", new { lastEventId = latest }), lifetime.Token);
+
+            await foreach (var frame in connection.Frames.ReadAllAsync(lifetime.Token))
+            {
+                if (frame.Id > 0 && frame.Id <= replayedUpTo)
+                {
+                    continue;
+                }
+                await SendAsync(socket, frame.Utf8Json, lifetime.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The client left, was dropped, or its time was up: handled below.
+        }
+        finally
+        {
+            hub.Remove(connection);
+            await CloseAsync(socket, connection.DropReason, requestAborted.IsCancellationRequested);
+            try
+            {
+                await receiving.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                // No answer to our close: a dead client.
+                socket.Abort();
+            }
+        }
+    }
+
+    private async Task SendAsync(WebSocket socket, ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken)
+    {
+        // A send that cannot complete in time is a stalled client; cancelling it aborts the socket.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.SendTimeout);
+        await socket.SendAsync(utf8Json, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+    }
+
+    private ReadOnlyMemory<byte> Control(string type, object data) =>
+        JsonSerializer.SerializeToUtf8Bytes(new { id = (long?)null, type, data, at = time.GetUtcNow() }, LiveEvent.Json);
+
+    // Dashboards only listen; whatever they send is read and ignored, and a close ends the stream. Not
+    // cancelled with the stream (a cancelled receive aborts the socket before it can be closed politely).
+    private static async Task ReceiveUntilClosedAsync(WebSocket socket, CancellationTokenSource lifetime, CancellationToken requestAborted)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, requestAborted);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+        }
+        finally
+        {
+            try { await lifetime.CancelAsync(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    private async Task CloseAsync(WebSocket socket, string? dropReason, bool clientGone)
+    {
+        if (clientGone || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            var (status, reason) = dropReason is null
+                ? (WebSocketCloseStatus.NormalClosure, LifetimeReason)
+                : (WebSocketCloseStatus.PolicyViolation, dropReason);
+            await socket.CloseOutputAsync(status, Truncate(reason), timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            logger.LogDebug("Closing a live socket failed: {Reason}", ex.Message);
+        }
+    }
+
+    // A close reason is at most 123 bytes.
+    private static string Truncate(string reason) => Encoding.UTF8.GetByteCount(reason) <= 123 ? reason : reason[..100];
+}
