@@ -35,9 +35,30 @@ public sealed class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = Address };
 
+    private static string? ProjectDirectory(string assemblyName)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Gateway.sln")))
+        {
+            root = root.Parent;
+        }
+        return root is null
+            ? null
+            : new[] { "services", "gateway" }
+                .Select(folder => Path.Combine(root.FullName, folder))
+                .Where(Directory.Exists)
+                .SelectMany(folder => Directory.EnumerateDirectories(folder))
+                .FirstOrDefault(project => File.Exists(Path.Combine(project, assemblyName + ".csproj")));
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        // The service's own folder, so its appsettings.json is read whichever program hosts it (tests, bench).
+        if (ProjectDirectory(typeof(TEntryPoint).Assembly.GetName().Name!) is { } contentRoot)
+        {
+            builder.UseContentRoot(contentRoot);
+        }
         builder.UseSetting("urls", "http://127.0.0.1:0");
         foreach (var (key, value) in _settings)
         {

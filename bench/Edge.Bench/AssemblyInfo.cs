@@ -1,0 +1,2 @@
+// Drives Debian server binaries through Gateway.Hosting.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

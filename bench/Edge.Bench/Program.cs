@@ -1,0 +1,103 @@
+// The edge's cost, measured against baselines in the same run on this machine:
+//   direct      wrk → a trivial upstream endpoint
+//   nginx       wrk → nginx (Debian) → the same endpoint
+//   edge        wrk → edge (no credential) → the same endpoint
+//   edge + key  wrk → edge with an API key (cache hit) → the same endpoint
+// and the time from DELETE /api/keys/{id} returning to that key being refused at the edge.
+// Run: bench/Edge.Bench/run.sh   (installs wrk and nginx when missing)
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Bench.Edge;
+using Gateway.Testing;
+
+var duration = args.Length > 0 ? int.Parse(args[0]) : 10;
+var revocations = args.Length > 1 ? int.Parse(args[1]) : 200;
+
+var infrastructure = new GatewayInfrastructure();
+await infrastructure.InitializeAsync();
+try
+{
+    await using var upstream = await Upstream.StartAsync();
+    await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys],
+        settings: new Dictionary<string, string?>
+        {
+            // The billing cluster's route /api/usage/** leads to the trivial upstream.
+            ["services:billing:http:0"] = upstream.Address,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+    await using var nginx = await Nginx.StartAsync(upstream.Address);
+
+    var user = await system.RegisterUserAsync();
+    var key = await CreateKeyAsync(user.Client);
+    const string path = "/api/usage/ping";
+    var edge = system.Edge.Address.ToString().TrimEnd('/');
+
+    Console.WriteLine($"Each scenario: wrk, 2 threads, 32 connections, {duration} s, GET {path}");
+    var direct = await Wrk.RunAsync(upstream.Address + path, duration);
+    var viaNginx = await Wrk.RunAsync(nginx.Address + path, duration);
+    var viaEdge = await Wrk.RunAsync(edge + path, duration);
+    var viaEdgeWithKey = await Wrk.RunAsync(edge + path, duration, $"x-api-key: {key.Key}");
+
+    Console.WriteLine();
+    Console.WriteLine($"{"scenario",-12} {"req/s",10} {"p50 ms",8} {"p99 ms",8}");
+    foreach (var (name, r) in new[] { ("direct", direct), ("nginx", viaNginx), ("edge", viaEdge), ("edge + key", viaEdgeWithKey) })
+    {
+        Console.WriteLine($"{name,-12} {r.RequestsPerSecond,10:0} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00}");
+    }
+    Console.WriteLine();
+    Report("edge + key RPS / direct RPS", viaEdgeWithKey.RequestsPerSecond / direct.RequestsPerSecond, "≥ 0.50", r => r >= 0.5);
+    Report("edge + key added p50 (ms)", viaEdgeWithKey.P50Ms - direct.P50Ms, "≤ 1.00", r => r <= 1.0);
+    Report("edge RPS / nginx RPS", viaEdge.RequestsPerSecond / viaNginx.RequestsPerSecond, "≥ 0.67", r => r >= 0.67);
+
+    var latencies = await MeasureRevocationsAsync(user.Client, system.CreateEdgeClient(), revocations);
+    Console.WriteLine();
+    Console.WriteLine($"Revocation → refused at the edge, {latencies.Count} keys: p50 {Percentile(latencies, 50):0.0} ms, p99 {Percentile(latencies, 99):0.0} ms, max {latencies.Max():0.0} ms");
+    Report("revocation p99 (ms)", Percentile(latencies, 99), "≤ 100", r => r <= 100);
+}
+finally
+{
+    await infrastructure.DisposeAsync();
+}
+
+static void Report(string name, double value, string target, Func<double, bool> met) =>
+    Console.WriteLine($"{name,-30} {value,8:0.00}   target {target}   {(met(value) ? "met" : "NOT met")}");
+
+static async Task<(Guid Id, string Key)> CreateKeyAsync(HttpClient user)
+{
+    using var response = await user.PostAsJsonAsync("/api/keys", new { name = "bench" });
+    response.EnsureSuccessStatusCode();
+    var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+    return (created.GetProperty("id").GetGuid(), created.GetProperty("key").GetString()!);
+}
+
+// For each key: prime the edge's cache, revoke, then poll until the edge refuses it.
+static async Task<List<double>> MeasureRevocationsAsync(HttpClient user, HttpClient edge, int count)
+{
+    var latencies = new List<double>();
+    for (var i = 0; i < count; i++)
+    {
+        var (id, key) = await CreateKeyAsync(user);
+        using var prime = new HttpRequestMessage(HttpMethod.Get, "/api/usage/ping") { Headers = { { "x-api-key", key } } };
+        (await edge.SendAsync(prime)).EnsureSuccessStatusCode();
+
+        (await user.DeleteAsync($"/api/keys/{id}")).EnsureSuccessStatusCode();
+        var revoked = Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = new HttpRequestMessage(HttpMethod.Get, "/api/usage/ping") { Headers = { { "x-api-key", key } } };
+            using var response = await edge.SendAsync(probe);
+            if (response.StatusCode == HttpStatusCode.Unauthorized) break;
+            if (revoked.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("A revoked key was still accepted after 10 s.");
+        }
+        latencies.Add(revoked.Elapsed.TotalMilliseconds);
+    }
+    return latencies;
+}
+
+static double Percentile(List<double> values, int percentile)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Bench.Edge;
+
+public sealed record LoadResult(double RequestsPerSecond, double P50Ms, double P99Ms);
+
+// wrk (Debian) as the load generator: a separate process, so the server's figures are not its own.
+public static partial class Wrk
+{
+    public static async Task<LoadResult> RunAsync(string url, int seconds, string? header = null)
+    {
+        List<string> arguments = ["-t2", "-c32", $"-d{seconds}s", "--latency"];
+        if (header is not null) arguments.AddRange(["-H", header]);
+        arguments.Add(url);
+        var process = Process.Start(new ProcessStartInfo("wrk", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("wrk did not start (apt-get install -y wrk).");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (NonSuccess().Match(output) is { Success: true } failed)
+        {
+            throw new InvalidOperationException($"{url}: {failed.Value.Trim()}\n{output}");
+        }
+        return new LoadResult(
+            double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
+            Milliseconds(Percentile("50%").Match(output)),
+            Milliseconds(Percentile("99%").Match(output)));
+    }
+
+    private static Regex Percentile(string p) => new($@"^\s*{Regex.Escape(p)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+
+    private static double Milliseconds(Match match)
+    {
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: \d+")]
+    private static partial Regex NonSuccess();
+}
