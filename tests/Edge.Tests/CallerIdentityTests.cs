@@ -100,4 +100,16 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
+
+    [Fact]
+    public async Task A_body_over_the_edges_limit_is_a_413_problem_not_a_502()
+    {
+        var user = await _system.RegisterUserAsync();
+        using var content = new ByteArrayContent(new byte[2 * 1024 * 1024]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await user.Client.PostAsync("/api/keys", content, Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
 }
