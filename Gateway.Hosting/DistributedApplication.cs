@@ -31,16 +31,16 @@ public sealed class DistributedApplication
 
     public async Task<int> RunAsync(CancellationToken ct = default)
     {
-        using var shutdown = ShutdownSignals.Register(ct, orchestrator.Output);
-        Orphans.AdoptAll();
+        using var processes = ProcessScope.Begin();
+        using var shutdown = ShutdownSignals.Register(ct, processes, orchestrator.Output);
         try
         {
-            using var pids = PidFile.Open(dataDirectory, orchestrator.Output);
+            using var pids = PidFile.Open(dataDirectory, processes, orchestrator.Output);
             try
             {
                 if (!await orchestrator.StartAsync(shutdown.Token))
                 {
-                    return 1;
+                    return shutdown.Token.IsCancellationRequested ? 0 : 1;
                 }
                 await Task.Delay(Timeout.Infinite, shutdown.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                 return 0;
@@ -48,7 +48,11 @@ public sealed class DistributedApplication
             finally
             {
                 await orchestrator.StopAsync();
-                Orphans.KillAll(orchestrator.Output);
+                // Whatever still runs (a child that ignored everything, an orphan in a child's group) dies now.
+                if (processes.KillAll() is { Count: > 0 } leftovers)
+                {
+                    orchestrator.Output.Event("apphost", $"killed {leftovers.Count} leftover process(es): {string.Join(", ", leftovers.Select(e => $"{e.Command} ({e.Pid})"))}");
+                }
             }
         }
         catch (AppHostException e)

@@ -14,7 +14,7 @@ internal static class DependencyGraph
             var references = runner.Resource is ProjectResource project ? project.References : [];
             var startAfter = runner.Resource.WaitsFor.Concat(references.OfType<IResourceWithConnectionString>()).Select(runnerOf).Where(d => d != runner).Distinct();
             runner.StartsAfter.AddRange(startAfter);
-            runner.StopsBefore.AddRange(runner.StartsAfter);
+            runner.StopBeforeThese.AddRange(runner.StartsAfter);
         }
         foreach (var runner in runners)
         {
@@ -26,9 +26,9 @@ internal static class DependencyGraph
         foreach (var runner in runners)
         {
             var called = runner.Resource is ProjectResource project ? project.References.OfType<ProjectResource>().Select(runnerOf) : [];
-            foreach (var other in called.Where(o => o != runner && !runner.StopsBefore.Contains(o) && !Reaches(o, runner)))
+            foreach (var other in called.Where(o => o != runner && !runner.StopBeforeThese.Contains(o) && !Reaches(o, runner)))
             {
-                runner.StopsBefore.Add(other);
+                runner.StopBeforeThese.Add(other);
             }
         }
     }
@@ -53,5 +53,5 @@ internal static class DependencyGraph
 
     // Whether "from" must stop after "to" already, directly or through others.
     private static bool Reaches(ResourceRunner from, ResourceRunner to) =>
-        from == to || from.StopsBefore.Any(next => Reaches(next, to));
+        from == to || from.StopBeforeThese.Any(next => Reaches(next, to));
 }

@@ -96,7 +96,7 @@ internal sealed class Orchestrator
             {
                 if (!stopped.TryGetValue(runner, out var task))
                 {
-                    var dependents = runners.Where(r => r.StopsBefore.Contains(runner)).ToList();
+                    var dependents = runners.Where(r => r.StopBeforeThese.Contains(runner)).ToList();
                     task = Task.Run(async () =>
                     {
                         await Task.WhenAll(dependents.Select(StopInOrder));

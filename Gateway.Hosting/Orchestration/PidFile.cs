@@ -11,29 +11,32 @@ internal sealed class PidFile : IDisposable
 {
     private const string FileName = "apphost.pids";
     private readonly string path;
+    private readonly ProcessScope scope;
     private readonly string bootId = BootId();
     private readonly object gate = new();
     private bool disposed;
 
-    private PidFile(string path)
+    private PidFile(string path, ProcessScope scope)
     {
         this.path = path;
+        this.scope = scope;
     }
 
-    public static PidFile Open(string dataDirectory, ResourceOutput output)
+    /// <summary>Kills what a dead AppHost left on this data folder, then keeps the file listing the processes of <paramref name="scope"/>.</summary>
+    public static PidFile Open(string dataDirectory, ProcessScope scope, ResourceOutput output)
     {
         Directory.CreateDirectory(dataDirectory);
         var path = Path.Combine(dataDirectory, FileName);
         KillLeftovers(path, output);
-        var file = new PidFile(path);
-        ChildProcess.RegistryChanged += file.Write;
+        var file = new PidFile(path, scope);
+        scope.Changed += file.Write;
         file.Write();
         return file;
     }
 
     public void Dispose()
     {
-        ChildProcess.RegistryChanged -= Write;
+        scope.Changed -= Write;
         lock (gate)
         {
             disposed = true;
@@ -43,15 +46,16 @@ internal sealed class PidFile : IDisposable
 
     private void Write()
     {
-        var self = ProcessTable.Read(Environment.ProcessId)!;
-        var lines = new List<string> { $"boot {bootId}", $"apphost {self.Pid} {self.StartTicks}" };
-        lines.AddRange(ChildProcess.Running.Select(c => $"{c.Label} {c.Id} {c.StartTicks}"));
+        // Snapshot and write under one lock, so a late writer never replaces a newer list with an older one.
         lock (gate)
         {
             if (disposed)
             {
                 return;
             }
+            var self = ProcessTable.Read(Environment.ProcessId)!;
+            var lines = new List<string> { $"boot {bootId}", $"apphost {self.Pid} {self.StartTicks}" };
+            lines.AddRange(scope.Running.Select(c => $"{c.Label} {c.Id} {c.StartTicks}"));
             var temporary = path + ".tmp";
             File.WriteAllLines(temporary, lines);
             File.Move(temporary, path, overwrite: true);

@@ -30,7 +30,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
     /// <summary>Resources that must be ready before this one starts.</summary>
     public List<ResourceRunner> StartsAfter { get; } = [];
     /// <summary>Resources that must still run while this one stops (its start dependencies and the projects it calls).</summary>
-    public List<ResourceRunner> StopsBefore { get; } = [];
+    public List<ResourceRunner> StopBeforeThese { get; } = [];
 
     protected ResourceOutput Output { get; } = output;
     protected ILogger Logger { get; } = output.Logger(resource.Name);

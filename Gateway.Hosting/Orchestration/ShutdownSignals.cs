@@ -12,7 +12,7 @@ internal sealed class ShutdownSignals : IDisposable
     private readonly List<PosixSignalRegistration> registrations = [];
     private int count;
 
-    private ShutdownSignals(CancellationToken outer, ResourceOutput output)
+    private ShutdownSignals(CancellationToken outer, ProcessScope processes, ResourceOutput output)
     {
         requested = CancellationTokenSource.CreateLinkedTokenSource(outer);
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
@@ -28,7 +28,7 @@ internal sealed class ShutdownSignals : IDisposable
                 else
                 {
                     output.Event("apphost", $"{context.Signal} again: killing every child process now");
-                    Orphans.KillAll(output);
+                    processes.KillAll();
                     Environment.Exit(130);
                 }
             }));
@@ -37,7 +37,7 @@ internal sealed class ShutdownSignals : IDisposable
 
     public CancellationToken Token => requested.Token;
 
-    public static ShutdownSignals Register(CancellationToken outer, ResourceOutput output) => new(outer, output);
+    public static ShutdownSignals Register(CancellationToken outer, ProcessScope processes, ResourceOutput output) => new(outer, processes, output);
 
     public void Dispose()
     {

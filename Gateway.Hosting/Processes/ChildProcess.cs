@@ -21,9 +21,6 @@ public sealed record ChildProcessOptions(string FileName, IReadOnlyList<string> 
 public sealed class ChildProcess : IAsyncDisposable
 {
     private const string SetSid = "/usr/bin/setsid";
-    private static readonly object RegistryLock = new();
-    private static readonly List<ChildProcess> Registry = [];
-    private static readonly HashSet<int> StartedHere = [];
 
     private readonly Process process;
     private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,30 +30,6 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         this.process = process;
         Label = label;
-    }
-
-    /// <summary>Raised whenever a child process starts or ends anywhere in this process (the pid file listens).</summary>
-    public static event Action? RegistryChanged;
-
-    /// <summary>Every child started through this type that has not yet ended.</summary>
-    public static IReadOnlyList<ChildProcess> Running
-    {
-        get
-        {
-            lock (RegistryLock)
-            {
-                return [.. Registry];
-            }
-        }
-    }
-
-    /// <summary>Whether this process started <paramref name="pid"/> itself (so .NET, not the orphan reaper, collects its exit).</summary>
-    internal static bool WasStartedHere(int pid)
-    {
-        lock (RegistryLock)
-        {
-            return StartedHere.Contains(pid);
-        }
     }
 
     public string Label { get; }
@@ -121,23 +94,12 @@ public sealed class ChildProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, isError: true, options.OnOutput);
         process.Exited += (_, _) => child.OnExited();
         process.Start();
-        lock (RegistryLock)
-        {
-            StartedHere.Add(process.Id);
-        }
         child.Id = process.Id;
         child.StartTicks = ProcessTable.Read(process.Id)?.StartTicks ?? 0;
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        lock (RegistryLock)
-        {
-            if (!child.HasExited)
-            {
-                Registry.Add(child);
-            }
-        }
-        RegistryChanged?.Invoke();
+        ProcessScope.Current?.Add(child);
         return child;
     }
 
@@ -237,11 +199,6 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             code = -1;
         }
-        lock (RegistryLock)
-        {
-            Registry.Remove(this);
-        }
         exited.TrySetResult(code);
-        RegistryChanged?.Invoke();
     }
 }
