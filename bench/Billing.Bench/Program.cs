@@ -1,14 +1,18 @@
-// Reserve+capture pairs per second against the ledger on Postgres, on one hot wallet and spread over
-// 10,000 wallets, next to pgbench's single-row UPDATE on the same server in the same run.
+// What one reservation costs, measured against Postgres's own ceiling in the same run:
+//   baseline  pgbench single-row UPDATE (one hot row; 10,000 rows)
+//   ledger    reserve+capture pairs called directly (one hot wallet; 10,000 wallets)
+//   service   ReserveCredits over RabbitMQ to the running Billing service (MassTransit request client)
+// and at the end: overdrawn wallets (must be 0) and the ledger's audit (must hold).
 // Usage: dotnet run -c Release --project bench/Billing.Bench [-- --seconds 10 --clients 32]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Gateway.Billing.Infrastructure;
 using Gateway.Billing.Ledger;
-using Gateway.Hosting.Servers;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
+using Gateway.Contracts;
+using Gateway.Testing;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -17,54 +21,115 @@ var seconds = Argument("--seconds", 10);
 var clients = Argument("--clients", 32);
 const int SpreadWallets = 10_000;
 
-var root = Path.Combine(Path.GetTempPath(), $"billing-bench-{Environment.ProcessId}");
-Console.WriteLine($"Starting Postgres under {root} …");
-await using var postgres = await PostgresServer.StartAsync(new PostgresServerOptions(Path.Combine(root, "postgres")), NullLogger.Instance);
-var connectionString = postgres.ConnectionString("billingbench") + $";Maximum Pool Size={clients + 8};No Reset On Close=true";
-
-await using (var db = new BillingDbContext(new DbContextOptionsBuilder<BillingDbContext>().UseNpgsql(connectionString).Options))
+Console.WriteLine("Starting Postgres, Redis, RabbitMQ and the Billing service …");
+var infrastructure = new GatewayInfrastructure();
+await infrastructure.InitializeAsync();
+try
 {
-    await db.Database.MigrateAsync();
+    await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Billing],
+        configureServices: (_, services) => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)),
+        settings: new Dictionary<string, string?> { ["Billing:Ledger:SignUpGrant"] = "0" });
+    var billing = system[GatewayService.Billing].Provider;
+    var ledger = billing.GetRequiredService<Ledger>();
+    var database = billing.GetRequiredService<NpgsqlDataSource>();
+    var bus = billing.GetRequiredService<IBus>();
+    var connectionString = system.Resources.Database("billingdb");
+
+    Console.WriteLine($"{clients} concurrent callers, {seconds} s a run, {Environment.ProcessorCount} cores (shared), load average {LoadAverage()}");
+    Console.WriteLine();
+
+    var pgbenchHot = await PgBenchAsync("UPDATE bench_rows SET balance = balance + 1 WHERE id = 1;", rows: 1);
+    var pgbenchSpread = await PgBenchAsync($"\\set id random(1, {SpreadWallets})\nUPDATE bench_rows SET balance = balance + 1 WHERE id = :id;", rows: SpreadWallets);
+    Report("baseline: pgbench UPDATE, one row", new Run(pgbenchHot, 0, 0, 0), "tx/s");
+    Report($"baseline: pgbench UPDATE, {SpreadWallets:N0} rows", new Run(pgbenchSpread, 0, 0, 0), "tx/s");
+
+    var hotWallet = Guid.NewGuid();
+    await ledger.GrantAsync(Guid.NewGuid(), hotWallet, 1_000_000_000_000, "Bench");
+    var wallets = Enumerable.Range(0, SpreadWallets).Select(_ => Guid.NewGuid()).ToArray();
+    await Parallel.ForEachAsync(wallets, new ParallelOptions { MaxDegreeOfParallelism = clients },
+        async (wallet, ct) => await ledger.GrantAsync(Guid.NewGuid(), wallet, 1_000_000_000, "Bench", cancellationToken: ct));
+
+    var ledgerHot = await MeasureAsync(_ => hotWallet, PairAsync);
+    Report("ledger: reserve+capture, one hot wallet", ledgerHot, "pairs/s");
+    var ledgerSpread = await MeasureAsync(random => wallets[random.Next(wallets.Length)], PairAsync);
+    Report($"ledger: reserve+capture, {SpreadWallets:N0} wallets", ledgerSpread, "pairs/s");
+
+    var reserve = bus.CreateRequestClient<ReserveCredits>(RequestTimeout.After(s: 30));
+    // The first requests create the response queue and warm the consumer; keep them out of the figures.
+    await Task.WhenAll(Enumerable.Range(0, clients * 4).Select(i => ReserveOverRabbitMqAsync(reserve, wallets[i])));
+    var serviceHot = await MeasureAsync(_ => hotWallet, wallet => ReserveOverRabbitMqAsync(reserve, wallet));
+    Report("service: ReserveCredits over RabbitMQ, hot", serviceHot, "reservations/s");
+    var serviceSpread = await MeasureAsync(random => wallets[random.Next(wallets.Length)], wallet => ReserveOverRabbitMqAsync(reserve, wallet));
+    Report($"service: ReserveCredits over RabbitMQ, {SpreadWallets:N0}", serviceSpread, "reservations/s");
+
+    Console.WriteLine();
+    Console.WriteLine($"ledger pairs/s ÷ pgbench tx/s:         hot {ledgerHot.PerSecond / pgbenchHot:0.00}   spread {ledgerSpread.PerSecond / pgbenchSpread:0.00}");
+    Console.WriteLine($"service reservations/s ÷ pgbench tx/s: hot {serviceHot.PerSecond / pgbenchHot:0.00}   spread {serviceSpread.PerSecond / pgbenchSpread:0.00}");
+    Console.WriteLine($"targets (issue 5): pairs/s ≥ 2,000 hot: {Met(ledgerHot.PerSecond >= 2000)}; ≥ 5,000 spread: {Met(ledgerSpread.PerSecond >= 5000)}");
+
+    // Overdraft is impossible by construction (a CHECK on every wallet); this shows it held, and the books.
+    var overdrawn = (long)(await database.CreateCommand("SELECT count(*) FROM accounts WHERE balance - held < 0").ExecuteScalarAsync())!;
+    var audit = await billing.GetRequiredService<LedgerAudit>().RunAsync();
+    Console.WriteLine($"overdrawn wallets: {overdrawn}; audit balanced: {audit.Balanced} over {audit.Accounts:N0} accounts");
+    return overdrawn == 0 && audit.Balanced ? 0 : 1;
+
+    async Task<bool> PairAsync(Guid wallet)
+    {
+        var holdId = Guid.CreateVersion7();
+        var hold = await ledger.ReserveAsync(holdId, wallet, 3, DateTimeOffset.UtcNow.AddMinutes(5), "Bench");
+        var capture = await ledger.CaptureAsync(Guid.CreateVersion7(), holdId, 2, "Bench", walletHint: wallet);
+        return hold.Outcome == TransferOutcome.Created && capture.Outcome == TransferOutcome.Created;
+    }
+
+    async Task<double> PgBenchAsync(string script, int rows)
+    {
+        await using (var setup = new NpgsqlConnection(connectionString))
+        {
+            await setup.OpenAsync();
+            await new NpgsqlCommand($"""
+                DROP TABLE IF EXISTS bench_rows;
+                CREATE TABLE bench_rows (id int PRIMARY KEY, balance bigint NOT NULL);
+                INSERT INTO bench_rows SELECT g, 0 FROM generate_series(1, {rows}) g;
+                """, setup).ExecuteNonQueryAsync();
+            await new NpgsqlCommand("VACUUM ANALYZE bench_rows", setup).ExecuteNonQueryAsync();
+        }
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, script + "\n");
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var start = new ProcessStartInfo("pgbench", ["-n", "-h", builder.Host!, "-p", builder.Port.ToString(), "-U", builder.Username!,
+            "-c", clients.ToString(), "-j", "2", "-T", seconds.ToString(), "-f", file, builder.Database!])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["PGPASSWORD"] = builder.Password;
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(file);
+        var tps = Regex.Match(output, @"tps = ([\d.]+)");
+        return tps.Success ? double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"pgbench failed: {output}{errors}");
+    }
 }
-await using var dataSource = NpgsqlDataSource.Create(connectionString);
-var ledger = new Ledger(dataSource);
+finally
+{
+    await infrastructure.DisposeAsync();
+}
 
-Console.WriteLine($"{clients} clients, {seconds} s a run, {Environment.ProcessorCount} cores, Postgres {postgres.Port}");
-Console.WriteLine();
+static async Task<bool> ReserveOverRabbitMqAsync(IRequestClient<ReserveCredits> client, Guid wallet)
+{
+    var response = await client.GetResponse<CreditsReserved, CreditsInsufficient>(
+        new ReserveCredits(Guid.CreateVersion7(), wallet, 1, "Bench", TimeSpan.FromMinutes(5)));
+    return response.Is(out Response<CreditsReserved>? _);
+}
 
-var pgbenchHot = await PgBenchAsync(postgres, "UPDATE bench_rows SET balance = balance + 1 WHERE id = 1;", rows: 1);
-var pgbenchSpread = await PgBenchAsync(postgres, $"\\set id random(1, {SpreadWallets})\nUPDATE bench_rows SET balance = balance + 1 WHERE id = :id;", rows: SpreadWallets);
-Report("pgbench UPDATE, one row", pgbenchHot, "tx/s");
-Report($"pgbench UPDATE, {SpreadWallets:N0} rows", pgbenchSpread, "tx/s");
-
-var hotWallet = Guid.NewGuid();
-await ledger.GrantAsync(Guid.NewGuid(), hotWallet, 1_000_000_000_000, "Bench");
-var hot = await PairsAsync(_ => hotWallet);
-Report("ledger reserve+capture, one hot wallet", hot.PerSecond, "pairs/s", hot);
-
-var wallets = Enumerable.Range(0, SpreadWallets).Select(_ => Guid.NewGuid()).ToArray();
-await Parallel.ForEachAsync(wallets, new ParallelOptions { MaxDegreeOfParallelism = clients },
-    async (wallet, ct) => await ledger.GrantAsync(Guid.NewGuid(), wallet, 1_000_000_000, "Bench", cancellationToken: ct));
-var spread = await PairsAsync(random => wallets[random.Next(wallets.Length)]);
-Report($"ledger reserve+capture, {SpreadWallets:N0} wallets", spread.PerSecond, "pairs/s", spread);
-
-Console.WriteLine();
-Console.WriteLine($"ratio hot    (pairs/s ÷ pgbench one-row tx/s):   {hot.PerSecond / pgbenchHot:0.00}   (target pairs/s ≥ 2,000: {(hot.PerSecond >= 2000 ? "met" : "NOT met")})");
-Console.WriteLine($"ratio spread (pairs/s ÷ pgbench 10k-row tx/s):   {spread.PerSecond / pgbenchSpread:0.00}   (target pairs/s ≥ 5,000: {(spread.PerSecond >= 5000 ? "met" : "NOT met")})");
-
-// Overdraft is impossible by construction (a CHECK on every wallet); this proves it held, and the books.
-var overdrawn = (long)(await dataSource.CreateCommand("SELECT count(*) FROM accounts WHERE balance - held < 0").ExecuteScalarAsync())!;
-var audit = await new LedgerAudit(dataSource).RunAsync();
-Console.WriteLine($"overdrawn wallets: {overdrawn}; audit balanced: {audit.Balanced} over {audit.Accounts:N0} accounts, {audit.TotalDebits:N0} credits moved");
-Directory.Delete(root, recursive: true);
-return overdrawn == 0 && audit.Balanced ? 0 : 1;
-
-async Task<Run> PairsAsync(Func<Random, Guid> pickWallet)
+async Task<Run> MeasureAsync(Func<Random, Guid> pickWallet, Func<Guid, Task<bool>> operation)
 {
     var latencies = new List<double>[clients];
+    var failures = 0;
     var stop = Stopwatch.StartNew();
     var until = TimeSpan.FromSeconds(seconds);
-    var failures = 0;
     await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
     {
         var random = new Random(client);
@@ -72,10 +137,7 @@ async Task<Run> PairsAsync(Func<Random, Guid> pickWallet)
         while (stop.Elapsed < until)
         {
             var started = Stopwatch.GetTimestamp();
-            var holdId = Guid.CreateVersion7();
-            var hold = await ledger.ReserveAsync(holdId, pickWallet(random), 3, DateTimeOffset.UtcNow.AddMinutes(5), "Bench");
-            var capture = await ledger.CaptureAsync(Guid.CreateVersion7(), holdId, 2, "Bench");
-            if (hold.Outcome != TransferOutcome.Created || capture.Outcome != TransferOutcome.Created)
+            if (!await operation(pickWallet(random)))
             {
                 Interlocked.Increment(ref failures);
             }
@@ -87,38 +149,12 @@ async Task<Run> PairsAsync(Func<Random, Guid> pickWallet)
     return new Run(all.Length / elapsed, all[all.Length / 2], all[(int)(all.Length * 0.99)], failures);
 }
 
-async Task<double> PgBenchAsync(PostgresServer server, string script, int rows)
-{
-    await using (var setup = new NpgsqlConnection(server.ConnectionString("billingbench")))
-    {
-        await setup.OpenAsync();
-        await new NpgsqlCommand($"""
-            DROP TABLE IF EXISTS bench_rows;
-            CREATE TABLE bench_rows (id int PRIMARY KEY, balance bigint NOT NULL);
-            INSERT INTO bench_rows SELECT g, 0 FROM generate_series(1, {rows}) g;
-            """, setup).ExecuteNonQueryAsync();
-        await new NpgsqlCommand("VACUUM ANALYZE bench_rows", setup).ExecuteNonQueryAsync();
-    }
-    var file = Path.Combine(root, "pgbench.sql");
-    await File.WriteAllTextAsync(file, script + "\n");
-    var builder = new NpgsqlConnectionStringBuilder(server.ConnectionString("billingbench"));
-    var start = new ProcessStartInfo("pgbench", ["-n", "-h", "127.0.0.1", "-p", server.Port.ToString(), "-U", builder.Username!,
-        "-c", clients.ToString(), "-j", "2", "-T", seconds.ToString(), "-f", file, "billingbench"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardError = true,
-    };
-    start.Environment["PGPASSWORD"] = builder.Password;
-    using var process = Process.Start(start)!;
-    var output = await process.StandardOutput.ReadToEndAsync();
-    var errors = await process.StandardError.ReadToEndAsync();
-    await process.WaitForExitAsync();
-    var tps = Regex.Match(output, @"tps = ([\d.]+)");
-    return tps.Success ? double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"pgbench failed: {output}{errors}");
-}
+static void Report(string name, Run run, string unit) =>
+    Console.WriteLine($"{name,-46} {run.PerSecond,9:N0} {unit,-15}" + (run.P50 == 0 ? "" : $" p50 {run.P50,6:0.0} ms  p99 {run.P99,6:0.0} ms  refused {run.Failures}"));
 
-static void Report(string name, double perSecond, string unit, Run? run = null) =>
-    Console.WriteLine($"{name,-42} {perSecond,10:N0} {unit}" + (run is null ? "" : $"   pair p50 {run.P50:0.0} ms, p99 {run.P99:0.0} ms, refused {run.Failures}"));
+static string Met(bool met) => met ? "met" : "NOT met";
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
 int Argument(string name, int fallback)
 {

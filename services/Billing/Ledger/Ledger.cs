@@ -17,11 +17,12 @@ public sealed class Ledger : IDisposable
     public Ledger(NpgsqlDataSource database)
     {
         this.database = database;
+        // Few writers make big batches; enough of them keep Postgres busy while one waits for its commit.
         var writers = Math.Max(2, Environment.ProcessorCount * 2);
-        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, HoldBatchAsync, hold =>
+        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, hold => hold.UserId, HoldBatchAsync, hold =>
             RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
                 hold.HoldId, hold.UserId, hold.Amount, hold.ExpiresAt, hold.Reason));
-        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, CaptureBatchAsync, capture =>
+        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, capture => capture.Route, CaptureBatchAsync, capture =>
             RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
                 capture.TransferId, capture.HoldId, capture.Amount, capture.Reason, capture.Usage?.Model, capture.Usage?.InputTokens, capture.Usage?.OutputTokens));
     }
@@ -46,10 +47,12 @@ public sealed class Ledger : IDisposable
     public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, CancellationToken cancellationToken = default) =>
         holds.RunAsync(new HoldRequest(holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason)), cancellationToken);
 
-    public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
+    // walletHint (the user the caller believes holds it) only routes the capture to the writer of that
+    // wallet's other operations; the hold itself decides which wallet is charged.
+    public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default, Guid? walletHint = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
-        return captures.RunAsync(new CaptureRequest(transferId, holdId, amount, Clip(reason), usage), cancellationToken);
+        return captures.RunAsync(new CaptureRequest(transferId, holdId, amount, Clip(reason), usage, walletHint ?? holdId), cancellationToken);
     }
 
     public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, string reason, CancellationToken cancellationToken = default) =>
@@ -145,7 +148,7 @@ public sealed class Ledger : IDisposable
 
     private sealed record HoldRequest(Guid HoldId, Guid UserId, long Amount, DateTimeOffset ExpiresAt, string Reason);
 
-    private sealed record CaptureRequest(Guid TransferId, Guid HoldId, long Amount, string Reason, Usage? Usage);
+    private sealed record CaptureRequest(Guid TransferId, Guid HoldId, long Amount, string Reason, Usage? Usage, Guid Route);
 
     // Reasons are shown to users in their history; a long one is cut, not refused.
     private static string Clip(string reason) => reason.Length <= 200 ? reason : reason[..200];
