@@ -154,9 +154,11 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         using var admin = billing.DirectClientFor(BillingSystem.Administrator);
 
         using var refused = await user.Client.GetAsync("/api/billing/admin/ledger/audit", Cancel);
-        var audit = await admin.GetJsonAsync("/api/billing/admin/ledger/audit");
+        using var refusedAtIssuePath = await user.Client.GetAsync("/api/admin/ledger/audit", Cancel);
+        var audit = await admin.GetJsonAsync("/api/admin/ledger/audit");
 
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refusedAtIssuePath.StatusCode);
         Assert.True(audit.GetProperty("balanced").GetBoolean());
         Assert.Equal(audit.GetProperty("totalDebits").GetInt64(), audit.GetProperty("totalCredits").GetInt64());
     }
