@@ -4,6 +4,7 @@ using Gateway.Billing.Ledger;
 using Gateway.Billing.Purchases;
 using Gateway.ServiceDefaults;
 using MassTransit;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -30,6 +31,9 @@ public static class Extensions
 
         builder.Services.AddHttpClient(nameof(StripeCheckout));
         builder.Services.AddSingleton<StripeCheckout>();
+
+        // The largest body Billing accepts is a Stripe event; refuse bigger ones before reading them.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = PurchaseApi.MaxWebhookBytes);
 
         builder.Services.AddAuthorizationBuilder().AddPolicy(LedgerAdminApi.Policy, policy => policy
             .RequireAuthenticatedUser()

@@ -99,6 +99,18 @@ public sealed class PurchaseTests(BillingSystem billing) : IClassFixture<Billing
         Assert.Equal(BillingSystem.SignUpGrant, (await billing.BalanceAsync(user.UserId)).Balance);
     }
 
+    [Fact]
+    public async Task An_oversized_webhook_is_refused_without_crediting()
+    {
+        var (user, session) = await CheckoutAsync(10);
+        var payload = FakeStripe.Event(session).Replace("\"livemode\":false", $"\"livemode\":false,\"padding\":\"{new string('x', 400_000)}\"");
+
+        var status = await DeliverAsync(payload, FakeStripe.Sign(payload));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(BillingSystem.SignUpGrant, (await billing.BalanceAsync(user.UserId)).Balance);
+    }
+
     [Theory]
     [InlineData("{}", "amountUsd")]
     [InlineData("""{"amountUsd":0}""", "amountUsd")]

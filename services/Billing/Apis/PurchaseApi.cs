@@ -14,7 +14,7 @@ namespace Gateway.Billing.Apis;
 public static class PurchaseApi
 {
     public const string WebhookPath = "/api/billing/stripe/webhook";
-    private const int MaxWebhookBytes = 256 * 1024;
+    public const int MaxWebhookBytes = 256 * 1024;
 
     public static IEndpointRouteBuilder MapPurchaseApi(this IEndpointRouteBuilder app)
     {
