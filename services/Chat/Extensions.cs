@@ -1,6 +1,11 @@
 using Gateway.Chat.Infrastructure;
+using Gateway.Chat.Metering;
+using Gateway.Chat.Upstream;
+using Gateway.Contracts;
 using Gateway.ServiceDefaults;
+using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Chat;
 
@@ -9,7 +14,23 @@ public static class Extensions
     public static IHostApplicationBuilder AddChatServices(this IHostApplicationBuilder builder)
     {
         builder.AddPostgresDbContext<ChatDbContext>("chatdb");
-        builder.AddMessaging(bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.AddMessaging(bus =>
+        {
+            bus.AddConsumers(typeof(Extensions).Assembly);
+            bus.AddRequestClient<ReserveCredits>();
+        });
+        builder.AddOutbox<ChatDbContext>();
+        builder.AddCallerAuthentication();
+
+        builder.Services.AddOptions<ChatServiceOptions>().BindConfiguration(ChatServiceOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ChatServiceOptions>, ChatServiceOptionsValidator>();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<TokenCounter>();
+        builder.Services.AddScoped<CreditReservations>();
+        builder.Services.AddScoped<IdempotencyKeys>();
+        builder.Services.AddScoped<Meter>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Gateway.Chat;
+using Gateway.Chat.Apis;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,5 +10,12 @@ builder.AddChatServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapChatApi();
+app.MapSessionsApi();
+app.MapCompletionsApi();
+app.MapIconsApi();
 
 app.Run();

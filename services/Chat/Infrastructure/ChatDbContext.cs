@@ -1,7 +1,22 @@
+using Gateway.Chat.Conversations;
+using Gateway.Chat.Generations;
+using Gateway.Chat.Metering;
+using Gateway.ServiceDefaults.Outbox;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Chat.Infrastructure;
 
 public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
 {
+    public DbSet<ChatSession> Sessions => Set<ChatSession>();
+    public DbSet<SessionMessage> Messages => Set<SessionMessage>();
+    public DbSet<Usage> Usage => Set<Usage>();
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+    public DbSet<Icon> Icons => Set<Icon>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(ChatDbContext).Assembly);
+        modelBuilder.AddOutbox();
+    }
 }

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Chat.Apis;
+
+// Server-Sent Events, flushed event by event so each one passes the edge (YARP streams) as it is written.
+public sealed class EventStream
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpResponse _response;
+
+    private EventStream(HttpResponse response) => _response = response;
+
+    public bool CallerLeft { get; private set; }
+
+    public static EventStream Start(HttpContext http)
+    {
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "text/event-stream; charset=utf-8";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        return new EventStream(http.Response);
+    }
+
+    // "event: name" and the data as JSON.
+    public Task<bool> SendAsync(string name, object data) =>
+        WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), Json)}\n\n");
+
+    // A bare "data:" line, as OpenAI's stream has it.
+    public Task<bool> SendDataAsync(string data) => WriteAsync($"data: {data}\n\n");
+
+    private async Task<bool> WriteAsync(string text)
+    {
+        if (CallerLeft)
+        {
+            return false;
+        }
+        try
+        {
+            await _response.WriteAsync(text, _response.HttpContext.RequestAborted);
+            await _response.Body.FlushAsync(_response.HttpContext.RequestAborted);
+            return true;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            CallerLeft = true;
+            return false;
+        }
+    }
+}
+
+// A handler's answer that streams: the status is decided before it is returned, the body written after.
+public sealed class EventStreamResult(Func<EventStream, Task> write) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext) => write(EventStream.Start(httpContext));
+}

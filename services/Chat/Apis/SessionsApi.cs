@@ -1,0 +1,162 @@
+using System.Security.Claims;
+using Gateway.Chat.Conversations;
+using Gateway.Chat.Infrastructure;
+using Gateway.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Chat.Apis;
+
+// A user's sessions and their messages. Another user's session does not exist (404).
+public static class SessionsApi
+{
+    private const int DefaultPage = 20;
+    private const int MaxPage = 100;
+
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/chat").RequireAuthorization();
+
+        api.MapGet("/sessions", ListSessions);
+        api.MapPost("/sessions", CreateSession);
+        api.MapGet("/sessions/{id}", GetSession);
+        api.MapDelete("/sessions/{id}", DeleteSession);
+        api.MapGet("/sessions/{id}/messages", ListMessages);
+        api.MapPost("/messages", AddMessage);
+        return app;
+    }
+
+    public static async Task<Results<Ok<Page<SessionView>>, ProblemHttpResult>> ListSessions(
+        ClaimsPrincipal user, ChatDbContext db, int? limit, int? offset, CancellationToken cancellationToken)
+    {
+        if (Paging(limit, offset) is { } problem)
+        {
+            return problem;
+        }
+        var userId = user.GetUserId();
+        var sessions = db.Sessions.AsNoTracking().Where(s => s.UserId == userId);
+        var data = await sessions.OrderByDescending(s => s.UpdatedAt).ThenByDescending(s => s.Id)
+            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .Select(s => new SessionView(s.Id, s.Title, s.CreatedAt, s.UpdatedAt))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Page<SessionView>(data, await sessions.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+    }
+
+    public static async Task<Results<Created<SessionView>, ProblemHttpResult>> CreateSession(
+        NewSession? request, ClaimsPrincipal user, ChatDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var title = request?.Title?.Trim();
+        if (title is { Length: > ChatSession.MaxTitleLength })
+        {
+            return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
+        }
+        var now = clock.GetUtcNow();
+        var session = new ChatSession { UserId = user.GetUserId(), Title = string.IsNullOrEmpty(title) ? "New chat" : title, CreatedAt = now, UpdatedAt = now };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/chat/sessions/{session.Id}", View(session));
+    }
+
+    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSession(
+        string id, ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var sessionId))
+        {
+            return ChatProblems.Invalid("id", "is not a session id");
+        }
+        var userId = user.GetUserId();
+        var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
+        return session is null ? ChatProblems.NotFound("session") : TypedResults.Ok(View(session));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSession(
+        string id, ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var sessionId))
+        {
+            return ChatProblems.Invalid("id", "is not a session id");
+        }
+        var userId = user.GetUserId();
+        var deleted = await db.Sessions.Where(s => s.Id == sessionId && s.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        return deleted == 0 ? ChatProblems.NotFound("session") : TypedResults.NoContent();
+    }
+
+    // Oldest first, so pages read like the conversation.
+    public static async Task<Results<Ok<Page<MessageView>>, ProblemHttpResult>> ListMessages(
+        string id, ClaimsPrincipal user, ChatDbContext db, int? limit, int? offset, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var sessionId))
+        {
+            return ChatProblems.Invalid("id", "is not a session id");
+        }
+        if (Paging(limit, offset) is { } problem)
+        {
+            return problem;
+        }
+        var userId = user.GetUserId();
+        if (!await db.Sessions.AnyAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken))
+        {
+            return ChatProblems.NotFound("session");
+        }
+        var messages = db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId);
+        var data = await messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
+            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Page<MessageView>(data.Select(View).ToList(), await messages.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+    }
+
+    // Stores a message without calling the model (a dashboard keeping its own transcript); not charged.
+    public static async Task<Results<Created<MessageView>, ProblemHttpResult>> AddMessage(
+        NewMessage request, ClaimsPrincipal user, ChatDbContext db, TimeProvider clock, IOptions<Upstream.ChatServiceOptions> options, CancellationToken cancellationToken)
+    {
+        if (request.SessionId is not { } sessionId)
+        {
+            return ChatProblems.Invalid("sessionId", "is required");
+        }
+        if (request.Role is not (Roles.User or Roles.Assistant))
+        {
+            return ChatProblems.Invalid("role", "must be \"user\" or \"assistant\"");
+        }
+        if (string.IsNullOrWhiteSpace(request.Content))
+        {
+            return ChatProblems.Invalid("content", "is required");
+        }
+        if (request.Content.Length > options.Value.MaxMessageLength)
+        {
+            return ChatProblems.Invalid("content", $"is longer than {options.Value.MaxMessageLength} characters");
+        }
+        var userId = user.GetUserId();
+        var session = await db.Sessions.SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblems.NotFound("session");
+        }
+        var now = clock.GetUtcNow();
+        var message = new SessionMessage { SessionId = sessionId, UserId = userId, Role = request.Role, Content = request.Content, CreatedAt = now };
+        session.UpdatedAt = now;
+        db.Messages.Add(message);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/chat/sessions/{sessionId}/messages", View(message));
+    }
+
+    private static ProblemHttpResult? Paging(int? limit, int? offset) =>
+        limit is < 1 or > MaxPage ? ChatProblems.Invalid("limit", $"must be between 1 and {MaxPage}")
+        : offset is < 0 ? ChatProblems.Invalid("offset", "must not be negative")
+        : null;
+
+    private static SessionView View(ChatSession s) => new(s.Id, s.Title, s.CreatedAt, s.UpdatedAt);
+
+    private static MessageView View(SessionMessage m) => new(m.Id, m.SessionId, m.Role, m.Content, m.Model,
+        m.Credits is { } credits ? new UsageSummary(m.InputTokens ?? 0, m.OutputTokens ?? 0, credits) : null, m.CreatedAt);
+}
+
+public sealed record Page<T>(IReadOnlyList<T> Data, int Total, int Limit, int Offset);
+
+public sealed record NewSession(string? Title);
+
+public sealed record SessionView(Guid Id, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record NewMessage(Guid? SessionId, string? Role, string? Content);
+
+public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, string? Model, UsageSummary? Usage, DateTimeOffset CreatedAt);

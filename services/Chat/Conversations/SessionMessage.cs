@@ -1,0 +1,23 @@
+namespace Gateway.Chat.Conversations;
+
+// One message of a session: the user's, or the model's answer with what it cost.
+public sealed class SessionMessage
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid SessionId { get; init; }
+    public Guid UserId { get; init; }
+    public required string Role { get; init; }
+    public required string Content { get; init; }
+    public string? Model { get; init; }
+    public long? InputTokens { get; init; }
+    public long? OutputTokens { get; init; }
+    public long? Credits { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+public static class Roles
+{
+    public const string User = "user";
+    public const string Assistant = "assistant";
+    public const string System = "system";
+}

@@ -1,0 +1,70 @@
+using Gateway.Chat.Infrastructure;
+using Gateway.Chat.Upstream;
+using Gateway.Contracts;
+using Gateway.ServiceDefaults.Outbox;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Chat.Metering;
+
+// Why a request was refused or failed, in words a caller can act on; each API words it in its own shape.
+public sealed record Refusal(int Status, string Title, string Detail);
+
+// Metering, exactly: reserve before the model is called, then bill what the upstream reports (or what the
+// tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
+public sealed class Meter(
+    CreditReservations reservations, ChatDbContext db, TokenCounter tokens, TimeProvider clock, IOptions<ChatServiceOptions> options)
+{
+    public TokenCounter Tokens => tokens;
+
+    public async Task<(Reservation Reservation, Refusal? Refusal)> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
+    {
+        var reservation = await reservations.ReserveAsync(userId, Math.Max(1, amount), reason, cancellationToken);
+        return (reservation, reservation.Outcome switch
+        {
+            ReservationOutcome.Reserved => null,
+            ReservationOutcome.Insufficient => new Refusal(StatusCodes.Status402PaymentRequired, "Insufficient credits",
+                $"Required: {reservation.Amount}, Available: {reservation.Available}"),
+            _ => new Refusal(StatusCodes.Status503ServiceUnavailable, "Billing unavailable",
+                "Billing did not confirm the reservation in time, so nothing was sent to the model and nothing was charged. Try again shortly."),
+        });
+    }
+
+    public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller, Microsoft.Extensions.AI.ChatOptions? settings = null)
+    {
+        settings ??= new Microsoft.Extensions.AI.ChatOptions();
+        settings.MaxOutputTokens = maxOutputTokens;
+        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller);
+    }
+
+    // Nothing was produced: the whole hold goes back.
+    public Task ReleaseAsync(Reservation reservation, string reason) => reservations.CancelAsync(reservation, reason);
+
+    // Stages the usage and its UsageRecorded; the caller adds its own rows and commits once.
+    public Usage Stage(Reservation reservation, string kind, PricedModel model, int promptTokens, UpstreamCall call, long? flatPrice = null)
+    {
+        var input = call.ReportedInputTokens ?? promptTokens;
+        var output = call.ReportedOutputTokens ?? tokens.Count(call.Text);
+        var usage = new Usage
+        {
+            ReservationId = reservation.Id,
+            UserId = reservation.UserId,
+            Kind = kind,
+            Model = model.Id,
+            InputTokens = input,
+            OutputTokens = output,
+            Credits = flatPrice ?? model.Cost(input, output),
+            Interrupted = call.End != CallEnd.Completed,
+            RecordedAt = clock.GetUtcNow(),
+        };
+        db.Usage.Add(usage);
+        db.AddToOutbox(new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt));
+        return usage;
+    }
+
+    // Whatever happened to the caller, the work they caused is recorded.
+    public Task CommitAsync() => db.SaveChangesAsync(CancellationToken.None);
+
+    // The available balance once this charge is applied, from what Billing said at reservation time.
+    public static long BalanceAfter(Reservation reservation, long credits) => Math.Max(0, reservation.Available + reservation.Amount - credits);
+}

@@ -1,0 +1,17 @@
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Tokenizers;
+
+namespace Gateway.Chat.Metering;
+
+// Counts tokens the way OpenAI's models do (o200k), for the reservation before a call and for the bill
+// when the provider reports no usage. The vocabulary ships inside the package; nothing is downloaded.
+public sealed class TokenCounter
+{
+    private readonly Tokenizer _tokenizer = TiktokenTokenizer.CreateForEncoding("o200k_base");
+
+    public int Count(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(text);
+
+    // OpenAI's accounting for a chat prompt: 3 tokens a message, its role and content, 3 to prime the reply.
+    public int CountPrompt(IEnumerable<ChatMessage> messages) =>
+        3 + messages.Sum(m => 3 + Count(m.Role.Value) + Count(m.Text));
+}

@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Chat.Upstream;
+
+// Everything Chat needs to know about its model provider and its prices ("Chat" section).
+public sealed record ChatServiceOptions
+{
+    public const string Section = "Chat";
+
+    public UpstreamOptions Upstream { get; init; } = new();
+
+    // The model used when a request names none (a key of Models).
+    public string DefaultModel { get; init; } = "";
+
+    // Public model id → where it runs and what it costs.
+    public Dictionary<string, ModelOptions> Models { get; init; } = [];
+
+    // Generation kind ("icon") → its model and flat price.
+    public Dictionary<string, GenerationOptions> Generations { get; init; } = [];
+
+    public ReservationOptions Reservations { get; init; } = new();
+
+    // How many earlier messages of a session go to the model as context.
+    public int HistoryMessages { get; init; } = 40;
+
+    public int MaxMessageLength { get; init; } = 32_000;
+}
+
+public sealed record UpstreamOptions
+{
+    // An OpenAI-compatible base URL, e.g. https://api.openai.com/v1 or MockLlm's http://127.0.0.1:PORT/v1.
+    public string BaseUrl { get; init; } = "";
+
+    public string? ApiKey { get; init; }
+
+    // Shown in logs and /v1/models' owned_by, e.g. "local model" when the AppHost starts MockLlm.
+    public string Label { get; init; } = "upstream";
+
+    // The longest a single call may take, first token to last; a hang ends here.
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+public sealed record ModelOptions
+{
+    // The provider's name for the model; the public id when empty.
+    public string? UpstreamModel { get; init; }
+
+    public decimal InputPrice { get; init; } = 1;   // credits per input token
+    public decimal OutputPrice { get; init; } = 1;  // credits per output token
+    public int MaxOutputTokens { get; init; } = 1024;
+    public int ContextTokens { get; init; } = 128_000;
+}
+
+public sealed record GenerationOptions
+{
+    // A key of Models; the default model when empty.
+    public string? Model { get; init; }
+
+    public long Price { get; init; } = 1;  // credits per generation, whatever its tokens
+    public int MaxOutputTokens { get; init; } = 2048;
+    public string? Instructions { get; init; }
+}
+
+public sealed record ReservationOptions
+{
+    // How long Chat waits for Billing's answer before refusing the request (fail closed).
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    // How long Billing keeps a hold; must outlast the longest upstream call.
+    public TimeSpan HoldFor { get; init; } = TimeSpan.FromMinutes(10);
+}
+
+// Fails the start with the setting's name, never later with a null.
+public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChatServiceOptions options)
+    {
+        var failures = new List<string>();
+        if (!Uri.TryCreate(options.Upstream.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            failures.Add("Chat:Upstream:BaseUrl must be the absolute http(s) URL of an OpenAI-compatible API (e.g. http://127.0.0.1:5300/v1).");
+        }
+        if (options.Upstream.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add("Chat:Upstream:Timeout must be more than zero.");
+        }
+        if (options.Models.Count == 0)
+        {
+            failures.Add("Chat:Models must name at least one model (Chat:Models:<id>:InputPrice, …).");
+        }
+        foreach (var (id, model) in options.Models)
+        {
+            if (model.InputPrice < 0 || model.OutputPrice < 0) failures.Add($"Chat:Models:{id}: InputPrice and OutputPrice must not be negative.");
+            if (model.MaxOutputTokens < 1) failures.Add($"Chat:Models:{id}:MaxOutputTokens must be at least 1.");
+            if (model.ContextTokens <= model.MaxOutputTokens) failures.Add($"Chat:Models:{id}:ContextTokens must be more than MaxOutputTokens.");
+        }
+        if (!options.Models.ContainsKey(options.DefaultModel))
+        {
+            failures.Add($"Chat:DefaultModel ('{options.DefaultModel}') must be one of Chat:Models ({string.Join(", ", options.Models.Keys)}).");
+        }
+        foreach (var (kind, generation) in options.Generations)
+        {
+            if (generation.Model is { Length: > 0 } model && !options.Models.ContainsKey(model)) failures.Add($"Chat:Generations:{kind}:Model ('{model}') must be one of Chat:Models.");
+            if (generation.Price < 0) failures.Add($"Chat:Generations:{kind}:Price must not be negative.");
+            if (generation.MaxOutputTokens < 1) failures.Add($"Chat:Generations:{kind}:MaxOutputTokens must be at least 1.");
+        }
+        if (options.Reservations.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add("Chat:Reservations:Timeout must be more than zero.");
+        }
+        if (options.Reservations.HoldFor <= options.Upstream.Timeout + options.Reservations.Timeout)
+        {
+            failures.Add("Chat:Reservations:HoldFor must be longer than Chat:Upstream:Timeout plus Chat:Reservations:Timeout, or holds could expire before they are charged.");
+        }
+        if (options.HistoryMessages < 0) failures.Add("Chat:HistoryMessages must not be negative.");
+        if (options.MaxMessageLength < 1) failures.Add("Chat:MaxMessageLength must be at least 1.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,155 @@
+using System.ClientModel;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace Gateway.Chat.Upstream;
+
+// A piece of the answer as it arrives: text, or the model's activity (a tool call, its reasoning).
+public abstract record AnswerPiece;
+public sealed record TextPiece(string Text) : AnswerPiece;
+public sealed record ActivityPiece(string Type, string? Name, string? Detail) : AnswerPiece;
+
+public enum CallEnd { Running, Completed, CallerLeft, Failed }
+
+// One streamed call to the model. Always streamed upstream, even for a JSON answer, so that a caller who
+// leaves, a timeout or a failure mid-answer all end the same way: with what was produced so far, counted.
+public sealed class UpstreamCall : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cancel;
+    private readonly CancellationToken _caller;
+    private readonly IAsyncEnumerator<ChatResponseUpdate> _updates;
+    private readonly StringBuilder _text = new();
+    private readonly Queue<AnswerPiece> _pending = new();
+    private readonly TimeSpan _timeout;
+
+    public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller)
+    {
+        _caller = caller;
+        _timeout = timeout;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(caller);
+        _cancel.CancelAfter(timeout);
+        _updates = model.Client.GetStreamingResponseAsync(messages, options, _cancel.Token).GetAsyncEnumerator(_cancel.Token);
+    }
+
+    public string Text => _text.ToString();
+    public CallEnd End { get; private set; } = CallEnd.Running;
+    public bool ProducedOutput { get; private set; }
+    public long? ReportedInputTokens { get; private set; }
+    public long? ReportedOutputTokens { get; private set; }
+    public string? FinishReason { get; private set; }
+    public int FailureStatus { get; private set; }
+    public string? FailureDetail { get; private set; }
+
+    // The next piece of the answer, or null when the call has ended (see End).
+    public async ValueTask<AnswerPiece?> NextAsync()
+    {
+        while (_pending.Count == 0 && End == CallEnd.Running)
+        {
+            try
+            {
+                if (!await _updates.MoveNextAsync())
+                {
+                    End = CallEnd.Completed;
+                    break;
+                }
+                Read(_updates.Current);
+            }
+            catch (OperationCanceledException) when (_caller.IsCancellationRequested)
+            {
+                End = CallEnd.CallerLeft;
+            }
+            catch (OperationCanceledException)
+            {
+                Fail(StatusCodes.Status504GatewayTimeout, $"The model did not finish answering within {_timeout.TotalSeconds:0.#} s.");
+            }
+            catch (ClientResultException ex)
+            {
+                Fail(StatusCodes.Status502BadGateway, $"The model provider failed: {Describe(ex)}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException)
+            {
+                Fail(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
+            }
+        }
+        return _pending.TryDequeue(out var piece) ? piece : null;
+    }
+
+    // Stops the call: the caller went away while we were writing to them.
+    public void CallerLeft()
+    {
+        if (End == CallEnd.Running)
+        {
+            End = CallEnd.CallerLeft;
+        }
+        _cancel.Cancel();
+    }
+
+    private void Read(ChatResponseUpdate update)
+    {
+        if (update.FinishReason is { } finish)
+        {
+            FinishReason = finish.Value;
+        }
+        foreach (var content in update.Contents)
+        {
+            switch (content)
+            {
+                case TextContent { Text.Length: > 0 } text:
+                    _text.Append(text.Text);
+                    ProducedOutput = true;
+                    _pending.Enqueue(new TextPiece(text.Text));
+                    break;
+                case TextReasoningContent { Text.Length: > 0 } reasoning:
+                    ProducedOutput = true;
+                    _pending.Enqueue(new ActivityPiece("reasoning", null, reasoning.Text));
+                    break;
+                case FunctionCallContent call:
+                    ProducedOutput = true;
+                    _pending.Enqueue(new ActivityPiece("tool_call", call.Name, call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments)));
+                    break;
+                case UsageContent usage:
+                    ReportedInputTokens = usage.Details.InputTokenCount ?? ReportedInputTokens;
+                    ReportedOutputTokens = usage.Details.OutputTokenCount ?? ReportedOutputTokens;
+                    break;
+            }
+        }
+    }
+
+    private void Fail(int status, string detail)
+    {
+        End = CallEnd.Failed;
+        FailureStatus = status;
+        FailureDetail = detail;
+    }
+
+    private static string Describe(ClientResultException ex)
+    {
+        var body = ex.GetRawResponse()?.Content?.ToString();
+        try
+        {
+            if (body is { Length: > 0 } && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error)
+                && error.TryGetProperty("message", out var message))
+            {
+                return $"{ex.Status} {message.GetString()}";
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return ex.Status > 0 ? $"{ex.Status} {ex.Message.Split('\n')[0]}" : ex.Message.Split('\n')[0];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cancel.Cancel();
+        try
+        {
+            await _updates.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+        {
+        }
+        _cancel.Dispose();
+    }
+}

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Chat.Tests;
+
+[CollectionDefinition(nameof(ChatSystem))]
+public sealed class ChatCollection : ICollectionFixture<ChatSystem>;
+
+// POST /api/chat through the edge, metered against Billing, with MockLlm as the model.
+[Collection(nameof(ChatSystem))]
+public sealed class ChatTests(ChatSystem chat)
+{
+    private static CancellationToken Cancel => ChatSystem.Cancel;
+
+    [Fact]
+    public async Task A_streamed_answer_arrives_as_token_events_and_done_reports_the_usage_and_the_balance_billing_then_shows()
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Tell me about the sea", maxTokens = 100 }), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = new List<ServerSentEvent>();
+        await foreach (var e in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)))
+        {
+            events.Add(e);
+        }
+
+        var tokens = events.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString()).ToList();
+        Assert.Equal(24, tokens.Count); // MockLlm's default answer, one token an event
+        var done = Assert.Single(events, e => e.Name == "done").Data;
+        Assert.Equal("done", events[^1].Name);
+        var usage = done.GetProperty("usage");
+        Assert.Equal(24, usage.GetProperty("outputTokens").GetInt64());
+        var credits = usage.GetProperty("credits").GetInt64();
+        Assert.Equal(usage.GetProperty("inputTokens").GetInt64() + 24, credits);
+        Assert.Equal(ChatSystem.SignUpGrant - credits, done.GetProperty("balance").GetInt64());
+
+        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), after);
+
+        var sessionId = done.GetProperty("sessionId").GetGuid();
+        var messages = await user.Client.GetFromJsonAsync<JsonElement>($"/api/chat/sessions/{sessionId}/messages", Cancel);
+        Assert.Equal(["user", "assistant"], messages.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal(string.Concat(tokens), messages.GetProperty("data")[1].GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task A_json_answer_costs_exactly_the_usage_the_model_reported()
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Short one [mock:tokens=7]", maxTokens = 100 }, json: true), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+
+        var usage = answer.GetProperty("usage");
+        Assert.Equal(7, usage.GetProperty("outputTokens").GetInt64());
+        // 3 + (3 + "user" + the message) as OpenAI counts a prompt: the mock reports the same.
+        Assert.Equal(3 + 3 + 1 + new Gateway.Chat.Metering.TokenCounter().Count("Short one [mock:tokens=7]"), usage.GetProperty("inputTokens").GetInt64());
+        var credits = usage.GetProperty("credits").GetInt64();
+        Assert.False(string.IsNullOrWhiteSpace(answer.GetProperty("content").GetString()));
+        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
+        Assert.Equal(ChatSystem.SignUpGrant - credits, after.Balance);
+        var entry = Assert.Single(await ChatSystem.UsageEntriesAsync(user));
+        Assert.Equal(-credits, entry.GetProperty("amount").GetInt64());
+        Assert.Equal(7, entry.GetProperty("outputTokens").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_sessions_earlier_messages_go_to_the_model_as_context_and_read_back_in_pages()
+    {
+        var user = await chat.UserAsync();
+        using var first = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "My name is Ada [mock:tokens=3]", maxTokens = 100 }, json: true), Cancel);
+        var sessionId = (await first.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("sessionId").GetGuid();
+
+        using var second = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "What is my name? [mock:tokens=3]", sessionId, maxTokens = 100 }, json: true), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var sent = JsonDocument.Parse(chat.Model.Stats.Bodies.Last(b => b.Contains("What is my name?"))).RootElement.GetProperty("messages");
+        Assert.Equal(["user", "assistant", "user"], sent.EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal("My name is Ada [mock:tokens=3]", sent[0].GetProperty("content").GetString());
+
+        var page = await user.Client.GetFromJsonAsync<JsonElement>($"/api/chat/sessions/{sessionId}/messages?limit=2&offset=2", Cancel);
+        Assert.Equal(4, page.GetProperty("total").GetInt32());
+        Assert.Equal(["user", "assistant"], page.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal("What is my name? [mock:tokens=3]", page.GetProperty("data")[0].GetProperty("content").GetString());
+        var sessions = await user.Client.GetFromJsonAsync<JsonElement>("/api/chat/sessions", Cancel);
+        Assert.Equal(sessionId, Assert.Single(sessions.GetProperty("data").EnumerateArray()).GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task A_user_short_of_credits_gets_402_saying_what_was_required_and_nothing_reaches_the_model()
+    {
+        var user = await chat.UserAsync();
+        var before = chat.Model.Stats.Requests;
+
+        // The reservation is the prompt plus the model's whole output limit (1024), more than the 1000 granted.
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hello" }), Cancel);
+
+        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Matches(@"^Required: \d+, Available: 1000$", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, chat.Model.Stats.Requests);
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_after_five_tokens_is_billed_five_output_tokens_and_the_model_call_is_cancelled()
+    {
+        var user = await chat.UserAsync();
+        var cancelledBefore = chat.Model.Stats.Cancelled;
+
+        var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Keep talking [mock:hang-after=5]", maxTokens = 100 }), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        var stream = await response.Content.ReadAsStreamAsync(Cancel);
+        var received = 0;
+        await foreach (var e in ServerSentEvents.ReadAsync(stream))
+        {
+            if (e.Name == "token" && ++received == 5)
+            {
+                break;
+            }
+        }
+        response.Dispose(); // the client goes away mid-answer
+
+        var entry = (await ChatSystem.EventuallyAsync(() => ChatSystem.UsageEntriesAsync(user), u => u.Count == 1)).Single();
+        Assert.Equal(5, entry.GetProperty("outputTokens").GetInt64());
+        var credits = entry.GetProperty("inputTokens").GetInt64() + 5;
+        Assert.Equal(-credits, entry.GetProperty("amount").GetInt64());
+        Assert.Equal(new Wallet(1000 - credits, 0, 1000 - credits), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.True(await ChatSystem.EventuallyAsync(() => Task.FromResult(chat.Model.Stats.Cancelled), c => c > cancelledBefore) > cancelledBefore);
+    }
+
+    [Theory]
+    [InlineData("[mock:error=500]", HttpStatusCode.BadGateway, "500")]
+    [InlineData("[mock:error=429]", HttpStatusCode.BadGateway, "429")]
+    [InlineData("[mock:hang]", HttpStatusCode.GatewayTimeout, "did not finish answering within 3 s")]
+    public async Task An_upstream_that_fails_or_hangs_before_any_output_is_reported_and_its_hold_released(string directive, HttpStatusCode status, string detail)
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = $"Hello {directive}", maxTokens = 50 }), Cancel);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Contains(detail, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.Empty(await ChatSystem.UsageEntriesAsync(user));
+    }
+
+    [Fact]
+    public async Task A_retry_with_the_same_idempotency_key_returns_the_stored_answer_and_is_charged_once()
+    {
+        var user = await chat.UserAsync();
+        var key = Guid.NewGuid().ToString();
+        var body = new { message = "Once only [mock:tokens=4]", maxTokens = 100 };
+
+        using var first = await user.Client.SendAsync(ChatSystem.ChatRequest(body, json: true, idempotencyKey: key), Cancel);
+        using var retry = await user.Client.SendAsync(ChatSystem.ChatRequest(body, json: true, idempotencyKey: key), Cancel);
+        using var streamedRetry = await user.Client.SendAsync(ChatSystem.ChatRequest(body, idempotencyKey: key), Cancel);
+        using var otherBody = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Something else" }, json: true, idempotencyKey: key), Cancel);
+
+        var answer = await first.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        var replayed = await retry.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(answer.GetProperty("messageId").GetGuid(), replayed.GetProperty("messageId").GetGuid());
+        Assert.Equal(answer.GetProperty("content").GetString(), replayed.GetProperty("content").GetString());
+        Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Contains($"\"messageId\":\"{answer.GetProperty("messageId").GetGuid()}\"", await streamedRetry.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, otherBody.StatusCode);
+
+        var credits = answer.GetProperty("usage").GetProperty("credits").GetInt64();
+        Assert.Equal(1000 - credits, (await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
+        await Task.Delay(300, Cancel);
+        Assert.Single(await ChatSystem.UsageEntriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Another_users_session_is_not_found_wherever_it_is_named()
+    {
+        var owner = await chat.UserAsync();
+        var stranger = await chat.UserAsync();
+        using var created = await owner.Client.PostAsJsonAsync("/api/chat/sessions", new { title = "Private" }, Cancel);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var sessionId = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/api/chat/sessions/{sessionId}", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/api/chat/sessions/{sessionId}/messages", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.PostAsJsonAsync("/api/chat/messages", new { sessionId, role = "user", content = "hi" }, Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hi", sessionId }, json: true), Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.DeleteAsync($"/api/chat/sessions/{sessionId}", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.GetAsync($"/api/chat/sessions/{sessionId}", Cancel)).StatusCode);
+
+        using var stored = await owner.Client.PostAsJsonAsync("/api/chat/messages", new { sessionId, role = "user", content = "kept" }, Cancel);
+        Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.DeleteAsync($"/api/chat/sessions/{sessionId}", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.Client.GetAsync($"/api/chat/sessions/{sessionId}/messages", Cancel)).StatusCode);
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(stranger));
+    }
+
+    [Theory]
+    [InlineData("""{"message": ""}""", "message")]
+    [InlineData("""{"message": "hi", "model": "gpt-9"}""", "model")]
+    [InlineData("""{"message": "hi", "maxTokens": 0}""", "maxTokens")]
+    [InlineData("""{"message": "hi", "sessionId": "not-a-guid"}""", "sessionId")]
+    [InlineData("""{"message": 12}""", "message")]
+    public async Task Bad_input_is_a_400_problem_naming_the_field(string body, string field)
+    {
+        var user = await chat.UserAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+        using var response = await user.Client.SendAsync(request, Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Contains(field, problem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+}

@@ -1,0 +1,119 @@
+using System.ClientModel;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Chat.Tests;
+
+// The OpenAI-compatible surface, driven by the official OpenAI .NET client with an sk_live_ key.
+[Collection(nameof(ChatSystem))]
+public sealed class CompletionsTests(ChatSystem chat)
+{
+    private static CancellationToken Cancel => ChatSystem.Cancel;
+
+    private OpenAIClient Sdk(string apiKey) => new(new ApiKeyCredential(apiKey), new OpenAIClientOptions
+    {
+        Endpoint = new Uri(chat.System.Edge.Address, "v1"),
+        RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
+    });
+
+    [Fact]
+    public async Task The_OpenAI_SDK_completes_with_usage_and_the_charge_matches_it()
+    {
+        var user = await chat.UserAsync();
+        var client = Sdk(await chat.ApiKeyAsync(user)).GetChatClient("local-model");
+
+        ChatCompletion completion = await client.CompleteChatAsync(
+            [new SystemChatMessage("Be brief."), new UserChatMessage("Hello there [mock:tokens=6]")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 50 }, Cancel);
+
+        Assert.Equal(6, completion.Usage.OutputTokenCount);
+        Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+        var credits = completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount;
+        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
+        Assert.Equal(1000 - credits, after.Balance);
+    }
+
+    [Fact]
+    public async Task The_OpenAI_SDK_streams_the_answer_with_usage_in_the_last_chunk()
+    {
+        var user = await chat.UserAsync();
+        var client = Sdk(await chat.ApiKeyAsync(user)).GetChatClient("local-model");
+
+        var text = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        var updates = 0;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("Stream it [mock:tokens=9]")],
+                           new ChatCompletionOptions { MaxOutputTokenCount = 50 }, Cancel))
+        {
+            updates++;
+            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
+            usage ??= update.Usage;
+        }
+
+        Assert.NotNull(usage);
+        Assert.Equal(9, usage.OutputTokenCount);
+        Assert.True(updates >= 9);
+        Assert.Equal(9, new Gateway.Chat.Metering.TokenCounter().Count(text.ToString()));
+        var models = await Sdk(await chat.ApiKeyAsync(user)).GetOpenAIModelClient().GetModelsAsync(Cancel);
+        Assert.Contains(models.Value, m => m.Id == "local-model");
+    }
+
+    [Fact]
+    public async Task Completion_errors_come_in_OpenAIs_shape()
+    {
+        var user = await chat.UserAsync();
+        var key = await chat.ApiKeyAsync(user);
+        using var http = chat.System.CreateEdgeClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        async Task<(HttpStatusCode, JsonElement)> Post(string body)
+        {
+            using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
+            return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("error"));
+        }
+
+        var (status, error) = await Post("""{"model":"local-model"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "messages"), (status, error.GetProperty("param").GetString()));
+        (status, error) = await Post("""{"model":"nope","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (status, error.GetProperty("code").GetString()));
+        (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
+        (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal((HttpStatusCode.PaymentRequired, "insufficient_quota"), (status, error.GetProperty("code").GetString()));
+        Assert.Matches(@"^Required: \d+, Available: 1000$", error.GetProperty("message").GetString());
+        (status, error) = await Post("""{"model":"local-model","max_tokens":20,"messages":[{"role":"user","content":"hi [mock:error=503]"}]}""");
+        Assert.Equal((HttpStatusCode.BadGateway, "upstream_error"), (status, error.GetProperty("code").GetString()));
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+    }
+
+    [Fact]
+    public async Task A_completion_retried_with_its_idempotency_key_is_answered_again_and_charged_once()
+    {
+        var user = await chat.UserAsync();
+        using var http = chat.System.CreateEdgeClient();
+        http.DefaultRequestHeaders.Add("x-api-key", await chat.ApiKeyAsync(user));
+        const string body = """{"model":"local-model","max_tokens":20,"messages":[{"role":"user","content":"once [mock:tokens=5]"}]}""";
+
+        async Task<JsonElement> Post()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Idempotency-Key", "retry-me");
+            using var response = await http.SendAsync(request, Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        }
+
+        var first = await Post();
+        var second = await Post();
+
+        Assert.Equal(first.GetProperty("id").GetString(), second.GetProperty("id").GetString());
+        await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
+        Assert.Single(await ChatSystem.UsageEntriesAsync(user));
+    }
+}
