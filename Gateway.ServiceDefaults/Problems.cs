@@ -38,17 +38,24 @@ public static class Problems
 
             logger.LogDebug("Bad request: {Reason}", bad.Message);
             context.Response.StatusCode = bad.StatusCode;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
+            var detail = Describe(bad);
+            var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
                 ProblemDetails =
                 {
                     Status = bad.StatusCode,
                     Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Invalid request",
-                    Detail = Describe(bad),
+                    Detail = detail,
                 },
                 Exception = exception,
-            });
+            };
+            // Named like a validation problem's errors, so clients find the field the same way.
+            if (bad.InnerException is JsonException { Path: { Length: > 1 } path })
+            {
+                problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [path.TrimStart('$', '.')] = [detail] };
+            }
+            return await problems.TryWriteAsync(problem);
         }
 
         private static string Describe(BadHttpRequestException bad) => bad.InnerException switch

@@ -26,6 +26,8 @@ public static class Extensions
             bus.AddConsumer<LiveEventBroadcaster>().Endpoint(endpoint =>
             {
                 endpoint.Temporary = true;
+                // Its own name too: a temporary queue is exclusive to the connection that declared it.
+                endpoint.InstanceId = Guid.NewGuid().ToString("N")[..12];
                 endpoint.ConcurrentMessageLimit = 1;
             });
             // One durable queue for all instances, so the replay log misses nothing.

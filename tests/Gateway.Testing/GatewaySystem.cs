@@ -9,6 +9,8 @@ public enum GatewayService { Identity, Keys, Billing, Chat, Devices }
 public sealed class GatewaySystem : IAsyncDisposable
 {
     private readonly Dictionary<GatewayService, IServiceHost> _services = [];
+    // Further instances of a service named more than once in StartAsync's list (services__<name>__http__1, …).
+    private readonly List<(GatewayService Service, IServiceHost Host)> _replicas = [];
     private readonly List<IServiceHost> _edges = [];
     private Dictionary<string, string?> _edgeSettings = [];
     private Action<IServiceCollection>? _configureEdge;
@@ -24,6 +26,10 @@ public sealed class GatewaySystem : IAsyncDisposable
 
     public IServiceHost this[GatewayService service] => _services[service];
 
+    // Every instance of a service behind the edge, the first one first.
+    public IReadOnlyList<IServiceHost> Instances(GatewayService service) =>
+        [_services[service], .. _replicas.Where(r => r.Service == service).Select(r => r.Host)];
+
     public static readonly GatewayService[] AllServices = Enum.GetValues<GatewayService>();
 
     public static async Task<GatewaySystem> StartAsync(
@@ -38,14 +44,21 @@ public sealed class GatewaySystem : IAsyncDisposable
             foreach (var service in services ?? AllServices)
             {
                 var host = Create(service, system.SettingsFor(service, settings), s => configureServices?.Invoke(service, s));
-                system._services[service] = host;
+                if (!system._services.TryAdd(service, host))
+                {
+                    system._replicas.Add((service, host));
+                }
                 await Task.Run(host.Start);
             }
 
             system._edgeSettings = system.SettingsFor(null, settings);
-            foreach (var (service, host) in system._services)
+            foreach (var service in system._services.Keys)
             {
-                system._edgeSettings[$"services:{Name(service)}:http:0"] = host.Address.ToString().TrimEnd('/');
+                var instances = system.Instances(service);
+                for (var i = 0; i < instances.Count; i++)
+                {
+                    system._edgeSettings[$"services:{Name(service)}:http:{i}"] = instances[i].Address.ToString().TrimEnd('/');
+                }
             }
             system._configureEdge = s => configureServices?.Invoke(null, s);
             system.Edge = await system.StartEdgeAsync();
@@ -119,6 +132,10 @@ public sealed class GatewaySystem : IAsyncDisposable
         foreach (var edge in _edges)
         {
             await edge.DisposeAsync();
+        }
+        foreach (var (_, host) in _replicas)
+        {
+            await host.DisposeAsync();
         }
         foreach (var host in _services.Values.Reverse())
         {

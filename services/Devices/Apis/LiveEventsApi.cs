@@ -19,10 +19,6 @@ public static class LiveEventsApi
     public static async Task<Results<EmptyHttpResult, ValidationProblem>> ConnectAsync(
         HttpContext context, ClaimsPrincipal user, LiveEventStream stream, string? lastEventId)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
-        }
         var cursor = lastEventId ?? context.Request.Headers["Last-Event-ID"].ToString();
         long? resumeAfter = null;
         if (!string.IsNullOrEmpty(cursor))
@@ -34,6 +30,10 @@ public static class LiveEventsApi
             resumeAfter = parsed;
         }
 
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
+        }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         await stream.RunAsync(socket, user.GetUserId(), user.Organization(), resumeAfter, context.RequestAborted);
         return TypedResults.Empty;

@@ -58,7 +58,7 @@ public sealed class LiveEventBroadcaster(LiveEventLog log, LiveEventHub hub, ILo
         {
             frame = await _log.AppendAsync(context.MessageId ?? NewId.NextGuid(), evt);
         }
-        catch (StackExchange.Redis.RedisException ex)
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             // Without Redis the event cannot be given an id; live clients still get it (id null), and the
             // recorder's retries put it in the log for those who resume later.

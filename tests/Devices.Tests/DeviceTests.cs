@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Devices.Tests;
+
+public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSystem>
+{
+    [Fact]
+    public async Task An_owner_registers_a_device_with_a_short_activation_code_and_it_is_listed_as_pending()
+    {
+        var owner = await devices.RegisterUserAsync();
+
+        var registered = await owner.RegisterDeviceAsync("Front desk", ["Lobby", "floor-1"]);
+        var listed = await owner.GetJsonAsync("/api/devices?status=pending");
+        var health = await owner.GetJsonAsync("/api/organization/device-health");
+
+        Assert.Matches("^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$", registered.ActivationCode);
+        Assert.InRange(registered.ExpiresAt, DateTimeOffset.UtcNow.AddHours(23), DateTimeOffset.UtcNow.AddHours(25));
+        var device = Assert.Single(listed.GetProperty("items").EnumerateArray());
+        Assert.Equal(registered.Id, device.GetProperty("id").GetGuid());
+        Assert.Equal(["lobby", "floor-1"], device.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal("pending", device.GetProperty("status").GetString());
+        Assert.DoesNotContain("activationCode", device.GetRawText());
+        Assert.Equal((1, 0, 0, 1), (health.GetProperty("total").GetInt32(), health.GetProperty("online").GetInt32(),
+            health.GetProperty("offline").GetInt32(), health.GetProperty("pending").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Activation_codes_and_device_tokens_are_stored_only_as_hashes()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var registered = await owner.RegisterDeviceAsync();
+        using var edge = devices.Edge();
+        using var activation = await edge.ActivateAsync(registered.ActivationCode.ToLowerInvariant().Replace("-", " "));
+        var token = (await activation.ShouldBe(HttpStatusCode.OK)).GetProperty("deviceToken").GetString()!;
+
+        string row = "";
+        await devices.InDatabaseAsync(async db => row = JsonSerializer.Serialize(await db.Devices.AsNoTracking().SingleAsync(d => d.Id == registered.Id, Api.Ct)));
+
+        Assert.StartsWith("dvc_", token);
+        Assert.DoesNotContain('.', token);
+        Assert.DoesNotContain(registered.ActivationCode.Replace("-", ""), row);
+        Assert.DoesNotContain(token, row);
+    }
+
+    [Fact]
+    public async Task An_activation_code_works_once()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var registered = await owner.RegisterDeviceAsync();
+        using var edge = devices.Edge();
+
+        using var first = await edge.ActivateAsync(registered.ActivationCode);
+        using var second = await edge.ActivateAsync(registered.ActivationCode);
+        using var unknown = await edge.ActivateAsync("ABCDE-FGHJK");
+
+        await first.ShouldBe(HttpStatusCode.OK);
+        var used = await second.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "activationCode");
+        var never = await unknown.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "activationCode");
+        Assert.Equal(never, used);
+    }
+
+    [Fact]
+    public async Task An_expired_activation_code_is_refused_like_an_unknown_one()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var registered = await owner.RegisterDeviceAsync();
+        // A day later, as far as this code is concerned.
+        await devices.InDatabaseAsync(db => db.Devices.Where(d => d.Id == registered.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.ActivationExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1)), Api.Ct));
+        using var edge = devices.Edge();
+
+        using var expired = await edge.ActivateAsync(registered.ActivationCode);
+        using var unknown = await edge.ActivateAsync("ABCDE-FGHJK");
+
+        Assert.Equal(await unknown.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "activationCode"),
+            await expired.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "activationCode"));
+        var device = await owner.GetJsonAsync($"/api/devices/{registered.Id}");
+        Assert.Equal("pending", device.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_device_limit_is_answered_in_words()
+    {
+        var owner = await devices.RegisterUserAsync();
+        for (var i = 0; i < DevicesSystem.DeviceLimit; i++)
+        {
+            await owner.RegisterDeviceAsync($"Kiosk {i}");
+        }
+
+        using var refused = await owner.Client.PostAsJsonAsync("/api/devices/register", new { name = "One too many" }, Api.Ct);
+
+        var problem = await refused.ShouldBe(HttpStatusCode.Conflict);
+        Assert.StartsWith($"Device limit reached: {DevicesSystem.DeviceLimit} of {DevicesSystem.DeviceLimit}", problem.GetProperty("detail").GetString());
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Deleting_a_device_frees_its_place_under_the_limit()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var first = await owner.RegisterDeviceAsync("Kiosk 0");
+        for (var i = 1; i < DevicesSystem.DeviceLimit; i++)
+        {
+            await owner.RegisterDeviceAsync($"Kiosk {i}");
+        }
+
+        using var delete = await owner.Client.DeleteAsync($"/api/devices/{first.Id}", Api.Ct);
+        using var again = await owner.Client.PostAsJsonAsync("/api/devices/register", new { name = "Replacement" }, Api.Ct);
+
+        await delete.ShouldBe(HttpStatusCode.NoContent);
+        await again.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task Concurrent_registrations_never_exceed_the_limit()
+    {
+        var owner = await devices.RegisterUserAsync();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            using var response = await owner.Client.PostAsJsonAsync("/api/devices/register", new { name = $"Kiosk {i}" }, Api.Ct);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(DevicesSystem.DeviceLimit, attempts.Count(s => s == HttpStatusCode.Created));
+        Assert.All(attempts.Where(s => s != HttpStatusCode.Created), s => Assert.Equal(HttpStatusCode.Conflict, s));
+    }
+
+    [Fact]
+    public async Task A_member_reads_the_fleet_but_cannot_register_change_or_delete_devices()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterDeviceAsync();
+        var member = await devices.InviteAsync(owner, "member");
+
+        using var register = await member.Client.PostAsJsonAsync("/api/devices/register", new { name = "Sneaky" }, Api.Ct);
+        using var rename = await member.Client.PatchAsJsonAsync($"/api/devices/{device.Id}", new { name = "Renamed" }, Api.Ct);
+        using var delete = await member.Client.DeleteAsync($"/api/devices/{device.Id}", Api.Ct);
+        var listed = await member.GetJsonAsync("/api/devices");
+
+        await register.ShouldBe(HttpStatusCode.Forbidden);
+        await rename.ShouldBe(HttpStatusCode.Forbidden);
+        await delete.ShouldBe(HttpStatusCode.Forbidden);
+        Assert.Equal(device.Id, Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task An_admin_registers_devices()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var admin = await devices.InviteAsync(owner, "admin");
+
+        var device = await admin.RegisterDeviceAsync("Admin's kiosk");
+
+        Assert.Equal("Admin's kiosk", (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Another_organisations_device_is_not_found()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var stranger = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+
+        using var get = await stranger.Client.GetAsync($"/api/devices/{device.Id}", Api.Ct);
+        using var patch = await stranger.Client.PatchAsJsonAsync($"/api/devices/{device.Id}", new { name = "Mine now" }, Api.Ct);
+        using var delete = await stranger.Client.DeleteAsync($"/api/devices/{device.Id}", Api.Ct);
+        var list = await stranger.GetJsonAsync("/api/devices");
+        var health = await stranger.GetJsonAsync("/api/organization/device-health");
+
+        await get.ShouldBe(HttpStatusCode.NotFound);
+        await patch.ShouldBe(HttpStatusCode.NotFound);
+        await delete.ShouldBe(HttpStatusCode.NotFound);
+        Assert.Empty(list.GetProperty("items").EnumerateArray());
+        Assert.Equal(0, health.GetProperty("total").GetInt32());
+        Assert.Equal("Front desk", (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_device_credential_only_beats_for_its_own_device()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var mine = await owner.RegisterAndActivateAsync(devices, "Mine");
+        var other = await owner.RegisterAndActivateAsync(devices, "Other");
+
+        using var client = devices.DeviceClient(mine.Token);
+        using var wrongDevice = await client.PostAsJsonAsync($"/api/devices/{other.Id}/heartbeat", new { }, Api.Ct);
+        using var noCredential = await devices.Edge().PostAsJsonAsync($"/api/devices/{mine.Id}/heartbeat", new { }, Api.Ct);
+        using var forged = await devices.HeartbeatAsync(mine with { Token = "dvc_" + new string('A', 43) });
+
+        await wrongDevice.ShouldBe(HttpStatusCode.NotFound);
+        await noCredential.ShouldBe(HttpStatusCode.Unauthorized);
+        await forged.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_removed_devices_credential_is_refused()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var before = await devices.HeartbeatAsync(device);
+
+        using var delete = await owner.Client.DeleteAsync($"/api/devices/{device.Id}", Api.Ct);
+        using var after = await devices.HeartbeatAsync(device);
+        using var get = await owner.Client.GetAsync($"/api/devices/{device.Id}", Api.Ct);
+
+        await before.ShouldBe(HttpStatusCode.OK);
+        await delete.ShouldBe(HttpStatusCode.NoContent);
+        await after.ShouldBe(HttpStatusCode.Unauthorized);
+        await get.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Devices_are_listed_by_status_and_label_a_page_at_a_time()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var online = await owner.RegisterAndActivateAsync(devices, "A online", ["lobby"]);
+        await owner.RegisterDeviceAsync("B pending", ["lobby", "spare"]);
+        await owner.RegisterDeviceAsync("C pending", ["kitchen"]);
+        using var beat = await devices.HeartbeatAsync(online);
+        await beat.ShouldBe(HttpStatusCode.OK);
+
+        var lobby = await owner.GetJsonAsync("/api/devices?label=LOBBY");
+        var pending = await owner.GetJsonAsync("/api/devices?status=pending");
+        var onlineNow = await owner.GetJsonAsync("/api/devices?status=online");
+        var page2 = await owner.GetJsonAsync("/api/devices?page=2&pageSize=2");
+
+        static string[] Names(JsonElement page) => [.. page.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
+        Assert.Equal(["A online", "B pending"], Names(lobby));
+        Assert.Equal(["B pending", "C pending"], Names(pending));
+        Assert.Equal(["A online"], Names(onlineNow));
+        Assert.Equal(["C pending"], Names(page2));
+        Assert.Equal(3, page2.GetProperty("total").GetInt32());
+        Assert.Equal(2, page2.GetProperty("page").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_device_is_renamed_and_relabelled_and_shows_its_last_heartbeat()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var beat = await devices.HeartbeatAsync(device, new { version = "2.0.1", metrics = new { battery = 0.8 } });
+        await beat.ShouldBe(HttpStatusCode.OK);
+
+        using var patch = await owner.Client.PatchAsJsonAsync($"/api/devices/{device.Id}", new { name = "Back office", labels = new[] { "office" } }, Api.Ct);
+        var read = await owner.GetJsonAsync($"/api/devices/{device.Id}");
+
+        await patch.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("Back office", read.GetProperty("name").GetString());
+        Assert.Equal(["office"], read.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal("2.0.1", read.GetProperty("version").GetString());
+        Assert.Equal(0.8, read.GetProperty("metrics").GetProperty("battery").GetDouble());
+        Assert.Equal("online", read.GetProperty("status").GetString());
+        Assert.InRange(read.GetProperty("lastSeenAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Theory]
+    [InlineData("""{"name":""}""", "name")]
+    [InlineData("""{"name":"Kiosk","labels":["has space"]}""", "labels")]
+    [InlineData("""{"name":"Kiosk","labels":["a","b","c","d","e","f","g","h","i","j","k"]}""", "labels")]
+    [InlineData("""{"name":"Kiosk","labels":"lobby"}""", "labels")]
+    [InlineData("""{"name":12}""", "name")]
+    public async Task A_bad_registration_names_the_field(string body, string field)
+    {
+        var owner = await devices.RegisterUserAsync();
+
+        using var response = await owner.Client.PostAsync("/api/devices/register", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Api.Ct);
+
+        await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
+    }
+
+    [Theory]
+    [InlineData("/api/devices?status=sleeping", "status")]
+    [InlineData("/api/devices?label=%20", "label")]
+    [InlineData("/api/devices?page=0", "page")]
+    [InlineData("/api/devices?pageSize=1000", "pageSize")]
+    [InlineData("/api/devices?page=abc", "page")]
+    [InlineData("/api/customer-sessions?status=maybe", "status")]
+    [InlineData("/api/events?lastEventId=yesterday", "lastEventId")]
+    [InlineData("/api/events", "upgrade")]
+    public async Task A_bad_query_names_the_parameter(string url, string field)
+    {
+        var owner = await devices.RegisterUserAsync();
+
+        using var response = await owner.Client.GetAsync(url, Api.Ct);
+
+        await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
+    }
+
+    [Theory]
+    [InlineData("""{"activationCode":null}""", "activationCode")]
+    [InlineData("""{"activationCode":"not a code at all, far too long for one"}""", "activationCode")]
+    [InlineData("""{"activationCode":42}""", "activationCode")]
+    public async Task A_bad_activation_names_the_field(string body, string field)
+    {
+        using var edge = devices.Edge();
+
+        using var response = await edge.PostAsync("/api/devices/activate", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Api.Ct);
+
+        await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
+    }
+
+    [Theory]
+    [InlineData("""{"version":"1.0","metrics":{"cpu":"high"}}""", "metrics.cpu")]
+    [InlineData("""{"version":"1111111111111111111111111111111111111111111111111111111111111111111111"}""", "version")]
+    [InlineData("""{"metrics":{"":1}}""", "metrics")]
+    [InlineData("""not json""", "body")]
+    public async Task A_bad_heartbeat_names_the_field(string body, string field)
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var client = devices.DeviceClient(device.Token);
+
+        using var response = await client.PostAsync($"/api/devices/{device.Id}/heartbeat", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Api.Ct);
+
+        await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
+    }
+}

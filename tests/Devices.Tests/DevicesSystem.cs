@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Devices.Infrastructure;
+using Gateway.Identity.Mail;
+using Gateway.ServiceDefaults;
+using Gateway.Testing;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Devices.Tests;
+
+// Identity, Devices and the edge, shared by the tests of a class; every test signs up its own
+// organisations, so tests do not see each other's devices. Silence is short so presence tests are quick.
+public class DevicesSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
+{
+    public const int DeviceLimit = 3;
+    public static readonly TimeSpan OfflineAfter = TimeSpan.FromSeconds(2);
+
+    public GatewaySystem System { get; private set; } = null!;
+
+    protected virtual GatewayService[] Services => [GatewayService.Identity, GatewayService.Devices];
+
+    protected virtual Dictionary<string, string?> Settings => new()
+    {
+        ["Devices:Fleet:DeviceLimit"] = DeviceLimit.ToString(),
+        ["Devices:Presence:OfflineAfter"] = OfflineAfter.ToString(),
+        ["Devices:Presence:SweepInterval"] = "00:00:00.200",
+        ["Devices:Presence:HeartbeatInterval"] = "00:00:01",
+    };
+
+    public async ValueTask InitializeAsync() =>
+        System = await GatewaySystem.StartAsync(infrastructure, Services, settings: Settings);
+
+    public ValueTask DisposeAsync() => System.DisposeAsync();
+
+    public IServiceProvider Devices => System[GatewayService.Devices].Provider;
+
+    public Task<TestUser> RegisterUserAsync() => System.RegisterUserAsync();
+
+    public HttpClient Edge() => System.CreateEdgeClient();
+
+    // A device's own client: through the edge, with its credential.
+    public HttpClient DeviceClient(string deviceToken)
+    {
+        var client = System.CreateEdgeClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", deviceToken);
+        return client;
+    }
+
+    // Someone who joined the owner's organisation by invitation with this role.
+    public async Task<TestUser> InviteAsync(TestUser owner, string role)
+    {
+        var email = $"{role}-{Guid.NewGuid():N}@example.com";
+        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role }, Api.Ct);
+        await invite.ShouldBe(HttpStatusCode.Created);
+        var link = System[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
+        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
+        using var edge = Edge();
+        using var accept = await edge.PostAsJsonAsync("/api/auth/accept-invite", new { token, password = TestUsers.Password }, Api.Ct);
+        var joined = await accept.ShouldBe(HttpStatusCode.Created);
+        var accessToken = joined.GetProperty("accessToken").GetString()!;
+        var client = Edge();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        var user = joined.GetProperty("user");
+        return new TestUser(user.GetProperty("id").GetGuid(), owner.OrganizationId, email, TestUsers.Password, accessToken,
+            joined.GetProperty("refreshToken").GetString()!, client);
+    }
+
+    public async Task InDatabaseAsync(Func<DevicesDbContext, Task> change)
+    {
+        await using var scope = Devices.CreateAsyncScope();
+        await change(scope.ServiceProvider.GetRequiredService<DevicesDbContext>());
+    }
+
+    public Task PublishAsync<T>(T message) where T : class => Devices.GetRequiredService<IBus>().Publish(message, Api.Ct);
+
+    // The caller token the edge would forward for this user (for connecting to one instance directly).
+    public string CallerTokenFor(TestUser user, IServiceProvider instance, string role = "owner") =>
+        instance.GetRequiredService<CallerTokenIssuer>().Issue(
+            new Caller(user.UserId, user.OrganizationId, role, user.Email, CallerMethods.User));
+}
+
+public sealed record RegisteredDevice(Guid Id, string ActivationCode, DateTimeOffset ExpiresAt);
+
+public sealed record ActivatedDevice(Guid Id, string Token);
+
+public static class Api
+{
+    public static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static async Task<JsonElement> ShouldBe(this HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    // A 4xx problem that names the field at fault; returns the reason given for it.
+    public static async Task<string> ShouldBeProblemAbout(this HttpResponseMessage response, HttpStatusCode status, string field)
+    {
+        var problem = await response.ShouldBe(status);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var reasons = problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out var named) ? named : default;
+        Assert.True(reasons.ValueKind == JsonValueKind.Array, $"The problem does not name '{field}': {problem}");
+        var reason = reasons[0].GetString()!;
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+        return reason;
+    }
+
+    public static async Task<RegisteredDevice> RegisterDeviceAsync(this TestUser user, string name = "Front desk", string[]? labels = null)
+    {
+        using var response = await user.Client.PostAsJsonAsync("/api/devices/register", new { name, labels = labels ?? ["lobby"] }, Ct);
+        var body = await response.ShouldBe(HttpStatusCode.Created);
+        return new RegisteredDevice(body.GetProperty("id").GetGuid(), body.GetProperty("activationCode").GetString()!, body.GetProperty("expiresAt").GetDateTimeOffset());
+    }
+
+    public static async Task<HttpResponseMessage> ActivateAsync(this HttpClient edge, string code) =>
+        await edge.PostAsJsonAsync("/api/devices/activate", new { activationCode = code }, Ct);
+
+    public static async Task<ActivatedDevice> RegisterAndActivateAsync(this TestUser user, DevicesSystem system, string name = "Front desk", string[]? labels = null)
+    {
+        var registered = await user.RegisterDeviceAsync(name, labels);
+        using var edge = system.Edge();
+        using var response = await edge.ActivateAsync(registered.ActivationCode);
+        var body = await response.ShouldBe(HttpStatusCode.OK);
+        return new ActivatedDevice(body.GetProperty("deviceId").GetGuid(), body.GetProperty("deviceToken").GetString()!);
+    }
+
+    public static async Task<HttpResponseMessage> HeartbeatAsync(this DevicesSystem system, ActivatedDevice device, object? body = null)
+    {
+        using var client = system.DeviceClient(device.Token);
+        return await client.PostAsJsonAsync($"/api/devices/{device.Id}/heartbeat", body ?? new { version = "1.4.2", metrics = new { cpu = 0.25, temperature = 41.5 } }, Ct);
+    }
+
+    public static async Task<JsonElement> GetJsonAsync(this TestUser user, string url)
+    {
+        using var response = await user.Client.GetAsync(url, Ct);
+        return await response.ShouldBe(HttpStatusCode.OK);
+    }
+
+    // Polls until the condition holds, at most the given time.
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+            await Task.Delay(100, Ct);
+        }
+    }
+}
