@@ -9,6 +9,9 @@ var rabbitmq = builder.AddRabbitMQ("rabbitmq");
 var callerKey = builder.AddParameter("caller-token-key", ParameterDefault.RandomHex(32), secret: true);
 var vaultKey = builder.AddParameter("vault-key", ParameterDefault.RandomBase64(32), secret: true);
 const string CallerKey = "Gateway__CallerToken__Key";
+// Chat's model: the local OpenAI-compatible MockLlm, unless GATEWAY_UPSTREAM_URL (--upstream-url) names a real one.
+var mockllm = builder.AddProject("mockllm", "tools/MockLlm/MockLlm.csproj").WithHttpHealthCheck("/health");
+var upstream = builder.Configuration["GATEWAY_UPSTREAM_URL"] ?? $"{mockllm.Resource.Url}/v1";
 
 var identity = builder.AddProject("identity", "services/Identity/Gateway.Identity.csproj")
     .WithReference(postgres.AddDatabase("identitydb")).WithReference(redis).WithReference(rabbitmq)
@@ -25,7 +28,8 @@ var billing = builder.AddProject("billing", "services/Billing/Gateway.Billing.cs
 
 var chat = builder.AddProject("chat", "services/Chat/Gateway.Chat.csproj")
     .WithReference(postgres.AddDatabase("chatdb")).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
-    .WithEnvironment(CallerKey, callerKey).WaitFor(postgres).WaitFor(rabbitmq);
+    .WithEnvironment(CallerKey, callerKey).WithEnvironment("Chat__Upstream__BaseUrl", upstream)
+    .WaitFor(postgres).WaitFor(rabbitmq).WaitFor(mockllm);
 
 var devices = builder.AddProject("devices", "services/Devices/Gateway.Devices.csproj")
     .WithReference(postgres.AddDatabase("devicesdb")).WithReference(redis).WithReference(rabbitmq)

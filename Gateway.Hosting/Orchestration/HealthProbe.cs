@@ -3,13 +3,13 @@ using Gateway.Hosting.Processes;
 
 namespace Gateway.Hosting.Orchestration;
 
-/// <summary>A project is ready when GET /health/readiness answers 200.</summary>
+/// <summary>A project is ready when GET of its health URL (/health/readiness by default) answers 200.</summary>
 internal static class HealthProbe
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>Polls until 200; throws <see cref="ProjectExitedException"/> when the process ends first.</summary>
-    public static async Task WaitReadyAsync(string name, string url, ChildProcess process, ResourceOutput output, CancellationToken ct)
+    public static async Task WaitReadyAsync(string name, string healthUrl, ChildProcess process, ResourceOutput output, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var nextNotice = TimeSpan.FromSeconds(30);
@@ -22,7 +22,7 @@ internal static class HealthProbe
             }
             try
             {
-                using var response = await Http.GetAsync($"{url}/health/readiness", ct);
+                using var response = await Http.GetAsync(healthUrl, ct);
                 if ((int)response.StatusCode == 200)
                 {
                     return;
@@ -35,7 +35,7 @@ internal static class HealthProbe
             }
             if (clock.Elapsed > nextNotice)
             {
-                output.Event(name, $"not ready after {clock.Elapsed.TotalSeconds:0} s; /health/readiness: {Shorten(last)}");
+                output.Event(name, $"not ready after {clock.Elapsed.TotalSeconds:0} s; {healthUrl}: {Shorten(last)}");
                 nextNotice += TimeSpan.FromSeconds(30);
             }
             await Task.WhenAny(process.Exited, Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(5) ? 100 : 500, ct));

@@ -7,7 +7,7 @@ namespace Gateway.Hosting.Orchestration;
 internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput output, Func<IResource, ResourceRunner> runnerOf)
     : ResourceRunner(resource, output)
 {
-    public string Url { get; } = resource.ExternalHttpUrl ?? $"http://127.0.0.1:{FreePort.Next()}";
+    public string Url => resource.Url;
 
     public override string Kind => "project";
     public override string Endpoint => Url;
@@ -28,7 +28,7 @@ internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput out
         });
         try
         {
-            await HealthProbe.WaitReadyAsync(Name, Url, process, Output, ct);
+            await HealthProbe.WaitReadyAsync(Name, Url + resource.HealthCheckPath, process, Output, ct);
             return new RunningInstance(process.Id, process.Exited, async () =>
             {
                 if (!await process.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(10)))

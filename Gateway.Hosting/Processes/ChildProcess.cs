@@ -36,7 +36,6 @@ public sealed class ChildProcess : IAsyncDisposable
     public int Id { get; private set; }
     /// <summary>The kernel's start time of the process (clock ticks since boot): tells it apart from a later process with the same pid.</summary>
     public ulong StartTicks { get; private set; }
-    public DateTimeOffset StartedAt { get; } = DateTimeOffset.Now;
     /// <summary>Completes with the exit code when the process itself ends (128+signal when killed), without waiting for its output pipes.</summary>
     public Task<int> Exited => exited.Task;
     public bool HasExited => exited.Task.IsCompleted;

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Hosting;
 

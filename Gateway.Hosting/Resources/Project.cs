@@ -1,3 +1,5 @@
+using Gateway.Hosting.Processes;
+
 namespace Gateway.Hosting;
 
 /// <summary>A .NET project of the repository, run from its build output with the configuration it references.</summary>
@@ -6,8 +8,16 @@ public sealed class ProjectResource(string name, string projectPath) : Resource(
     /// <summary>The .csproj, absolute.</summary>
     public string ProjectPath { get; } = projectPath;
     public List<IResource> References { get; } = [];
+    private string? url;
+
     /// <summary>Where it listens when the outside world must reach it (the edge); otherwise a free port on 127.0.0.1.</summary>
     public string? ExternalHttpUrl { get; set; }
+
+    /// <summary>Its HTTP address: the external one, or http://127.0.0.1:&lt;a free port picked on first use&gt;.</summary>
+    public string Url => ExternalHttpUrl ?? (url ??= $"http://127.0.0.1:{FreePort.Next()}");
+
+    /// <summary>The path that answers 200 once it is ready (WaitFor, restarts).</summary>
+    public string HealthCheckPath { get; set; } = "/health/readiness";
     /// <summary>Further variables, read when the project starts.</summary>
     public Dictionary<string, Func<string>> Environment { get; } = [];
 }
@@ -39,6 +49,13 @@ public static class ProjectBuilderExtensions
     public static IResourceBuilder<ProjectResource> WithExternalHttpEndpoint(this IResourceBuilder<ProjectResource> builder, string url)
     {
         builder.Resource.ExternalHttpUrl = url.TrimEnd('/');
+        return builder;
+    }
+
+    /// <summary>Judges readiness by GET <paramref name="path"/> answering 200, instead of /health/readiness.</summary>
+    public static IResourceBuilder<ProjectResource> WithHttpHealthCheck(this IResourceBuilder<ProjectResource> builder, string path)
+    {
+        builder.Resource.HealthCheckPath = path;
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+
 namespace Gateway.Hosting;
 
 /// <summary>A RabbitMQ broker: a local one with the management plugin, or the one in <c>ConnectionStrings__&lt;name&gt;</c> (an amqp:// URI).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+
 namespace Gateway.Hosting;
 
 /// <summary>A Redis server: a local one under the data folder, or the one in <c>ConnectionStrings__&lt;name&gt;</c>.</summary>

@@ -45,7 +45,9 @@ public sealed class AppHostTests : IDisposable
         Assert.Contains(stack, p => p.Command == "redis-server");
         Assert.Contains(stack, p => p.Command == "beam.smp");
         Assert.Contains(stack, p => p.Command == "epmd");
-        Assert.Equal(6, stack.Count(p => p.Command == "dotnet"));
+        var children = host.ChildPids();
+        Assert.All(new[] { "identity", "keys", "billing", "chat", "devices", "edge" },
+            name => Assert.Contains(stack, p => p.Pid == children[name] && p.Command == "dotnet"));
         host.Process.Signal(Signals.SIGTERM);
         var code = await host.Process.Exited.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
