@@ -28,6 +28,7 @@ public class DevicesSystem(GatewayInfrastructure infrastructure) : IAsyncLifetim
         ["Devices:Presence:OfflineAfter"] = OfflineAfter.ToString(),
         ["Devices:Presence:SweepInterval"] = "00:00:00.200",
         ["Devices:Presence:HeartbeatInterval"] = "00:00:01",
+        ["Devices:Presence:ReconcileInterval"] = "00:00:01",
     };
 
     public async ValueTask InitializeAsync() =>

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Devices.Tests;
 
@@ -61,5 +63,22 @@ public sealed class PresenceTests(DevicesSystem devices) : IClassFixture<Devices
         Assert.Single(live.Events("device_online"));
         Assert.Empty(live.Events("device_offline"));
         Assert.Equal("online", (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_device_whose_presence_Redis_lost_still_goes_offline()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var beat = await devices.HeartbeatAsync(device);
+        await beat.ShouldBe(HttpStatusCode.OK);
+
+        // Redis restarted without its data.
+        await devices.Devices.GetRequiredService<IConnectionMultiplexer>().GetDatabase().SortedSetRemoveAsync("devices:presence", device.Id.ToString());
+
+        var status = await Api.EventuallyAsync(
+            async () => (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("status").GetString(),
+            s => s == "offline", DevicesSystem.OfflineAfter * 5);
+        Assert.Equal("offline", status);
     }
 }

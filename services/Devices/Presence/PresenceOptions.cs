@@ -17,4 +17,8 @@ public sealed record PresenceOptions
     // What devices are told to keep to (a third of OfflineAfter by default, so one lost heartbeat is no outage).
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Devices:Presence:HeartbeatInterval must be between one second and one day.")]
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    // How often online devices in Postgres are checked against Redis (in case Redis lost its data).
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Devices:Presence:ReconcileInterval must be between one second and one day.")]
+    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

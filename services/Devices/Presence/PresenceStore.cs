@@ -86,6 +86,10 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
             values.GetValueOrDefault("metrics") is { Length: > 0 } metrics ? metrics : null);
     }
 
+    // Adds devices that are not in the set with the given last-seen time; a device that is keeps its own.
+    public Task RestoreIfMissingAsync(IReadOnlyList<(Guid DeviceId, DateTimeOffset LastSeen)> devices) =>
+        Db.SortedSetAddAsync(LastSeenKey, [.. devices.Select(d => new SortedSetEntry(d.DeviceId.ToString(), d.LastSeen.ToUnixTimeMilliseconds()))], SortedSetWhen.NotExists);
+
     public Task ForgetIfSilentAsync(Guid deviceId, DateTimeOffset lastSeen) =>
         Db.ScriptEvaluateAsync(ForgetScript, new { key = (RedisKey)LastSeenKey, device = deviceId.ToString(), at = lastSeen.ToUnixTimeMilliseconds() });
 

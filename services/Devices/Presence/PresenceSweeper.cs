@@ -1,3 +1,6 @@
+using Gateway.Devices.Fleet;
+using Gateway.Devices.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Devices.Presence;
@@ -8,6 +11,7 @@ public sealed class PresenceSweeper(
     : BackgroundService
 {
     private const int BatchSize = 500;
+    private DateTimeOffset _reconciledAt = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,6 +32,11 @@ public sealed class PresenceSweeper(
 
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
+        if (time.GetUtcNow() - _reconciledAt > options.Value.ReconcileInterval)
+        {
+            await ReconcileAsync(cancellationToken);
+            _reconciledAt = time.GetUtcNow();
+        }
         var cutoff = time.GetUtcNow() - options.Value.OfflineAfter;
         foreach (var (deviceId, _) in await store.SilentSinceAsync(cutoff, BatchSize))
         {
@@ -37,6 +46,29 @@ public sealed class PresenceSweeper(
             {
                 await store.ForgetIfSilentAsync(deviceId, lastSeen);
             }
+        }
+    }
+
+    // A device online in Postgres but unknown to Redis (Redis lost its data) would never be swept; put it
+    // back with the last time Postgres saw it, and the sweep above takes it from there.
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DevicesDbContext>();
+        var after = Guid.Empty;
+        while (true)
+        {
+            var online = await db.Devices.AsNoTracking()
+                .Where(d => d.Status == DeviceStatus.Online && d.Id > after)
+                .OrderBy(d => d.Id).Take(BatchSize)
+                .Select(d => new { d.Id, d.LastSeenAt })
+                .ToListAsync(cancellationToken);
+            if (online.Count == 0)
+            {
+                return;
+            }
+            await store.RestoreIfMissingAsync([.. online.Select(d => (d.Id, d.LastSeenAt ?? DateTimeOffset.UnixEpoch))]);
+            after = online[^1].Id;
         }
     }
 }
