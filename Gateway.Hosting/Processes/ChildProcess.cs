@@ -125,8 +125,12 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Sends <paramref name="signal"/>, waits up to <paramref name="timeout"/>, then kills the tree. True when it ended by itself in time.</summary>
     public async Task<bool> StopAsync(int signal, TimeSpan timeout)
     {
+        // Seen while the parent links still hold: some descendants leave the group (erl_child_setup, Postgres's backends
+        // call setsid) and would be orphans nobody can find once their parent is gone.
+        IReadOnlyList<ProcessEntry> before = [];
         if (!HasExited)
         {
+            before = ProcessTable.TreeAndGroup(Id, StartTicks);
             Signal(signal);
             try
             {
@@ -137,19 +141,22 @@ public sealed class ChildProcess : IAsyncDisposable
             }
         }
         var graceful = HasExited;
-        Kill();
+        Kill(before);
         return graceful;
     }
 
-    /// <summary>SIGKILLs the process, its descendants and whatever is left in its process group, and waits (up to 5 s) until they are gone.</summary>
-    public void Kill()
+    /// <summary>
+    /// SIGKILLs the process, its descendants, whatever is left in its process group and the <paramref name="alsoThese"/>
+    /// still running, and waits (up to 5 s) until they are gone.
+    /// </summary>
+    public void Kill(IEnumerable<ProcessEntry>? alsoThese = null)
     {
         if (Id == 0)
         {
             return;
         }
-        var targets = ProcessTable.TreeAndGroup(Id, StartTicks);
-        foreach (var entry in targets)
+        var targets = ProcessTable.TreeAndGroup(Id, StartTicks).Concat(alsoThese ?? []).DistinctBy(e => e.Pid).ToList();
+        foreach (var entry in targets.Where(e => ProcessTable.IsAlive(e.Pid, e.StartTicks)))
         {
             Signals.Send(entry.Pid, Signals.SIGKILL);
         }
