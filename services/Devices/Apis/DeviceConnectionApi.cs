@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Devices.Fleet;
 using Gateway.Devices.Infrastructure;
 using Gateway.Devices.Presence;
+using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -3,6 +3,7 @@ using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Organizations;
 using Gateway.Identity.Tokens;
+using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;

@@ -1,6 +1,7 @@
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Organizations;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

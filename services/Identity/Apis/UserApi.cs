@@ -1,5 +1,6 @@
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Identity.Apis;

@@ -2,6 +2,7 @@ using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Tokens;
+using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

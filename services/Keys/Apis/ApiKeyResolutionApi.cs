@@ -1,5 +1,6 @@
 using Gateway.Keys.ApiKeys;
 using Gateway.Keys.Infrastructure;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,8 +1,9 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Gateway.Identity.Apis;
+namespace Gateway.ServiceDefaults;
 
-// The problem responses the APIs share: each names the field at fault and says why in a sentence.
+// The problem responses every API shares: each names the field at fault and says why in a sentence.
 public static class ApiProblems
 {
     public static ValidationProblem Invalid(string field, string reason) =>
