@@ -19,20 +19,34 @@ var infrastructure = new GatewayInfrastructure();
 await infrastructure.InitializeAsync();
 try
 {
+    var callerKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     await using var upstream = await Upstream.StartAsync();
+    // Identity and Keys run in this process (sign-up, key creation, key resolution on a cache miss)…
     await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys],
         settings: new Dictionary<string, string?>
         {
-            // The billing cluster's route /api/usage/** leads to the trivial upstream.
-            ["services:billing:http:0"] = upstream.Address,
+            ["Gateway:CallerToken:Key"] = callerKey,
             ["Logging:LogLevel:Default"] = "Warning",
         });
+    // …while the measured edge is its own Release process, as nginx is; /api/usage/** (the billing
+    // cluster) leads to the trivial upstream.
+    await using var edgeProcess = await EdgeProcess.StartAsync(new Dictionary<string, string>
+    {
+        ["ConnectionStrings__redis"] = system.Resources.Redis,
+        ["ConnectionStrings__rabbitmq"] = system.Resources.RabbitMq,
+        ["Gateway__CallerToken__Key"] = callerKey,
+        ["services__identity__http__0"] = system[GatewayService.Identity].Address.ToString().TrimEnd('/'),
+        ["services__keys__http__0"] = system[GatewayService.Keys].Address.ToString().TrimEnd('/'),
+        ["services__billing__http__0"] = upstream.Address,
+        ["Edge__RateLimits__Groups__default__PermitLimit"] = "100000000",
+        ["Edge__RateLimits__Groups__billing__PermitLimit"] = "100000000",
+    });
     await using var nginx = await Nginx.StartAsync(upstream.Address);
 
     var user = await system.RegisterUserAsync();
     var key = await CreateKeyAsync(user.Client);
     const string path = "/api/usage/ping";
-    var edge = system.Edge.Address.ToString().TrimEnd('/');
+    var edge = edgeProcess.Address;
 
     Console.WriteLine($"Each scenario: wrk, 2 threads, 32 connections, {duration} s, GET {path}");
     var direct = await Wrk.RunAsync(upstream.Address + path, duration);
@@ -51,7 +65,8 @@ try
     Report("edge + key added p50 (ms)", viaEdgeWithKey.P50Ms - direct.P50Ms, "≤ 1.00", r => r <= 1.0);
     Report("edge RPS / nginx RPS", viaEdge.RequestsPerSecond / viaNginx.RequestsPerSecond, "≥ 0.67", r => r >= 0.67);
 
-    var latencies = await MeasureRevocationsAsync(user.Client, system.CreateEdgeClient(), revocations);
+    using var edgeClient = new HttpClient { BaseAddress = new Uri(edge) };
+    var latencies = await MeasureRevocationsAsync(user.Client, edgeClient, revocations);
     Console.WriteLine();
     Console.WriteLine($"Revocation → refused at the edge, {latencies.Count} keys: p50 {Percentile(latencies, 50):0.0} ms, p99 {Percentile(latencies, 99):0.0} ms, max {latencies.Max():0.0} ms");
     Report("revocation p99 (ms)", Percentile(latencies, 99), "≤ 100", r => r <= 100);

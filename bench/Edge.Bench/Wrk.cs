@@ -18,6 +18,10 @@ public static partial class Wrk
             ?? throw new InvalidOperationException("wrk did not start (apt-get install -y wrk).");
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
+        if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") is not null)
+        {
+            Console.WriteLine(output);
+        }
         if (NonSuccess().Match(output) is { Success: true } failed)
         {
             throw new InvalidOperationException($"{url}: {failed.Value.Trim()}\n{output}");

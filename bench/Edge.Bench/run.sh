@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/prerequisites.sh wrk nginx
+dotnet build gateway/Yarp -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet run --project bench/Edge.Bench -c Release -- "$@"
