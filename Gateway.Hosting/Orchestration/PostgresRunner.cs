@@ -52,8 +52,16 @@ internal sealed class PostgresRunner(PostgresServerResource resource, string dat
             {
                 // The name was checked against ^[a-z_][a-z0-9_]*$ when it was declared.
                 await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.DatabaseName}\"", connection);
-                await create.ExecuteNonQueryAsync(ct);
-                Output.Event(Name, $"created database {database.DatabaseName}");
+                try
+                {
+                    await create.ExecuteNonQueryAsync(ct);
+                    Output.Event(Name, $"created database {database.DatabaseName}");
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && resource.ExternalConnectionString is not null)
+                {
+                    // A managed server's user may not create databases; whoever runs it must have made this one.
+                    Output.Event(Name, $"warning: cannot create database {database.DatabaseName} ({e.MessageText}); its services will fail until it exists");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using Gateway.Hosting.Orchestration;
 using Gateway.Hosting.Processes;
+using Gateway.Hosting.Servers;
 
 namespace Gateway.Hosting.Tests;
 
@@ -35,6 +36,27 @@ public class DistributedApplicationTests
         Assert.False(ProcessTable.IsAlive(firstProcess.Pid, firstProcess.StartTicks));
         Assert.False(ProcessTable.IsAlive(second.Pid, second.StartTicks));
         Assert.False(File.Exists(Path.Combine(folder.Path, "apphost.pids")));
+    }
+
+    [Fact]
+    public async Task A_connection_string_given_to_the_AppHost_replaces_the_local_server_and_its_databases_are_created_there()
+    {
+        using var folder = new TempFolder();
+        await using var managed = await PostgresServer.StartAsync(new PostgresServerOptions(folder.Sub("managed")), new TestLogger(), Ct);
+        var builder = DistributedApplication.CreateBuilder(["--data", folder.Sub("data"), $"--ConnectionStrings:postgres={managed.ConnectionString("postgres")}"]);
+        builder.AddPostgres("postgres").AddDatabase("ordersdb");
+        var app = builder.Build();
+        using var stop = new CancellationTokenSource();
+
+        var run = app.RunAsync(stop.Token);
+        await WaitUntilAsync(() => app.Snapshot().All(s => s.State == ResourceState.Running));
+
+        Assert.Equal("external", app.Snapshot().Single(s => s.Name == "postgres").Endpoint);
+        Assert.Null(app.Snapshot().Single(s => s.Name == "postgres").Pid);
+        Assert.Equal(1, await PostgresServerTests.ScalarAsync<int>(managed, "SELECT count(*)::int FROM pg_database WHERE datname = 'ordersdb'"));
+        Assert.False(Directory.Exists(folder.Sub("data/postgres")));
+        stop.Cancel();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30), Ct));
     }
 
     [Fact]

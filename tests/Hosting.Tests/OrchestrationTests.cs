@@ -7,9 +7,9 @@ public class OrchestrationTests
     [Fact]
     public void Command_line_switches_are_the_GATEWAY_settings()
     {
-        var arguments = CommandLine.ToConfigurationArguments(["--data", "/var/tmp/g", "--edge-url=http://127.0.0.1:9000", "plain"]);
+        var arguments = CommandLine.ToConfigurationArguments(["--data", "/var/tmp/g", "--edge-url=http://127.0.0.1:9000", "plain", "--ConnectionStrings:redis=r:1"]);
 
-        Assert.Equal(["--GATEWAY_DATA", "/var/tmp/g", "--GATEWAY_EDGE_URL=http://127.0.0.1:9000", "plain"], arguments);
+        Assert.Equal(["--GATEWAY_DATA", "/var/tmp/g", "--GATEWAY_EDGE_URL=http://127.0.0.1:9000", "plain", "--ConnectionStrings:redis=r:1"], arguments);
     }
 
     [Fact]
