@@ -4,13 +4,16 @@ using Gateway.Hosting.Processes;
 namespace Gateway.Hosting.Orchestration;
 
 /// <summary>
-/// Ctrl+C, SIGTERM and SIGHUP ask for an orderly stop; a second one while stopping kills every child at once.
+/// Ctrl+C, SIGTERM and SIGHUP ask for an orderly stop; another one while stopping kills every child at once. Signals
+/// within the first two seconds count as one: `dotnet run` and `timeout` pass theirs on while the terminal or the
+/// process group delivers the same one directly.
 /// </summary>
 internal sealed class ShutdownSignals : IDisposable
 {
+    private static readonly TimeSpan SameSignal = TimeSpan.FromSeconds(2);
     private readonly CancellationTokenSource requested;
     private readonly List<PosixSignalRegistration> registrations = [];
-    private int count;
+    private long firstAt;
 
     private ShutdownSignals(CancellationToken outer, ProcessScope processes, ResourceOutput output)
     {
@@ -20,12 +23,13 @@ internal sealed class ShutdownSignals : IDisposable
             registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true;
-                if (Interlocked.Increment(ref count) == 1)
+                var now = Environment.TickCount64;
+                if (Interlocked.CompareExchange(ref firstAt, now, 0) == 0)
                 {
                     output.Event("apphost", $"{context.Signal}: stopping everything (again to kill at once)");
                     requested.Cancel();
                 }
-                else
+                else if (now - Interlocked.Read(ref firstAt) > SameSignal.TotalMilliseconds)
                 {
                     output.Event("apphost", $"{context.Signal} again: killing every child process now");
                     processes.KillAll();
