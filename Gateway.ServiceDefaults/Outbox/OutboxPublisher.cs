@@ -52,29 +52,67 @@ public sealed class OutboxPublisher<TContext>(
                 """, BatchSize)
             .ToListAsync(cancellationToken);
 
+        // Publishes are started in order and confirmed together: one broker round trip for the batch,
+        // not one per row. Rows the broker confirmed are marked even when others in the batch failed.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PublishTimeout);
+        var publishes = new List<(OutboxMessage Row, Task Publish)>(batch.Count);
         foreach (var row in batch)
         {
-            try
+            if (TryRead(row) is { } message)
             {
-                var (message, type) = row.Read();
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(PublishTimeout);
-                await bus.Publish(message, type, Pipe.Execute<PublishContext>(context => context.MessageId = row.Id), timeout.Token);
-                row.PublishedAt = DateTimeOffset.UtcNow;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                row.Attempts++;
-                row.LastError = ex.Message.Length > 500 ? ex.Message[..500] : ex.Message;
-                await db.SaveChangesAsync(CancellationToken.None);
-                await transaction.CommitAsync(CancellationToken.None);
-                throw;
+                publishes.Add((row, bus.Publish(message.Body, message.Type, Pipe.Execute<PublishContext>(context => context.MessageId = row.Id), timeout.Token)));
             }
         }
+        try
+        {
+            await Task.WhenAll(publishes.Select(p => p.Publish));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (row, publish) in publishes)
+            {
+                if (publish.IsCompletedSuccessfully)
+                {
+                    row.PublishedAt = now;
+                }
+                else
+                {
+                    Failed(row, publish.Exception?.GetBaseException().Message ?? ex.Message);
+                }
+            }
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+            throw;
+        }
 
+        var published = DateTimeOffset.UtcNow;
+        publishes.ForEach(p => p.Row.PublishedAt = published);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return batch.Count;
+    }
+
+    // A row whose message type no longer exists stays unpublished and marked, and never blocks the rest.
+    private (object Body, Type Type)? TryRead(OutboxMessage row)
+    {
+        try
+        {
+            return row.Read();
+        }
+        catch (Exception ex) when (ex is TypeLoadException or FileNotFoundException or System.Text.Json.JsonException or NotSupportedException)
+        {
+            logger.LogError("Outbox row {Id} ({Type}) cannot be read and is skipped: {Reason}", row.Id, row.Type, ex.Message);
+            Failed(row, ex.Message);
+            return null;
+        }
+    }
+
+    private static void Failed(OutboxMessage row, string error)
+    {
+        row.Attempts++;
+        row.LastError = error.Length > 500 ? error[..500] : error;
     }
 }
 

@@ -18,7 +18,7 @@ public static class Extensions
         builder.AddRedis();
 
         // Every edge replica has its own, temporary revocation queue, so each one hears every revocation.
-        var instance = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var instance = $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
         builder.AddMessaging(bus => bus.AddConsumer<ApiKeyRevokedConsumer>().Endpoint(endpoint =>
         {
             endpoint.InstanceId = instance;

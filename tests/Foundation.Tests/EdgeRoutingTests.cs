@@ -16,7 +16,7 @@ public sealed class EdgeRoutingTests(GatewayInfrastructure infrastructure) : IAs
     private GatewaySystem _system = null!;
 
     public async ValueTask InitializeAsync() =>
-        _system = await GatewaySystem.StartAsync(infrastructure, configureServices: (service, services) =>
+        _system = await GatewaySystem.StartAsync(infrastructure, settings: FoundationSettings.With(), configureServices: (service, services) =>
         {
             if (service is { } s)
             {
