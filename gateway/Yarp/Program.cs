@@ -1,4 +1,5 @@
 using Gateway.Edge;
+using Gateway.Edge.ApiReference;
 using Gateway.Edge.Authentication;
 using Gateway.Edge.RateLimiting;
 using Gateway.ServiceDefaults;
@@ -7,11 +8,13 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddEdgeServices();
+builder.AddApiReference();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseCallerAuthentication();
+app.MapApiReference();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRateLimits();

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Testing;
+
+namespace Edge.Tests;
+
+// All five services behind one edge, started once for the tests that only read the reference.
+public sealed class ApiReferenceSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
+{
+    public GatewaySystem System { get; private set; } = null!;
+
+    // Nothing here talks to a model; Chat only needs to know where one would be.
+    public static readonly Dictionary<string, string?> Settings = new() { ["Chat:Upstream:BaseUrl"] = "http://127.0.0.1:9/v1" };
+
+    public async ValueTask InitializeAsync() =>
+        System = await GatewaySystem.StartAsync(infrastructure, GatewaySystem.AllServices, settings: Settings);
+
+    public ValueTask DisposeAsync() => System.DisposeAsync();
+}
+
+// The public API reference: /openapi.json merges what the services describe, /docs renders it.
+public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfrastructure infrastructure) : IClassFixture<ApiReferenceSystem>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<JsonElement> DocumentAsync(GatewaySystem system)
+    {
+        using var client = system.CreateEdgeClient();
+        return await client.GetFromJsonAsync<JsonElement>("/openapi.json", Ct);
+    }
+
+    private static IReadOnlyList<string> Paths(JsonElement document) =>
+        document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+
+    [Theory]
+    [InlineData("/api/auth/register", "post")]
+    [InlineData("/api/auth/login", "post")]
+    [InlineData("/api/keys", "post")]
+    [InlineData("/api/tokens/balance", "get")]
+    [InlineData("/v1/chat/completions", "post")]
+    [InlineData("/api/devices", "get")]
+    public async Task The_merged_document_describes_a_public_route_of_every_service(string path, string method)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        Assert.True(document.GetProperty("paths").TryGetProperty(path, out var item), $"{path} is missing; paths: {string.Join(", ", Paths(document))}");
+        Assert.True(item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is missing");
+    }
+
+    [Fact]
+    public async Task Internal_health_and_key_set_paths_are_not_in_the_document()
+    {
+        var paths = Paths(await DocumentAsync(reference.System));
+
+        Assert.NotEmpty(paths);
+        Assert.DoesNotContain(paths, p => p.StartsWith("/internal", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(paths, p => p.StartsWith("/health", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(paths, p => p.StartsWith("/.well-known", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(paths, p => p.StartsWith("/openapi", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Every_path_in_the_document_is_answered_by_the_edge_not_with_404()
+    {
+        var document = await DocumentAsync(reference.System);
+        using var client = reference.System.CreateEdgeClient();
+
+        foreach (var path in Paths(document).Where(p => !p.Contains('{')))
+        {
+            var method = document.GetProperty("paths").GetProperty(path).EnumerateObject().First(o => o.Name is "get" or "post" or "put" or "patch" or "delete").Name;
+            using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), path), Ct);
+            Assert.True(response.StatusCode != HttpStatusCode.NotFound, $"{method.ToUpperInvariant()} {path} is 404 at the edge");
+        }
+    }
+
+    [Fact]
+    public async Task Both_ways_to_authenticate_are_declared_and_required_by_default()
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        var bearer = schemes.GetProperty("Bearer");
+        Assert.Equal("http", bearer.GetProperty("type").GetString());
+        Assert.Equal("bearer", bearer.GetProperty("scheme").GetString());
+        Assert.Equal("JWT", bearer.GetProperty("bearerFormat").GetString());
+        var apiKey = schemes.GetProperty("ApiKey");
+        Assert.Equal("apiKey", apiKey.GetProperty("type").GetString());
+        Assert.Equal("header", apiKey.GetProperty("in").GetString());
+        Assert.Equal("x-api-key", apiKey.GetProperty("name").GetString());
+        var security = document.GetProperty("security").EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToList();
+        Assert.Equal(["Bearer", "ApiKey"], security);
+    }
+
+    [Fact]
+    public async Task The_server_is_the_edge_itself()
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var server = Assert.Single(document.GetProperty("servers").EnumerateArray());
+        Assert.Equal(reference.System.Edge.Address.ToString().TrimEnd('/'), server.GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task Every_schema_reference_resolves_within_the_document()
+    {
+        var document = await DocumentAsync(reference.System);
+        var json = document.GetRawText();
+
+        var references = System.Text.RegularExpressions.Regex.Matches(json, "\"\\$ref\":\"#/components/(\\w+)/([^\"]+)\"")
+            .Select(m => (Kind: m.Groups[1].Value, Name: m.Groups[2].Value)).Distinct().ToList();
+
+        Assert.NotEmpty(references);
+        var components = document.GetProperty("components");
+        Assert.All(references, r => Assert.True(
+            components.TryGetProperty(r.Kind, out var kind) && kind.TryGetProperty(r.Name, out _), $"#/components/{r.Kind}/{r.Name} is not defined"));
+    }
+
+    [Fact]
+    public async Task The_docs_page_is_html_loading_the_merged_document_and_its_script_from_the_edge()
+    {
+        using var client = reference.System.CreateEdgeClient();
+
+        using var page = await client.GetAsync("/docs", Ct);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+        // Where the browser ends up, and what it then loads relative to it.
+        var pageUrl = page.RequestMessage!.RequestUri!;
+        using var bundle = await client.GetAsync(new Uri(pageUrl, "scalar.js"), Ct);
+        var loader = await client.GetStringAsync(new Uri(pageUrl, "scalar.aspnetcore.js"), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("/docs/", pageUrl.AbsolutePath);
+        // Scalar resolves a relative source against the site's root: /openapi.json.
+        Assert.Contains("\"url\":\"openapi.json\"", html);
+        Assert.Equal(HttpStatusCode.OK, bundle.StatusCode);
+        Assert.Equal("text/javascript", bundle.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("${window.location.origin}${basePath}/", loader);
+        // Nothing from a CDN: no fonts, no telemetry, no external script.
+        Assert.DoesNotContain("https://", html);
+        Assert.DoesNotContain("\"telemetry\":true", html);
+        Assert.Contains("\"withDefaultFonts\":false", html);
+    }
+
+    [Fact]
+    public async Task With_a_service_down_the_others_are_still_described_and_the_missing_one_is_named()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys]);
+        await system[GatewayService.Keys].DisposeAsync();
+
+        using var client = system.CreateEdgeClient();
+        using var response = await client.GetAsync("/openapi.json", Ct);
+        var document = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var paths = Paths(document);
+        Assert.Contains("/api/auth/register", paths);
+        Assert.DoesNotContain(paths, p => p.StartsWith("/api/keys", StringComparison.Ordinal));
+        Assert.Contains("keys (", document.GetProperty("info").GetProperty("description").GetString());
+    }
+}
