@@ -1,6 +1,9 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.OpenApi;
 
 namespace Gateway.ServiceDefaults;
 
@@ -9,6 +12,9 @@ namespace Gateway.ServiceDefaults;
 public static class OpenApi
 {
     public const string DocumentPath = "/openapi/v1.json";
+
+    // Marks an operation that needs no caller (register, login, a webhook); the edge turns it into "security": [].
+    public const string AnonymousExtension = "x-gateway-anonymous";
 
     // Paths the edge never routes publicly stay out of the description, whichever service maps them.
     private static readonly string[] PrivatePrefixes = ["internal/", ".well-known/", "health/", "openapi/"];
@@ -21,6 +27,17 @@ public static class OpenApi
             options.ShouldInclude = description =>
                 includedByDefault(description)
                 && !PrivatePrefixes.Any(prefix => (description.RelativePath ?? "").StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any())
+                {
+                    operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                    operation.Extensions[AnonymousExtension] = new JsonNodeExtension(JsonValue.Create(true));
+                }
+                return Task.CompletedTask;
+            });
         });
         return builder;
     }

@@ -92,6 +92,28 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.Equal(["Bearer", "ApiKey"], security);
     }
 
+    [Theory]
+    [InlineData("/api/auth/register", "post", false)]
+    [InlineData("/api/auth/login", "post", false)]
+    [InlineData("/api/auth/me", "get", true)]
+    [InlineData("/api/keys", "post", true)]
+    [InlineData("/v1/chat/completions", "post", true)]
+    public async Task Operations_that_need_no_caller_say_so_and_the_rest_keep_the_global_requirement(string path, string method, bool needsCaller)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
+        if (needsCaller)
+        {
+            Assert.False(operation.TryGetProperty("security", out _));
+        }
+        else
+        {
+            Assert.Empty(operation.GetProperty("security").EnumerateArray());
+        }
+        Assert.DoesNotContain("x-gateway-", operation.GetRawText());
+    }
+
     [Fact]
     public async Task The_server_is_the_edge_itself()
     {

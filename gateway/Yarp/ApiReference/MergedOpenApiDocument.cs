@@ -217,6 +217,14 @@ public sealed class MergedOpenApiDocument(
             {
                 continue;
             }
+            foreach (var operation in OperationKeys.Select(m => kept[m]).OfType<JsonObject>())
+            {
+                // Needs no caller: overrides the document's global requirement.
+                if (operation.Remove(OpenApi.AnonymousExtension))
+                {
+                    operation["security"] = new JsonArray();
+                }
+            }
             if (merged[path] is JsonObject existing)
             {
                 foreach (var method in OperationKeys.Where(m => kept.ContainsKey(m) && !existing.ContainsKey(m)))
