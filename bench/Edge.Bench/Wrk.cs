@@ -11,6 +11,13 @@ public static partial class Wrk
 {
     public static async Task<LoadResult> RunAsync(string url, int seconds, string? header = null)
     {
+
+        await MeasureAsync(url, Math.Max(2, seconds / 3), header);
+        return await MeasureAsync(url, seconds, header);
+    }
+
+    private static async Task<LoadResult> MeasureAsync(string url, int seconds, string? header)
+    {
         List<string> arguments = ["-t2", "-c32", $"-d{seconds}s", "--latency"];
         if (header is not null) arguments.AddRange(["-H", header]);
         arguments.Add(url);

@@ -35,6 +35,7 @@ public static class Extensions
 
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
         builder.Services.AddSingleton<RateLimiter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RateLimiter>());
 
         builder.AddDownstreamHealthChecks();
         return builder;

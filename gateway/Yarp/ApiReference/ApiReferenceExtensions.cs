@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace Gateway.Edge.ApiReference;
@@ -22,8 +23,8 @@ public static class ApiReferenceExtensions
 
     public static WebApplication MapApiReference(this WebApplication app)
     {
-        app.MapGet(DocumentPath, async (HttpContext context, MergedOpenApiDocument document) =>
-            TypedResults.Text(await document.WriteAsync(PublicUrl(context), context.RequestAborted), "application/json"))
+        app.MapGet(DocumentPath, async (HttpContext context, MergedOpenApiDocument document, IOptions<ApiReferenceOptions> options) =>
+            TypedResults.Text(await document.WriteAsync(PublicUrl(context, options.Value), context.RequestAborted), "application/json"))
             .ExcludeFromDescription();
 
         // Scalar's bundle is embedded in the package and served from /docs/scalar.js; nothing is fetched
@@ -42,20 +43,6 @@ public static class ApiReferenceExtensions
     }
 
     // The address callers use: configured when the edge sits behind another proxy, else the request's own.
-    private static string PublicUrl(HttpContext context) =>
-        context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiReferenceOptions>>().Value.PublicUrl?.TrimEnd('/')
-        ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-}
-
-public sealed record ApiReferenceOptions
-{
-    public const string Section = "Edge:ApiReference";
-
-    public string? PublicUrl { get; init; }
-
-    // How long a merged document is served before the services are asked again.
-    public TimeSpan CacheFor { get; init; } = TimeSpan.FromSeconds(30);
-
-    // Shorter while a service is missing, so it reappears soon after it is back.
-    public TimeSpan CachePartialFor { get; init; } = TimeSpan.FromSeconds(5);
+    private static string PublicUrl(HttpContext context, ApiReferenceOptions options) =>
+        options.PublicUrl?.TrimEnd('/') ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
 }

@@ -12,61 +12,93 @@ public sealed record RateLimit
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(1);
 }
 
+
 // Edge:RateLimits:Groups:<group>. A route names its group in its metadata ("RateLimitGroup"), else its
 // cluster's name is the group; a group without settings uses "default".
 public sealed record RateLimitOptions
 {
     public const string Section = "Edge:RateLimits";
+
+    // How often each replica adds its admissions to the shared count in Redis.
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     public Dictionary<string, RateLimit> Groups { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
     public RateLimit For(string group) =>
         Groups.GetValueOrDefault(group) ?? Groups.GetValueOrDefault("default") ?? new RateLimit();
 }
 
-// Fixed-window counters per caller (API key, else user, else client address) and route group, kept in
-// Redis so that every edge replica counts against the same limit. When Redis cannot be reached the
-// window is counted in this instance's memory instead: limits loosen by the number of replicas for the
-// outage, but never switch off. Authentication does not depend on this and still fails closed.
+// Fixed-window counters per caller (API key, else user, else client address) and route group. Each edge
+// replica decides from its own memory, with no Redis round trip on the request path, and every
+// SyncInterval adds what it admitted to the shared count in Redis and reads back the total all replicas
+// admitted. So replicas share one limit, and a burst within one interval can exceed it by what the other
+// replicas admitted meanwhile. When Redis cannot be reached each replica keeps counting on its own: limits
+// loosen by the number of replicas for the outage but never switch off. Authentication does not depend
+// on any of this and still fails closed.
 public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, TimeProvider time, ILogger<RateLimiter> logger)
+    : BackgroundService
 {
-    private const string CountScript = """
-        local count = redis.call('INCR', KEYS[1])
-        if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+    private const string AddScript = """
+        local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+        if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
         return count
         """;
 
-    private readonly ConcurrentDictionary<string, int> _local = new();
-    private long _localWindow;
+    private readonly ConcurrentDictionary<string, Window> _windows = new();
 
-    public async Task<RateDecision> CountAsync(string group, string caller)
+    public RateDecision Count(string group, string caller)
     {
         var limit = options.CurrentValue.For(group);
         var windowMs = (long)limit.Window.TotalMilliseconds;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var windowStart = now - now % windowMs;
         var resetSeconds = (int)Math.Ceiling((windowStart + windowMs - now) / 1000.0);
-        var key = $"edge:rl:{group}:{caller}:{windowStart}";
 
-        long count;
-        try
-        {
-            count = (long)await redis.GetDatabase().ScriptEvaluateAsync(CountScript, [key], [windowMs]);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogDebug("Rate limits counted locally, Redis unavailable: {Reason}", ex.Message);
-            count = CountLocally(key, windowStart);
-        }
+        var window = _windows.GetOrAdd($"edge:rl:{group}:{caller}:{windowStart}", _ => new Window(windowStart + windowMs));
+        var count = window.Admit();
         return new RateDecision(count <= limit.PermitLimit, limit.PermitLimit, (int)Math.Max(0, limit.PermitLimit - count), resetSeconds);
     }
 
-    private int CountLocally(string key, long windowStart)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (Interlocked.Exchange(ref _localWindow, windowStart) != windowStart)
+        using var timer = new PeriodicTimer(options.CurrentValue.SyncInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            _local.Clear();
+            await SyncAsync();
         }
-        return _local.AddOrUpdate(key, 1, (_, count) => count + 1);
+    }
+
+    // One pipelined round trip for every live window.
+    private async Task SyncAsync()
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var database = redis.GetDatabase();
+        var syncs = new List<Task>();
+        foreach (var (key, window) in _windows)
+        {
+            if (window.EndsAt <= now)
+            {
+                _windows.TryRemove(key, out _);
+                continue;
+            }
+            // Also when this replica admitted nothing: it still learns what the others admitted.
+            syncs.Add(SyncAsync(database, key, window, window.TakeUnsynced(), window.EndsAt - now));
+        }
+        await Task.WhenAll(syncs);
+    }
+
+    private async Task SyncAsync(IDatabase database, string key, Window window, long added, long ttlMs)
+    {
+        try
+        {
+            var total = (long)await database.ScriptEvaluateAsync(AddScript, [key], [added, ttlMs]);
+            window.Synced(added, total);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            window.SyncFailed(added);
+            logger.LogDebug("Rate limits counted locally, Redis unavailable: {Reason}", ex.Message);
+        }
     }
 
     public static string CallerOf(HttpContext context) =>
@@ -78,6 +110,39 @@ public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<Ra
     {
         var route = context.GetReverseProxyFeature().Route.Config;
         return route.Metadata?.GetValueOrDefault("RateLimitGroup") ?? route.ClusterId ?? "default";
+    }
+
+    // What this replica admitted in one window, and the shared total Redis last reported.
+    private sealed class Window(long endsAt)
+    {
+        private long _shared;      // every replica's admissions as of the last sync, ours included
+        private long _syncing;     // ours, on their way to Redis
+        private long _unsynced;    // ours since then
+
+        public long EndsAt { get; } = endsAt;
+
+        public long Admit() =>
+            Interlocked.Increment(ref _unsynced) + Interlocked.Read(ref _syncing) + Interlocked.Read(ref _shared);
+
+        public long TakeUnsynced()
+        {
+            var taken = Interlocked.Exchange(ref _unsynced, 0);
+            Interlocked.Add(ref _syncing, taken);
+            return taken;
+        }
+
+        public void Synced(long added, long total)
+        {
+            Interlocked.Exchange(ref _shared, total);
+            Interlocked.Add(ref _syncing, -added);
+        }
+
+        // Redis is away: keep counting here, so the limit still holds on this replica.
+        public void SyncFailed(long added)
+        {
+            Interlocked.Add(ref _shared, added);
+            Interlocked.Add(ref _syncing, -added);
+        }
     }
 }
 
@@ -91,7 +156,7 @@ public static class RateLimitMiddleware
         proxy.Use(async (context, next) =>
         {
             var limiter = context.RequestServices.GetRequiredService<RateLimiter>();
-            var decision = await limiter.CountAsync(RateLimiter.GroupOf(context), RateLimiter.CallerOf(context));
+            var decision = limiter.Count(RateLimiter.GroupOf(context), RateLimiter.CallerOf(context));
 
             var headers = context.Response.Headers;
             headers["RateLimit-Limit"] = decision.Limit.ToString();
