@@ -5,9 +5,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 var postgres = builder.AddPostgres("postgres");
 var redis = builder.AddRedis("redis");
 var rabbitmq = builder.AddRabbitMQ("rabbitmq");
-// Secrets generated once and kept outside the data folder: the key the edge signs each caller with, the vault's key.
+// Secrets generated once and kept outside the data folder: the key the edge signs each caller with, the vault's
+// key, and the key Identity encrypts its token-signing keys with.
 var callerKey = builder.AddParameter("caller-token-key", ParameterDefault.RandomHex(32), secret: true);
 var vaultKey = builder.AddParameter("vault-key", ParameterDefault.RandomBase64(32), secret: true);
+var signingKeysKey = builder.AddParameter("signing-keys-key", ParameterDefault.RandomBase64(32), secret: true);
 const string CallerKey = "Gateway__CallerToken__Key";
 // Chat's model: the local OpenAI-compatible MockLlm, unless GATEWAY_UPSTREAM_URL (--upstream-url) names a real one.
 var mockllm = builder.AddProject("mockllm", "tools/MockLlm/MockLlm.csproj").WithHttpHealthCheck("/health");
@@ -15,7 +17,8 @@ var upstream = builder.Configuration["GATEWAY_UPSTREAM_URL"] ?? $"{mockllm.Resou
 
 var identity = builder.AddProject("identity", "services/Identity/Gateway.Identity.csproj")
     .WithReference(postgres.AddDatabase("identitydb")).WithReference(redis).WithReference(rabbitmq)
-    .WithEnvironment(CallerKey, callerKey).WaitFor(postgres).WaitFor(rabbitmq);
+    .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
+    .WaitFor(postgres).WaitFor(rabbitmq);
 
 var keys = builder.AddProject("keys", "services/Keys/Gateway.Keys.csproj")
     .WithReference(postgres.AddDatabase("keysdb")).WithReference(redis).WithReference(rabbitmq)
