@@ -10,3 +10,12 @@ public sealed record ApiKeyRevoked(Guid KeyId, Guid UserId, string KeyHash, Date
 public sealed record ApiKeysUsed(IReadOnlyList<ApiKeyUse> Uses);
 
 public sealed record ApiKeyUse(Guid KeyId, DateTimeOffset LastUsedAt);
+
+// How an API key is named between the edge and Keys: lowercase hex SHA-256 of the whole key, prefix included.
+public static class ApiKeyHash
+{
+    public const string Prefix = "sk_live_";
+
+    public static string Of(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+}

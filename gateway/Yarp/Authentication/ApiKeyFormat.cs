@@ -1,12 +1,11 @@
-using System.Security.Cryptography;
-using System.Text;
+using Gateway.Contracts;
 
 namespace Gateway.Edge.Authentication;
 
 public static class ApiKeyFormat
 {
     public const string Scheme = "ApiKey";
-    public const string Prefix = "sk_live_";
+    public const string Prefix = ApiKeyHash.Prefix;
 
     // sk_live_ and at least 32 random bytes in a text-safe alphabet (base62 or base64url).
     public static bool IsWellFormed(string key) =>
@@ -14,8 +13,8 @@ public static class ApiKeyFormat
         && key.Length is >= 40 and <= 128
         && key.AsSpan(Prefix.Length).IndexOfAnyExcept(SafeCharacters) < 0;
 
-    // The Keys service stores and looks keys up by this: lowercase hex SHA-256 of the whole key.
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    // The Keys service stores and looks keys up by this.
+    public static string Hash(string key) => ApiKeyHash.Of(key);
 
     private static readonly System.Buffers.SearchValues<char> SafeCharacters =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");

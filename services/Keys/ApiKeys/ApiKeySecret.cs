@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
+using Gateway.Contracts;
 
 namespace Gateway.Keys.ApiKeys;
 
@@ -8,14 +8,14 @@ namespace Gateway.Keys.ApiKeys;
 // is enough for a value with that much entropy; a slow password hash would only slow every lookup.
 public static class ApiKeySecret
 {
-    public const string Prefix = "sk_live_";
+    public const string Prefix = ApiKeyHash.Prefix;
     private const int RandomBytes = 32;
     private const int Shown = 4;
 
     public static string Generate() => Prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(RandomBytes));
 
-    // Lowercase hex SHA-256 of the whole key (prefix included), as the edge computes it.
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    // The name the edge looks the key up by (Gateway.Contracts).
+    public static string Hash(string key) => ApiKeyHash.Of(key);
 
     public static bool IsHash(string? hash) => hash is { Length: 64 } && hash.All(char.IsAsciiHexDigitLower);
 
