@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text;
@@ -100,26 +101,36 @@ public sealed record Caller(Guid UserId, Guid? OrganizationId, string? Role, str
 
 public sealed class CallerTokenIssuer(IOptions<CallerTokenOptions> options)
 {
+    private const int MaxRemembered = 100_000;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningCredentials _credentials = new(Key(options.Value), SecurityAlgorithms.HmacSha256);
-    private (string Token, DateTime RenewAt) _serviceToken;
 
-    // The edge's own identity for internal calls (e.g. resolving an API key), reused for half its life.
-    public string IssueForService()
-    {
-        var cached = _serviceToken;
-        if (DateTime.UtcNow < cached.RenewAt)
-        {
-            return cached.Token;
-        }
-        var token = Issue(new Caller(Guid.Empty, null, null, null, CallerMethods.Service));
-        _serviceToken = (token, DateTime.UtcNow.Add(options.Value.Lifetime / 2));
-        return token;
-    }
+    // A token names its caller and is valid for Lifetime, so the same caller reuses it for half that life
+    // rather than paying a signature on every proxied request. Keyed by the caller record's value.
+    private readonly ConcurrentDictionary<Caller, (string Token, DateTime RenewAt)> _issued = new();
+    private static readonly Caller Edge = new(Guid.Empty, null, null, null, CallerMethods.Service);
+
+    // The edge's own identity for internal calls (e.g. resolving an API key).
+    public string IssueForService() => Issue(Edge);
 
     public string Issue(Caller caller)
     {
         var now = DateTime.UtcNow;
+        if (_issued.TryGetValue(caller, out var issued) && now < issued.RenewAt)
+        {
+            return issued.Token;
+        }
+        if (_issued.Count > MaxRemembered)
+        {
+            _issued.Clear(); // callers come and go; at worst a token is signed again
+        }
+        var token = Sign(caller, now);
+        _issued[caller] = (token, now.Add(options.Value.Lifetime / 2));
+        return token;
+    }
+
+    private string Sign(Caller caller, DateTime now)
+    {
         var claims = new Dictionary<string, object>
         {
             [CallerClaims.UserId] = caller.UserId.ToString(),
