@@ -26,6 +26,6 @@ public sealed class MessagingTests(GatewayInfrastructure infrastructure)
             await Task.Delay(100, ct);
         }
 
-        Assert.Equal(1000, balance);
+        Assert.Equal(10_000, balance);
     }
 }
