@@ -15,8 +15,10 @@ public static class Telemetry
 
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
-        // Every outgoing call (health probes included) would otherwise log four lines; traces have them.
+        // Every outgoing call (health probes included) would otherwise log four lines, and the resilience pipeline one
+        // more per attempt; traces have them.
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
