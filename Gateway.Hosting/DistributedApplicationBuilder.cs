@@ -36,5 +36,5 @@ public sealed class DistributedApplicationBuilder
         return new ResourceBuilder<T>(resource, this);
     }
 
-    public DistributedApplication Build() => new(resources, DataDirectory);
+    public DistributedApplication Build() => new(resources, DataDirectory, Configuration);
 }

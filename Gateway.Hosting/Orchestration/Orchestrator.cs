@@ -12,7 +12,8 @@ internal sealed class Orchestrator
     private readonly Dictionary<IResource, ResourceRunner> byResource = [];
     private readonly IReadOnlyList<Resource> resources;
 
-    public Orchestrator(IReadOnlyList<Resource> resources, string dataDirectory)
+    /// <param name="otlpEndpoint">Where projects send their OpenTelemetry (the dashboard's receiver), if anywhere.</param>
+    public Orchestrator(IReadOnlyList<Resource> resources, string dataDirectory, string? otlpEndpoint = null)
     {
         this.resources = resources;
         var verbose = Environment.GetEnvironmentVariable("GATEWAY_VERBOSE") is "1" or "true";
@@ -24,7 +25,7 @@ internal sealed class Orchestrator
                 PostgresServerResource postgres => new PostgresRunner(postgres, dataDirectory, Output),
                 RedisResource redis => new RedisRunner(redis, dataDirectory, Output),
                 RabbitMQServerResource rabbit => new RabbitMqRunner(rabbit, dataDirectory, Output),
-                ProjectResource project => new ProjectRunner(project, Output, RunnerOf),
+                ProjectResource project => new ProjectRunner(project, Output, RunnerOf, otlpEndpoint),
                 PostgresDatabaseResource => null, // created by its server's runner
                 ParameterResource => null, // a value, nothing to run
                 _ => throw new NotSupportedException($"{resource.GetType().Name} '{resource.Name}' cannot be run."),
@@ -45,7 +46,8 @@ internal sealed class Orchestrator
     public ResourceOutput Output { get; }
 
     /// <summary>Starts everything; true when all are ready, false when one failed for good (everything is then to be stopped).</summary>
-    public async Task<bool> StartAsync(CancellationToken ct)
+    /// <param name="dashboardLink">The dashboard's login link, printed again with the public URL once all is up.</param>
+    public async Task<bool> StartAsync(CancellationToken ct, string? dashboardLink = null)
     {
         var clock = Stopwatch.StartNew();
         var starting = runners.Select(r => StartWhenDependenciesReadyAsync(r, ct)).ToList();
@@ -75,6 +77,10 @@ internal sealed class Orchestrator
         if (runners.OfType<ProjectRunner>().FirstOrDefault(p => ((ProjectResource)p.Resource).ExternalHttpUrl is not null) is { } entry)
         {
             ResourceOutput.Raw($"Public URL: {entry.Url}");
+        }
+        if (dashboardLink is not null)
+        {
+            ResourceOutput.Raw($"Dashboard:  {dashboardLink}");
         }
         ResourceOutput.Raw($"All healthy in {clock.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops everything.");
         return true;
@@ -117,7 +123,20 @@ internal sealed class Orchestrator
             ? byResource[r].Snapshot() with { Name = db.Name, Kind = "database", Pid = null, Endpoint = $"{db.Server.Name}/{db.DatabaseName}" }
             : byResource[r].Snapshot())];
 
-    public IReadOnlyList<LogLine> Logs(string resource) => Output.Lines(resource);
+    public IReadOnlyList<LogLine> Logs(string resource, long after = 0) => Output.Lines(resource, after);
+
+    /// <summary>Stops, starts or restarts a resource by name; null when there is no such resource, false when the command does not apply now.</summary>
+    public async Task<bool?> CommandAsync(string name, ResourceCommand command) =>
+        runners.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)) is { } runner
+            ? await runner.CommandAsync(command)
+            : null;
+
+    /// <summary>The URL of each project's readiness check, by resource name.</summary>
+    public IReadOnlyDictionary<string, string> HealthUrls() =>
+        runners.OfType<ProjectRunner>().ToDictionary(r => r.Name, r => r.HealthUrl, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The local RabbitMQ's management API, when the AppHost runs one.</summary>
+    public Uri? RabbitMqManagementUri => runners.OfType<RabbitMqRunner>().Select(r => r.ManagementUri).FirstOrDefault(u => u is not null);
 
     private ResourceRunner RunnerOf(IResource resource) =>
         byResource.TryGetValue(resource, out var runner) ? runner : throw new AppHostException($"'{resource.Name}' is referenced but was never added to the AppHost.");

@@ -4,13 +4,15 @@ namespace Gateway.Hosting.Orchestration;
 
 /// <summary>
 /// The environment a project starts with, in Aspire's names only: ConnectionStrings__&lt;name&gt; for every server or
-/// database it references, services__&lt;name&gt;__http__0 for every project it calls, its own URL, its OTel name.
+/// database it references, services__&lt;name&gt;__http__0 for every project it calls, its own URL, its OTel name
+/// and where its telemetry goes.
 /// </summary>
 internal static class ProjectEnvironment
 {
     private static readonly string[] NotInherited = ["ConnectionStrings__", "services__"];
 
-    public static Dictionary<string, string?> For(ProjectResource project, string url, Func<IResource, ResourceRunner> runnerOf)
+    /// <param name="otlpEndpoint">The dashboard's OTLP/HTTP receiver; without one, the AppHost's own OTEL_EXPORTER_OTLP_ENDPOINT (if any) is passed on.</param>
+    public static Dictionary<string, string?> For(ProjectResource project, string url, Func<IResource, ResourceRunner> runnerOf, string? otlpEndpoint = null)
     {
         var environment = new Dictionary<string, string?>();
         // What the AppHost itself was given (e.g. ConnectionStrings__postgres) is not for the services to see.
@@ -26,7 +28,19 @@ internal static class ProjectEnvironment
         environment["ASPNETCORE_URLS"] = url;
         environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         environment["OTEL_SERVICE_NAME"] = project.Name;
-        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? otlp : null;
+        if (otlpEndpoint is not null)
+        {
+            // The dashboard receives OTLP over HTTP; it wants to show a request within a second or two of it happening.
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint;
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
+            environment["OTEL_BLRP_SCHEDULE_DELAY"] = "1000";
+            environment["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+        }
+        else
+        {
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? otlp : null;
+        }
 
         foreach (var reference in project.References)
         {

@@ -4,10 +4,11 @@ using Gateway.Hosting.Processes;
 namespace Gateway.Hosting.Orchestration;
 
 /// <summary>Runs a project's built dll with `dotnet`, ready when its /health/readiness answers 200.</summary>
-internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput output, Func<IResource, ResourceRunner> runnerOf)
+internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput output, Func<IResource, ResourceRunner> runnerOf, string? otlpEndpoint = null)
     : ResourceRunner(resource, output)
 {
     public string Url => resource.Url;
+    public string HealthUrl => Url + resource.HealthCheckPath;
 
     public override string Kind => "project";
     public override string Endpoint => Url;
@@ -23,12 +24,12 @@ internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput out
         {
             Label = Name,
             WorkingDirectory = Path.GetDirectoryName(resource.ProjectPath),
-            Environment = ProjectEnvironment.For(resource, Url, runnerOf),
+            Environment = ProjectEnvironment.For(resource, Url, runnerOf, otlpEndpoint),
             OnOutput = (line, isError) => Output.Line(Name, line, isError),
         });
         try
         {
-            await HealthProbe.WaitReadyAsync(Name, Url + resource.HealthCheckPath, process, Output, ct);
+            await HealthProbe.WaitReadyAsync(Name, HealthUrl, process, Output, ct);
             return new RunningInstance(process.Id, process.Exited, async () =>
             {
                 if (!await process.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(10)))

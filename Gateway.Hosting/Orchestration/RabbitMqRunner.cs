@@ -15,6 +15,8 @@ internal sealed class RabbitMqRunner(RabbitMQServerResource resource, string dat
         ? $"127.0.0.1:{port}, management http://127.0.0.1:{managementPort}/"
         : "external";
 
+    public Uri? ManagementUri => resource.ExternalConnectionString is null ? new Uri($"http://127.0.0.1:{managementPort}/") : null;
+
     public string ConnectionStringFor(IResource target) => resource.ExternalConnectionString ?? $"amqp://guest:guest@127.0.0.1:{port}/";
 
     protected override async Task<RunningInstance> LaunchAsync(CancellationToken ct)

@@ -11,6 +11,7 @@ public sealed class ResourceOutput(int nameWidth, bool verbose)
 {
     private const int LinesKept = 2000;
     private readonly ConcurrentDictionary<string, Queue<LogLine>> buffers = new(StringComparer.OrdinalIgnoreCase);
+    private long sequence;
 
     /// <summary>The AppHost's own news about a resource (starting, ready, exited).</summary>
     public void Event(string resource, string text) => Add(resource, LogKind.Event, text, print: true);
@@ -24,7 +25,8 @@ public sealed class ResourceOutput(int nameWidth, bool verbose)
     /// <summary>Text that belongs to no resource: the table, the closing summary.</summary>
     public static void Raw(string text) => Console.Out.WriteLine(text);
 
-    public IReadOnlyList<LogLine> Lines(string resource)
+    /// <summary>The kept lines of a resource, oldest first; with <paramref name="after"/>, only those that came later.</summary>
+    public IReadOnlyList<LogLine> Lines(string resource, long after = 0)
     {
         if (!buffers.TryGetValue(resource, out var buffer))
         {
@@ -32,7 +34,7 @@ public sealed class ResourceOutput(int nameWidth, bool verbose)
         }
         lock (buffer)
         {
-            return [.. buffer];
+            return [.. buffer.Where(line => line.Sequence > after)];
         }
     }
 
@@ -40,10 +42,11 @@ public sealed class ResourceOutput(int nameWidth, bool verbose)
 
     private void Add(string resource, LogKind kind, string text, bool print)
     {
-        var line = new LogLine(DateTimeOffset.Now, kind, text);
         var buffer = buffers.GetOrAdd(resource, _ => new Queue<LogLine>());
+        LogLine line;
         lock (buffer)
         {
+            line = new LogLine(Interlocked.Increment(ref sequence), DateTimeOffset.Now, kind, text);
             buffer.Enqueue(line);
             if (buffer.Count > LinesKept)
             {

@@ -10,11 +10,13 @@ namespace Gateway.Hosting.Orchestration;
 internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource stopping = new();
+    private readonly SemaphoreSlim control = new(1, 1);
+    private CancellationTokenSource stopping = new();
     private volatile bool shuttingDown;
     private Task? supervision;
     private RunningInstance? current;
     private bool everReady;
+    private DateTimeOffset? readySince;
 
     public Resource Resource { get; } = resource;
     public string Name => Resource.Name;
@@ -35,7 +37,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
     protected ResourceOutput Output { get; } = output;
     protected ILogger Logger { get; } = output.Logger(resource.Name);
 
-    public ResourceSnapshot Snapshot() => new(Name, Kind, State, Pid, Endpoint, Restarts);
+    public ResourceSnapshot Snapshot() => new(Name, Kind, State, Pid, Endpoint, Restarts, readySince);
 
     /// <summary>Starts the resource and returns once it is ready, or throws. Cleans up after itself when it fails or is cancelled.</summary>
     protected abstract Task<RunningInstance> LaunchAsync(CancellationToken ct);
@@ -43,14 +45,48 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
     /// <summary>Whether a failure of the very first start ends the AppHost (a server that cannot start) rather than being retried.</summary>
     protected virtual bool IsFatal(Exception error) => true;
 
-    public void Start() => supervision = Task.Run(() => SuperviseAsync(stopping.Token));
+    public void Start()
+    {
+        var run = stopping;
+        supervision = Task.Run(() => SuperviseAsync(run.Token));
+    }
 
     /// <summary>From now on an exit is not restarted: the AppHost is stopping and will stop this one in its turn.</summary>
     public void StopRestarting() => shuttingDown = true;
 
+    /// <summary>A person's command (from the dashboard): stop, start or restart. False when it does not apply now.</summary>
+    public async Task<bool> CommandAsync(ResourceCommand command)
+    {
+        await control.WaitAsync();
+        try
+        {
+            var stopped = supervision?.IsCompleted ?? false;
+            if (shuttingDown || supervision is null || (command == ResourceCommand.Start) != stopped)
+            {
+                return false;
+            }
+            Output.Event(Name, $"{command.ToString().ToLowerInvariant()} requested from the dashboard");
+            if (command is ResourceCommand.Stop or ResourceCommand.Restart)
+            {
+                await StopAsync();
+            }
+            if (command is ResourceCommand.Start or ResourceCommand.Restart)
+            {
+                Restarts += command == ResourceCommand.Restart ? 1 : 0;
+                stopping = new CancellationTokenSource();
+                Start();
+            }
+            return true;
+        }
+        finally
+        {
+            control.Release();
+        }
+    }
+
     public async Task StopAsync()
     {
-        stopping.Cancel();
+        await stopping.CancelAsync();
         if (supervision is not null)
         {
             await supervision;
@@ -63,6 +99,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
             Output.Event(Name, $"stopped in {clock.ElapsedMilliseconds} ms");
             current = null;
         }
+        readySince = null;
         State = ResourceState.Stopped;
     }
 
@@ -76,6 +113,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
             try
             {
                 current = await LaunchAsync(stop);
+                readySince = DateTimeOffset.Now;
                 State = ResourceState.Running;
                 Output.Event(Name, $"ready in {clock.ElapsedMilliseconds} ms{(Pid is { } pid ? $" (pid {pid})" : "")}");
                 everReady = true;
@@ -84,6 +122,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceOutput output)
                 var uptime = Stopwatch.StartNew();
                 var code = await current.Exited.WaitAsync(stop);
                 State = ResourceState.Exited;
+                readySince = null;
                 if (shuttingDown)
                 {
                     Output.Event(Name, $"exited with code {code} while the AppHost is stopping");

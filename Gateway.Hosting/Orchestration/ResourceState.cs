@@ -13,7 +13,15 @@ public enum ResourceState
 }
 
 /// <summary>One row of the resource table: what a dashboard shows.</summary>
-public sealed record ResourceSnapshot(string Name, string Kind, ResourceState State, int? Pid, string Endpoint, int Restarts);
+public sealed record ResourceSnapshot(string Name, string Kind, ResourceState State, int? Pid, string Endpoint, int Restarts, DateTimeOffset? ReadySince = null);
+
+/// <summary>What a person can ask of a resource from the dashboard.</summary>
+public enum ResourceCommand
+{
+    Stop,
+    Start,
+    Restart,
+}
 
 public enum LogKind
 {
@@ -25,4 +33,5 @@ public enum LogKind
     Debug,
 }
 
-public sealed record LogLine(DateTimeOffset Time, LogKind Kind, string Text);
+/// <summary>A line of a resource's output; <paramref name="Sequence"/> grows across all resources, so a reader can ask for what came after it.</summary>
+public sealed record LogLine(long Sequence, DateTimeOffset Time, LogKind Kind, string Text);

@@ -1,7 +1,10 @@
 namespace Gateway.Hosting.Processes;
 
-/// <summary>One row of /proc/PID/stat: enough to find a process's children, its group, and to tell it from a later process with the same pid.</summary>
-public sealed record ProcessEntry(int Pid, int ParentPid, int ProcessGroup, ulong StartTicks, string Command, char State);
+/// <summary>
+/// One row of /proc/PID/stat: enough to find a process's children, its group, to tell it from a later process with the
+/// same pid, and what it costs (CPU time used in clock ticks, resident pages).
+/// </summary>
+public sealed record ProcessEntry(int Pid, int ParentPid, int ProcessGroup, ulong StartTicks, string Command, char State, ulong CpuTicks = 0, long ResidentPages = 0);
 
 /// <summary>Reads Linux's /proc: who is alive, whose child, in which process group.</summary>
 public static class ProcessTable
@@ -51,9 +54,12 @@ public static class ProcessTable
     /// The process started at <paramref name="startTicks"/>, everything below it, and everything left in its process group
     /// (orphans re-parented to init stay in the group). Works after the leader has ended too.
     /// </summary>
-    public static IReadOnlyList<ProcessEntry> TreeAndGroup(int pid, ulong startTicks)
+    public static IReadOnlyList<ProcessEntry> TreeAndGroup(int pid, ulong startTicks) => TreeAndGroup(pid, startTicks, All());
+
+    /// <inheritdoc cref="TreeAndGroup(int, ulong)"/>
+    /// <param name="all">A reading of the whole table, when several trees are looked up at once.</param>
+    public static IReadOnlyList<ProcessEntry> TreeAndGroup(int pid, ulong startTicks, IReadOnlyList<ProcessEntry> all)
     {
-        var all = All();
         var found = new Dictionary<int, ProcessEntry>();
         foreach (var e in all)
         {
@@ -77,7 +83,7 @@ public static class ProcessTable
         return [.. found.Values.Where(e => e.State != 'Z')];
     }
 
-    // "pid (comm) S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime prio nice threads itreal starttime ..."
+    // "pid (comm) S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime prio nice threads itreal starttime vsize rss ..."
     private static ProcessEntry Parse(string stat)
     {
         var open = stat.IndexOf('(');
@@ -93,6 +99,8 @@ public static class ProcessTable
             ProcessGroup: int.Parse(rest[2]),
             StartTicks: ulong.Parse(rest[19]),
             Command: stat[(open + 1)..close],
-            State: rest[0][0]);
+            State: rest[0][0],
+            CpuTicks: ulong.Parse(rest[11]) + ulong.Parse(rest[12]),
+            ResidentPages: long.Parse(rest[21]));
     }
 }

@@ -9,16 +9,19 @@ internal sealed class AppHostProcess : IAsyncDisposable
 {
     private readonly List<string> lines = [];
 
-    private AppHostProcess(ChildProcess process, string dataDirectory, string edgeUrl)
+    private AppHostProcess(ChildProcess process, string dataDirectory, string edgeUrl, string dashboardUrl)
     {
         Process = process;
         DataDirectory = dataDirectory;
         EdgeUrl = edgeUrl;
+        DashboardUrl = dashboardUrl;
     }
 
     public ChildProcess Process { get; }
     public string DataDirectory { get; }
     public string EdgeUrl { get; }
+    /// <summary>Where the ops dashboard listens (a free port, so that tests never meet a developer's AppHost on 18888).</summary>
+    public string DashboardUrl { get; }
 
     public IReadOnlyList<string> Lines
     {
@@ -31,24 +34,32 @@ internal sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public static AppHostProcess Start(string dataDirectory, string edgeUrl)
+    /// <param name="environment">Further settings for the AppHost, e.g. the dashboard's telemetry window.</param>
+    public static AppHostProcess Start(string dataDirectory, string edgeUrl, IReadOnlyDictionary<string, string?>? environment = null)
     {
+        var dashboardUrl = $"http://127.0.0.1:{FreePort.Next()}";
         var configuration = typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var dll = Path.Combine(RepositoryRoot(), "Gateway.AppHost", "bin", configuration, "net10.0", "Gateway.AppHost.dll");
         Assert.True(File.Exists(dll), $"{dll} is not built");
         var output = TestContext.Current.TestOutputHelper;
         AppHostProcess? host = null;
+        var settings = new Dictionary<string, string?>
+        {
+            ["GATEWAY_DATA"] = dataDirectory,
+            ["GATEWAY_EDGE_URL"] = edgeUrl,
+            ["GATEWAY_DASHBOARD_URL"] = dashboardUrl,
+            // Generated secrets go beside the test's data, not into the home folder.
+            ["XDG_CONFIG_HOME"] = Path.Combine(Path.GetDirectoryName(dataDirectory)!, "config"),
+        };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            settings[name] = value;
+        }
         var process = ChildProcess.Start(new ChildProcessOptions("dotnet", [dll])
         {
             Label = "apphost",
             WorkingDirectory = RepositoryRoot(),
-            Environment = new Dictionary<string, string?>
-            {
-                ["GATEWAY_DATA"] = dataDirectory,
-                ["GATEWAY_EDGE_URL"] = edgeUrl,
-                // Generated secrets go beside the test's data, not into the home folder.
-                ["XDG_CONFIG_HOME"] = Path.Combine(Path.GetDirectoryName(dataDirectory)!, "config"),
-            },
+            Environment = settings,
             OnOutput = (line, _) =>
             {
                 if (host is not null)
@@ -68,7 +79,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
                 }
             },
         });
-        host = new AppHostProcess(process, dataDirectory, edgeUrl);
+        host = new AppHostProcess(process, dataDirectory, edgeUrl, dashboardUrl);
         return host;
     }
 
@@ -132,7 +143,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

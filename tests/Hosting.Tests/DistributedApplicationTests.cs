@@ -12,7 +12,7 @@ public class DistributedApplicationTests
     public async Task An_application_starts_restarts_a_killed_server_and_stops_when_cancelled_leaving_nothing()
     {
         using var folder = new TempFolder();
-        var builder = DistributedApplication.CreateBuilder(["--data", folder.Path]);
+        var builder = DistributedApplication.CreateBuilder(["--dashboard-url", "http://127.0.0.1:0", "--data", folder.Path]);
         builder.AddRedis("cache");
         var app = builder.Build();
         using var stop = new CancellationTokenSource();
@@ -43,7 +43,7 @@ public class DistributedApplicationTests
     {
         using var folder = new TempFolder();
         await using var managed = await PostgresServer.StartAsync(new PostgresServerOptions(folder.Sub("managed")), new TestLogger(), Ct);
-        var builder = DistributedApplication.CreateBuilder(["--data", folder.Sub("data"), $"--ConnectionStrings:postgres={managed.ConnectionString("postgres")}"]);
+        var builder = DistributedApplication.CreateBuilder(["--dashboard-url", "http://127.0.0.1:0", "--data", folder.Sub("data"), $"--ConnectionStrings:postgres={managed.ConnectionString("postgres")}"]);
         builder.AddPostgres("postgres").AddDatabase("ordersdb");
         var app = builder.Build();
         using var stop = new CancellationTokenSource();
@@ -65,7 +65,7 @@ public class DistributedApplicationTests
         using var folder = new TempFolder();
         var project = Path.Combine(folder.Path, "Never.Built.csproj");
         File.WriteAllText(project, "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><AssemblyName>Renamed</AssemblyName></PropertyGroup></Project>");
-        var builder = DistributedApplication.CreateBuilder(["--data", folder.Sub("data")]);
+        var builder = DistributedApplication.CreateBuilder(["--dashboard-url", "http://127.0.0.1:0", "--data", folder.Sub("data")]);
         builder.AddProject("never", project);
         var app = builder.Build();
 

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Hosting.Processes;
+using Microsoft.Playwright;
+
+namespace Gateway.AppHost.Tests;
+
+/// <summary>
+/// The ops dashboard in a real browser (Debian's Chromium driven by Playwright), against the real AppHost and the whole
+/// stack. Each test leaves a screenshot of its page in TestResults/dashboard/ and as a test attachment.
+/// </summary>
+public sealed class DashboardTests(DashboardHost host) : IClassFixture<DashboardHost>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Without_the_printed_link_there_is_only_a_login_prompt_and_the_link_signs_in()
+    {
+        await using var context = await host.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        var first = await page.GotoAsync(host.App.DashboardUrl);
+        Assert.Equal(401, first!.Status);
+        await Assertions.Expect(page.GetByTestId("login")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.GetByTestId("resources").CountAsync());
+        var api = await context.APIRequest.GetAsync(host.App.DashboardUrl + "/api/resources");
+        Assert.Equal(401, api.Status);
+
+        await page.GotoAsync(host.App.DashboardUrl + "/login?t=not-the-token");
+        await Assertions.Expect(page.GetByTestId("login")).ToBeVisibleAsync();
+
+        await page.GetByLabel("browser token").FillAsync(host.Token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("resources")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_resources_page_lists_every_resource_running_and_healthy_with_its_vitals()
+    {
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync(host.App.DashboardUrl + "/#resources");
+
+        string[] everything = ["postgres", "redis", "rabbitmq", "identitydb", "keysdb", "billingdb", "chatdb", "devicesdb", "mockllm", "identity", "keys", "billing", "chat", "devices", "edge"];
+        foreach (var name in everything)
+        {
+            var row = page.Locator($"tr[data-resource='{name}']");
+            await Assertions.Expect(row.GetByTestId("state")).ToHaveTextAsync("Running");
+            await Assertions.Expect(row.GetByTestId("health")).ToHaveTextAsync("Healthy", new() { Timeout = 15_000 });
+        }
+        var edge = page.Locator("tr[data-resource='edge']");
+        await Assertions.Expect(edge.GetByRole(AriaRole.Link, new() { Name = host.App.EdgeUrl + "/docs" })).ToBeVisibleAsync();
+        await Assertions.Expect(edge).ToContainTextAsync("MiB", new() { Timeout = 10_000 });
+        await Assertions.Expect(edge).ToContainTextAsync("%");
+        await host.ScreenshotAsync(page, "resources");
+    }
+
+    [Fact]
+    public async Task A_chat_request_through_the_edge_is_one_trace_with_spans_from_edge_chat_and_billing()
+    {
+        using var user = await host.RegisterUserAsync();
+        using var chat = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = JsonContent.Create(new { message = "Show me a trace" }) };
+        chat.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var answer = await user.SendAsync(chat, Ct);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+
+        var page = await host.SignedInPageAsync();
+        var traceId = await host.EventuallyAsync(async () =>
+        {
+            var traces = await page.APIRequest.GetAsync(host.App.DashboardUrl + "/api/telemetry/traces?service=edge&limit=200");
+            var list = JsonDocument.Parse(await traces.TextAsync()).RootElement;
+            return list.EnumerateArray()
+                .Where(t => t.GetProperty("services").EnumerateArray().Select(s => s.GetString()).ToHashSet() is var services
+                    && services.IsSupersetOf(["edge", "chat", "billing"]))
+                .Select(t => t.GetProperty("traceId").GetString())
+                .FirstOrDefault();
+        }, TimeSpan.FromSeconds(30));
+
+        await page.GotoAsync($"{host.App.DashboardUrl}/#traces?traceId={traceId}");
+        var services = page.GetByTestId("trace-services");
+        foreach (var service in new[] { "edge", "chat", "billing" })
+        {
+            await Assertions.Expect(services.Locator($"[data-service='{service}']")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator($".span-row[data-span-service='{service}']").First).ToBeVisibleAsync();
+        }
+        await host.ScreenshotAsync(page, "trace");
+
+        await page.GotoAsync($"{host.App.DashboardUrl}/#logs?traceId={traceId}");
+        await Assertions.Expect(page.GetByTestId("logs").Locator("tbody tr").First).ToContainTextAsync(traceId![..8], new() { Timeout = 15_000 });
+        await host.ScreenshotAsync(page, "logs");
+
+        await page.GotoAsync($"{host.App.DashboardUrl}/#metrics");
+        await Assertions.Expect(page.GetByTestId("chart-rps").Locator("svg")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("chart-credits").Locator("svg")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("chart-queues").Locator("svg")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await host.ScreenshotAsync(page, "metrics");
+    }
+
+    [Fact]
+    public async Task A_console_line_appears_live_and_a_restart_from_the_page_brings_the_resource_back()
+    {
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync(host.App.DashboardUrl + "/#console?resource=devices");
+        var console = page.GetByTestId("console-lines");
+        await Assertions.Expect(console).ToContainTextAsync("ready in");
+
+        var resources = await host.SignedInPageAsync();
+        await resources.GotoAsync(host.App.DashboardUrl + "/#resources");
+        var row = resources.Locator("tr[data-resource='devices']");
+        await Assertions.Expect(row.GetByTestId("health")).ToHaveTextAsync("Healthy", new() { Timeout = 15_000 });
+        var pid = await row.Locator("td.mono").InnerTextAsync();
+        await row.Locator("button[data-command='restart']").ClickAsync();
+
+        // The page that was already open shows the AppHost's lines about it as they happen.
+        await Assertions.Expect(console).ToContainTextAsync("restart requested from the dashboard", new() { Timeout = 10_000 });
+        await Assertions.Expect(console).ToContainTextAsync("stopped in", new() { Timeout = 20_000 });
+        await host.ScreenshotAsync(page, "console");
+
+        await Assertions.Expect(row.GetByTestId("state")).ToHaveTextAsync("Running", new() { Timeout = 60_000 });
+        await Assertions.Expect(row.GetByTestId("health")).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        Assert.NotEqual(pid, await row.Locator("td.mono").InnerTextAsync());
+        using var readiness = await host.Http.GetAsync(host.App.EdgeUrl + "/health/readiness", Ct);
+        Assert.Equal(HttpStatusCode.OK, readiness.StatusCode);
+        await host.ScreenshotAsync(resources, "restarted");
+    }
+}
+
+/// <summary>One AppHost and one headless Chromium shared by the dashboard's tests.</summary>
+public sealed class DashboardHost : IAsyncLifetime
+{
+    private readonly string root = Directory.CreateTempSubdirectory("gateway-dashboard-").FullName;
+    private IPlaywright? playwright;
+    private IBrowserContext? signedIn;
+
+    public AppHostProcess App { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    public string LoginUrl { get; private set; } = "";
+    public string Token => LoginUrl[(LoginUrl.IndexOf("?t=", StringComparison.Ordinal) + 3)..];
+
+    public async ValueTask InitializeAsync()
+    {
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
+        App = AppHostProcess.Start(Path.Combine(root, "data"), $"http://127.0.0.1:{FreePort.Next()}");
+        await App.WaitForLineAsync("All healthy in", TimeSpan.FromSeconds(180));
+        var line = await App.WaitForLineAsync("Dashboard:", TimeSpan.FromSeconds(5));
+        LoginUrl = line[(line.IndexOf("http", StringComparison.Ordinal))..].Trim();
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
+        signedIn = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1500, Height = 950 } });
+        var page = await signedIn.NewPageAsync();
+        await page.GotoAsync(LoginUrl);
+        await page.CloseAsync();
+    }
+
+    /// <summary>A new tab in the browser that opened the printed login link.</summary>
+    public Task<IPage> SignedInPageAsync() => signedIn!.NewPageAsync();
+
+    /// <summary>A new user, signed up through the edge, with a client that carries their access token.</summary>
+    public async Task<HttpClient> RegisterUserAsync()
+    {
+        var client = new HttpClient { BaseAddress = new Uri(App.EdgeUrl), Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await client.PostAsJsonAsync("/api/auth/register",
+            new { email = $"user-{Guid.NewGuid():N}@example.com", password = "correct-Horse-9", name = "Dashboard Test" }, TestContext.Current.CancellationToken);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("accessToken").GetString());
+        // The sign-up grant arrives over RabbitMQ.
+        await EventuallyAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/api/tokens/balance")).GetProperty("available").GetInt64() > 0 ? "granted" : null,
+            TimeSpan.FromSeconds(15));
+        return client;
+    }
+
+    public async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout) where T : class
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"Nothing came within {timeout.TotalSeconds:0} s.");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(AppHostProcess.RepositoryRoot(), "TestResults", "dashboard");
+        Directory.CreateDirectory(folder);
+        var bytes = await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+        TestContext.Current.AddAttachment(name + ".png", bytes, "image/png");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (signedIn is not null)
+        {
+            await signedIn.DisposeAsync();
+        }
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        playwright?.Dispose();
+        await App.DisposeAsync();
+        Http.Dispose();
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Postgres's files may belong to its own user; the temp folder is cleaned by the system.
+        }
+    }
+}
