@@ -52,6 +52,23 @@ internal static class OtlpRequests
         };
     }
 
+    /// <summary>One http.server.request.duration point: a status code and its counts per bucket.</summary>
+    public static ExportMetricsServiceRequest Requests(
+        string service, string unit, AggregationTemporality temporality, ulong start, ulong time, int status, double[] bounds, ulong[] counts)
+    {
+        var point = new HistogramDataPoint { StartTimeUnixNano = start, TimeUnixNano = time, Count = (ulong)counts.Sum(c => (long)c) };
+        point.ExplicitBounds.AddRange(bounds);
+        point.BucketCounts.AddRange(counts);
+        point.Attributes.Add(new KeyValue { Key = "http.response.status_code", Value = new AnyValue { IntValue = status } });
+        point.Attributes.Add(new KeyValue { Key = "http.route", Value = new AnyValue { StringValue = "/v1/chat/completions" } });
+        var histogram = new Histogram { AggregationTemporality = temporality, DataPoints = { point } };
+        var metric = new Metric { Name = "http.server.request.duration", Unit = unit, Histogram = histogram };
+        return new ExportMetricsServiceRequest
+        {
+            ResourceMetrics = { new ResourceMetrics { Resource = Resource(service), ScopeMetrics = { new ScopeMetrics { Metrics = { metric } } } } },
+        };
+    }
+
     public static string Hex(int n, int bytes) => Convert.ToHexStringLower(Id(n, bytes).Span);
 
     private static ByteString Id(int n, int bytes)
