@@ -20,20 +20,21 @@ internal sealed class SeriesDeltas
     /// <param name="lastExportNanos">When this process last exported this metric, 0 if never seen.</param>
     public Increment? Next(string series, bool cumulative, ulong startNanos, ulong timeNanos, double[] values, ulong lastExportNanos)
     {
-        var from = startNanos != 0 ? Math.Max(startNanos, lastExportNanos) : timeNanos;
         if (!cumulative)
         {
             return new Increment(startNanos != 0 ? startNanos : timeNanos, timeNanos, values);
         }
-        if (!previous.TryGetValue(series, out var last) || Restarted(last, startNanos, values))
-        {
-            previous[series] = new Point(startNanos, timeNanos, values);
-            return new Increment(Math.Min(from, timeNanos), timeNanos, values);
-        }
-        if (timeNanos <= last.TimeNanos)
+        previous.TryGetValue(series, out var last);
+        if (last is not null && last.StartNanos == startNanos && timeNanos <= last.TimeNanos)
         {
             // A retried or reordered export: already counted.
             return null;
+        }
+        if (last is null || Restarted(last, startNanos, values))
+        {
+            previous[series] = new Point(startNanos, timeNanos, values);
+            var from = startNanos != 0 ? Math.Max(startNanos, lastExportNanos) : timeNanos;
+            return new Increment(Math.Min(from, timeNanos), timeNanos, values);
         }
         previous[series] = new Point(startNanos, timeNanos, values);
         var delta = new double[values.Length];
