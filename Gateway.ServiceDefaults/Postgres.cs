@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,10 @@ public static class Postgres
     {
         var connectionString = builder.Configuration.RequireConnectionString(connectionName);
         builder.Services.AddDbContextPool<TContext>((services, options) => options
-            .UseNpgsql(connectionString)
+            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.ConfigureTracing(tracing => tracing
+                // A query belongs in a trace when something traced caused it; background polling would be a trace per query.
+                .ConfigureCommandFilter(_ => Activity.Current is not null)
+                .ConfigureBatchFilter(_ => Activity.Current is not null))))
             .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()));
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();

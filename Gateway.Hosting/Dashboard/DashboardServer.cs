@@ -101,7 +101,7 @@ internal sealed class DashboardServer : IAsyncDisposable
     private static void MapLogin(WebApplication app, BrowserToken token)
     {
         app.MapGet("/login", (HttpContext context, string? t) => SignIn(context, token, t));
-        app.MapPost("/login", async (HttpContext context) => SignIn(context, token, (await context.Request.ReadFormAsync())["t"]));
+        app.MapPost("/login", async (HttpRequest request) => SignIn(request.HttpContext, token, (await request.ReadFormAsync())["t"]));
     }
 
     private static IResult SignIn(HttpContext context, BrowserToken token, string? candidate)

@@ -5,7 +5,7 @@ using Gateway.Hosting.Processes;
 namespace Gateway.AppHost.Tests;
 
 /// <summary>The built AppHost, run as a separate process on a data folder and edge URL of the test's choosing.</summary>
-internal sealed class AppHostProcess : IAsyncDisposable
+public sealed class AppHostProcess : IAsyncDisposable
 {
     private readonly List<string> lines = [];
 

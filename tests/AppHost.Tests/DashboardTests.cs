@@ -86,8 +86,12 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         }
         await host.ScreenshotAsync(page, "trace");
 
-        await page.GotoAsync($"{host.App.DashboardUrl}/#logs?traceId={traceId}");
-        await Assertions.Expect(page.GetByTestId("logs").Locator("tbody tr").First).ToContainTextAsync(traceId![..8], new() { Timeout = 15_000 });
+        await page.GotoAsync($"{host.App.DashboardUrl}/#logs");
+        await page.Locator("#logs-service").SelectOptionAsync("billing");
+        await page.Locator("#logs-level").SelectOptionAsync("Information");
+        var rows = page.GetByTestId("logs").Locator("tbody tr");
+        await Assertions.Expect(rows.First).ToContainTextAsync("billing", new() { Timeout = 15_000 });
+        Assert.All(await rows.AllInnerTextsAsync(), row => Assert.Contains("billing", row, StringComparison.Ordinal));
         await host.ScreenshotAsync(page, "logs");
 
         await page.GotoAsync($"{host.App.DashboardUrl}/#metrics");
@@ -126,6 +130,46 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
     }
 }
 
+/// <summary>The dashboard keeps a bounded window of telemetry however much traffic the system sees.</summary>
+public sealed class DashboardMemoryTests(DashboardHost host) : IClassFixture<DashboardHost>
+{
+    // The default window: 10,000 spans and 10,000 log records (about 2 KB each with their attributes), plus a minute-
+    // bucketed hour of metrics; what the AppHost may grow by once traffic has filled it is that window.
+    private const long WindowBytes = 64L << 20;
+
+    [Fact]
+    public async Task After_10000_requests_through_the_edge_the_AppHost_grows_by_no_more_than_its_telemetry_window()
+    {
+        using var user = await host.RegisterUserAsync();
+        var before = ResidentBytes(host.App.Process.Id);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(user, 10_000);
+        var sent = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken); // the last exports arrive
+        var after = ResidentBytes(host.App.Process.Id);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"10,000 requests in {sent.TotalSeconds:0.0} s; AppHost RSS {before >> 20} MiB -> {after >> 20} MiB ({(after - before) / (double)(1 << 20):+0.0;-0.0} MiB)");
+        Assert.True(after - before <= WindowBytes, $"The AppHost grew by {(after - before) >> 20} MiB, more than its {WindowBytes >> 20} MiB window.");
+    }
+
+    private static async Task SendAsync(HttpClient user, int count)
+    {
+        var left = count;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (Interlocked.Decrement(ref left) >= 0)
+            {
+                using var response = await user.GetAsync("/api/user", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }));
+    }
+
+    private static long ResidentBytes(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+}
+
 /// <summary>One AppHost and one headless Chromium shared by the dashboard's tests.</summary>
 public sealed class DashboardHost : IAsyncLifetime
 {
@@ -142,7 +186,11 @@ public sealed class DashboardHost : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
-        App = AppHostProcess.Start(Path.Combine(root, "data"), $"http://127.0.0.1:{FreePort.Next()}");
+        App = AppHostProcess.Start(Path.Combine(root, "data"), $"http://127.0.0.1:{FreePort.Next()}", new Dictionary<string, string?>
+        {
+            // The memory test sends 10,000 requests as one user; the edge inherits this from the AppHost.
+            ["Edge__RateLimits__Groups__default__PermitLimit"] = "1000000",
+        });
         await App.WaitForLineAsync("All healthy in", TimeSpan.FromSeconds(180));
         var line = await App.WaitForLineAsync("Dashboard:", TimeSpan.FromSeconds(5));
         LoginUrl = line[(line.IndexOf("http", StringComparison.Ordinal))..].Trim();
