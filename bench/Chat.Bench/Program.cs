@@ -2,9 +2,10 @@
 //   direct  MockLlm called directly (60 ms to the first token), the floor
 //   edge    the same request through the edge with an sk_live_ key: authenticate, reserve in Billing,
 //           stream, persist usage + outbox, capture in Billing
-// at fixed rates (open loop) and then the most a closed loop of callers can push through the edge.
-// Portkey's gateway is not run here (see services/Chat/README.md).
-// Usage: dotnet run -c Release --project bench/Chat.Bench [-- --seconds 10 --clients 64]
+//   portkey Portkey's open-source gateway (node) proxying the same MockLlm: no auth, no metering
+// at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway.
+// Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64] (installs Portkey, passes --portkey PATH);
+// without --portkey, Portkey is left out.
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -21,6 +22,7 @@ using Microsoft.Extensions.Logging;
 
 var seconds = Argument("--seconds", 10);
 var clients = Argument("--clients", 64);
+var portkeyServer = Option("--portkey");
 const int Users = 16;
 const string Body = """{"model":"local-model","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"messages":[{"role":"user","content":"Say something short [mock:tokens=8]"}]}""";
 
@@ -55,24 +57,41 @@ try
     };
     var direct = new Target("direct MockLlm", new Uri(model.BaseUrl, "chat/completions"), null);
     var edge = new Target("edge + API key (metered)", new Uri(system.Edge.Address, "v1/chat/completions"), keys);
+    await using var portkey = portkeyServer is null ? null : await Portkey.StartAsync(portkeyServer);
+    var gateways = portkey is null
+        ? [edge]
+        : new[] { edge, new Target("Portkey gateway (node)", new Uri(portkey.Address, "v1/chat/completions"), null, Portkey.HeadersFor(model.BaseUrl)) };
 
     Console.WriteLine($"{Environment.ProcessorCount} cores (shared with everything above), load average {LoadAverage()}, {seconds} s a run");
     Console.WriteLine("Each request: streamed completion, 8 tokens, 60 ms to the first token; latency = until [DONE] is read.");
     Console.WriteLine();
     await ClosedLoopAsync(http, direct, 16, 2); // warm-up
-    await ClosedLoopAsync(http, edge, 16, 3);
+    foreach (var gateway in gateways)
+    {
+        await ClosedLoopAsync(http, gateway, 16, 3);
+    }
+    if (portkey is null)
+    {
+        Console.WriteLine("Portkey not run: bench/Chat.Bench/run.sh installs it and passes --portkey.");
+    }
 
     Console.WriteLine($"{"run",-40} {"RPS",8} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
     foreach (var rate in new[] { 100, 300 })
     {
         var floor = await OpenLoopAsync(http, direct, rate, seconds);
         Print($"{direct.Name} @ {rate}/s", floor);
-        var metered = await OpenLoopAsync(http, edge, rate, seconds);
-        Print($"{edge.Name} @ {rate}/s", metered);
-        Console.WriteLine($"{"  added by the gateway",-40} {"",8} {metered.P(50) - floor.P(50),8:0.0} {metered.P(99) - floor.P(99),8:0.0}");
+        foreach (var gateway in gateways)
+        {
+            var run = await OpenLoopAsync(http, gateway, rate, seconds);
+            Print($"{gateway.Name} @ {rate}/s", run);
+            Console.WriteLine($"{"  added over direct",-40} {"",8} {run.P(50) - floor.P(50),8:0.0} {run.P(99) - floor.P(99),8:0.0}");
+        }
     }
-    var most = await ClosedLoopAsync(http, edge, clients, seconds);
-    Print($"{edge.Name}, {clients} callers, closed loop", most);
+    foreach (var gateway in gateways)
+    {
+        var most = await ClosedLoopAsync(http, gateway, clients, seconds);
+        Print($"{gateway.Name}, {clients} callers, closed loop", most);
+    }
 
     // Every successful metered request left exactly one usage row.
     await using var scope = system[GatewayService.Chat].Provider.CreateAsyncScope();
@@ -134,6 +153,10 @@ static async Task<double?> OneAsync(HttpClient http, Target target, int i)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[i % keys.Count]);
         }
+        foreach (var (name, value) in target.Headers ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         if (!response.IsSuccessStatusCode)
         {
@@ -153,13 +176,19 @@ static void Print(string name, Run run) =>
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
+string? Option(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
 int Argument(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var value) ? value : fallback;
 }
 
-sealed record Target(string Name, Uri Url, List<string>? Keys);
+sealed record Target(string Name, Uri Url, List<string>? Keys, Dictionary<string, string>? Headers = null);
 
 sealed record Run(double[] Latencies, int Errors, double Seconds)
 {

@@ -1,4 +1,5 @@
 using Gateway.Edge.Authentication;
+using Gateway.Edge.Errors;
 using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Readiness;
@@ -38,6 +39,9 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<RateLimiter>());
 
         builder.AddDownstreamHealthChecks();
+
+        // Ahead of the default writer (the first that can write a response wins): /v1/* errors in OpenAI's shape.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
         return builder;
     }
 

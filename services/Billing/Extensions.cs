@@ -24,6 +24,7 @@ public static class Extensions
         // The ledger talks to Postgres directly: one function call per operation, no change tracking.
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.RequireConnectionString("billingdb")));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<Ledger.Ledger>();
         builder.Services.AddSingleton<LedgerAudit>();
         builder.Services.AddSingleton<HoldSweeper>();

@@ -116,4 +116,49 @@ public sealed class CompletionsTests(ChatSystem chat)
         await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
         Assert.Single(await ChatSystem.UsageEntriesAsync(user));
     }
+
+    [Fact]
+    public async Task The_OpenAI_SDK_with_a_bad_key_sees_401_and_why()
+    {
+        var client = Sdk("sk_live_" + new string('X', 43)).GetChatClient("local-model");
+
+        var refused = await Assert.ThrowsAsync<ClientResultException>(() =>
+            client.CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel));
+
+        Assert.Equal(401, refused.Status);
+        Assert.Contains("The API key is not valid, or has been revoked or has expired.", refused.Message);
+        Assert.Contains("invalid_api_key", refused.Message);
+    }
+
+    [Fact]
+    public async Task The_edges_own_refusals_on_v1_come_in_OpenAIs_shape_and_elsewhere_as_problems()
+    {
+        using var anonymous = chat.System.CreateEdgeClient();
+        using var missing = await anonymous.GetAsync("/v1/models", Cancel);
+        var error = await OpenAiErrorAsync(missing, HttpStatusCode.Unauthorized);
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("invalid_api_key", error.GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        Assert.StartsWith("No API key was provided.", error.GetProperty("message").GetString());
+        Assert.Equal("Bearer", missing.Headers.WwwAuthenticate.Single().Scheme);
+
+        var user = await chat.UserAsync();
+        using var http = chat.System.CreateEdgeClient();
+        http.DefaultRequestHeaders.Add("x-api-key", await chat.ApiKeyAsync(user));
+        var tooLarge = new string('a', 3 * 1024 * 1024);
+        using var huge = await http.PostAsync("/v1/chat/completions", new StringContent($$"""{"model":"local-model","messages":[{"role":"user","content":"{{tooLarge}}"}]}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("request_too_large", (await OpenAiErrorAsync(huge, HttpStatusCode.RequestEntityTooLarge)).GetProperty("code").GetString());
+
+        using var hugeChat = await http.PostAsync("/api/chat", new StringContent($$"""{"message":"{{tooLarge}}"}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, hugeChat.StatusCode);
+        Assert.Equal("application/problem+json", hugeChat.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
+    }
+
+    private static async Task<JsonElement> OpenAiErrorAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("error");
+    }
 }

@@ -69,6 +69,14 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Contains("cannot be checked", problem.GetProperty("detail").GetString());
+
+        // The OpenAI-compatible API answers the same refusal in OpenAI's error shape.
+        using var openAi = await client.GetAsync("/v1/models", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, openAi.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), openAi.Headers.RetryAfter?.Delta);
+        var error = (await openAi.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("error");
+        Assert.Contains("cannot be checked", error.GetProperty("message").GetString());
+        Assert.Equal("service_unavailable", error.GetProperty("type").GetString());
     }
 
     private static async Task<(Guid Id, string Key)> CreateKeyAsync(TestUser user, DateTimeOffset? expiresAt = null)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Gateway.Testing;
 
 namespace Edge.Tests;
@@ -80,6 +82,32 @@ public sealed class RateLimitTests(GatewayInfrastructure infrastructure)
         var anonymousStatuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++) anonymousStatuses.Add((await anonymous.GetAsync("/api/user", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, anonymousStatuses[^1]);
+    }
+
+    [Fact]
+    public async Task On_the_OpenAI_API_a_429_comes_in_OpenAIs_shape_with_its_headers()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys], settings: new Dictionary<string, string?>
+        {
+            ["Edge:RateLimits:Groups:chat:PermitLimit"] = "2",
+            ["Edge:RateLimits:Groups:chat:Window"] = "00:01:00",
+        });
+        var user = await system.RegisterUserAsync();
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "sdk" }, Ct);
+        using var client = system.CreateEdgeClient();
+        client.DefaultRequestHeaders.Add("x-api-key", (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("key").GetString());
+
+        // Chat is not running here: the two admitted requests fail behind the edge; the third never leaves it.
+        for (var i = 0; i < 2; i++) (await client.GetAsync("/v1/models", Ct)).Dispose();
+        using var refused = await client.GetAsync("/v1/models", Ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("application/json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("2", refused.Headers.GetValues("RateLimit-Limit").Single());
+        Assert.NotNull(refused.Headers.RetryAfter?.Delta);
+        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("error");
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.StartsWith("Rate limit of 2 requests reached", error.GetProperty("message").GetString());
     }
 
     private static async Task<HttpResponseMessage> FirstRefusalAsync(HttpClient client, int attempts)

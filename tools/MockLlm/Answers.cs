@@ -23,6 +23,20 @@ public static class Answers
     private const string SvgWithScript =
         """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" onload="alert('onload')"><script>alert('script')</script><circle cx="12" cy="12" r="10" fill="#dc2626" onclick="alert('click')"/><a href="javascript:alert('href')"><rect x="4" y="4" width="4" height="4"/></a></svg>""";
 
+    public const string FileAnswer = """
+        Here is hello.py:
+
+        ```python hello.py
+        print("Hello, world!")
+        ```
+
+        Run it with:
+
+        ```
+        python hello.py
+        ```
+        """;
+
     // OpenAI's accounting for a chat prompt: 3 tokens a message, its role and content, 3 to prime the reply.
     public static int CountPrompt(IEnumerable<(string Role, string Content)> messages) =>
         3 + messages.Sum(m => 3 + O200k.CountTokens(m.Role) + O200k.CountTokens(m.Content));
@@ -32,6 +46,10 @@ public static class Answers
         if (directives.Echo)
         {
             return Directives.Strip(userMessage);
+        }
+        if (directives.File)
+        {
+            return FileAnswer;
         }
         if (systemPrompt.Contains("svg", StringComparison.OrdinalIgnoreCase) && !directives.NotSvg)
         {

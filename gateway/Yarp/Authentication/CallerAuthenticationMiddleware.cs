@@ -1,3 +1,4 @@
+using Gateway.Edge.Errors;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.IdentityModel.Tokens;
 
@@ -5,7 +6,8 @@ namespace Gateway.Edge.Authentication;
 
 // Authenticates every request at the edge. A credential that was presented and refused is answered
 // here with the reason; a request that presents none goes on, and the service decides whether its
-// route needs a caller.
+// route needs a caller, except on the OpenAI-compatible API, where every route needs a key and the
+// SDKs expect the edge's answer in OpenAI's error shape.
 public static class CallerAuthenticationMiddleware
 {
     public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -14,6 +16,12 @@ public static class CallerAuthenticationMiddleware
         if (result.Succeeded)
         {
             context.User = result.Principal;
+        }
+        if (result.None && OpenAiErrorWriter.Applies(context.Request))
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                $"No API key was provided. Send it as 'Authorization: Bearer {ApiKeyFormat.Prefix}…' or in the 'x-api-key' header.");
+            return;
         }
         if (result.Failure is not { } failure)
         {
@@ -28,6 +36,11 @@ public static class CallerAuthenticationMiddleware
             SecurityTokenExpiredException => (StatusCodes.Status401Unauthorized, "The access token has expired; refresh it."),
             _ => (StatusCodes.Status401Unauthorized, "The access token is not valid."),
         };
+        await RefuseAsync(context, status, detail);
+    });
+
+    private static async Task RefuseAsync(HttpContext context, int status, string detail)
+    {
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)
         {
@@ -42,5 +55,5 @@ public static class CallerAuthenticationMiddleware
             HttpContext = context,
             ProblemDetails = { Status = status, Title = status == 401 ? "Unauthorized" : "Authentication unavailable", Detail = detail },
         });
-    });
+    }
 }

@@ -14,17 +14,20 @@ public sealed class Ledger : IDisposable
     private readonly GroupCommit<HoldRequest> holds;
     private readonly GroupCommit<CaptureRequest> captures;
 
-    public Ledger(NpgsqlDataSource database)
+    public Ledger(NpgsqlDataSource database, LedgerMetrics metrics)
     {
         this.database = database;
         // Few writers make big batches; enough of them keep Postgres busy while one waits for its commit.
+        // Counted where the transaction committed, so a caller that stopped waiting does not hide it.
         var writers = Math.Max(2, Environment.ProcessorCount * 2);
-        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, hold => hold.UserId, HoldBatchAsync, hold =>
-            RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
-                hold.HoldId, hold.UserId, hold.Amount, hold.ExpiresAt, hold.Reason));
-        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, capture => capture.Route, CaptureBatchAsync, capture =>
-            RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
-                capture.TransferId, capture.HoldId, capture.Amount, capture.Reason, capture.Usage?.Model, capture.Usage?.InputTokens, capture.Usage?.OutputTokens));
+        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, hold => hold.UserId,
+            async batch => metrics.Reserved(await HoldBatchAsync(batch)),
+            async hold => metrics.Reserved(await RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
+                hold.HoldId, hold.UserId, hold.Amount, hold.ExpiresAt, hold.Reason)));
+        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, capture => capture.Route,
+            async batch => metrics.Captured(await CaptureBatchAsync(batch)),
+            async capture => metrics.Captured(await RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
+                capture.TransferId, capture.HoldId, capture.Amount, capture.Reason, capture.Usage?.Model, capture.Usage?.InputTokens, capture.Usage?.OutputTokens)));
     }
 
     public Task<TransferResult> GrantAsync(Guid transferId, Guid userId, long amount, string reason, Guid? organizationId = null, CancellationToken cancellationToken = default) =>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Gateway.Chat.Artifacts;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Metering;
@@ -12,7 +13,7 @@ using AI = Microsoft.Extensions.AI;
 
 namespace Gateway.Chat.Apis;
 
-// POST /api/chat: one turn of a conversation, streamed as Server-Sent Events (token, activity, done, error)
+// POST /api/chat: one turn of a conversation, streamed as Server-Sent Events (token, activity, artifact, done, error)
 // or answered as one JSON object for Accept: application/json.
 public static class ChatApi
 {
@@ -75,6 +76,10 @@ public static class ChatApi
                 return wantsJson ? TypedResults.Ok(stored) : new EventStreamResult(async events =>
                 {
                     await events.SendAsync("token", new { text = stored.Content });
+                    foreach (var file in stored.Artifacts ?? [])
+                    {
+                        await events.SendAsync("artifact", file);
+                    }
                     await events.SendAsync("done", stored.Done);
                 });
             case StillRunning:
@@ -103,6 +108,8 @@ public static class ChatApi
             return ChatProblems.From(refusal);
         }
 
+        var files = new ArtifactScanner(session is null ? null : await FilesWrittenAsync(db, session.Id, cancellationToken));
+        var artifacts = new List<FileArtifact>();
         var call = meter.Call(model, prompt, maxOutput, cancellationToken);
         var first = await call.NextAsync();
         if (!call.ProducedOutput && call.End is CallEnd.Failed or CallEnd.CallerLeft)
@@ -133,7 +140,7 @@ public static class ChatApi
             };
             db.Messages.Add(answer);
             var result = new ChatAnswer(session.Id, answer.Id, call.Text,
-                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits));
+                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts);
             keys.Complete(claim, JsonSerializer.Serialize(result, Json));
             await meter.CommitAsync();
             return result;
@@ -141,9 +148,14 @@ public static class ChatApi
 
         if (wantsJson)
         {
-            while (await call.NextAsync() is not null)
+            for (var piece = first; piece is not null; piece = await call.NextAsync())
             {
+                if (piece is TextPiece text)
+                {
+                    artifacts.AddRange(files.Append(text.Text));
+                }
             }
+            artifacts.AddRange(files.Complete());
             var answer = await SettleAsync();
             return call.End == CallEnd.Failed
                 ? ChatProblems.From(new Refusal(call.FailureStatus, "Model failed",
@@ -157,7 +169,7 @@ public static class ChatApi
             {
                 var sent = piece switch
                 {
-                    TextPiece text => await events.SendAsync("token", new { text = text.Text }),
+                    TextPiece text => await events.SendAsync("token", new { text = text.Text }) && await SendFilesAsync(events, files.Append(text.Text)),
                     ActivityPiece activity => await events.SendAsync("activity", new { type = activity.Type, name = activity.Name, detail = activity.Detail }),
                     _ => true,
                 };
@@ -167,6 +179,10 @@ public static class ChatApi
                     break;
                 }
             }
+            if (call.End != CallEnd.CallerLeft)
+            {
+                await SendFilesAsync(events, files.Complete());
+            }
             var answer = await SettleAsync();
             if (call.End == CallEnd.Failed)
             {
@@ -174,6 +190,29 @@ public static class ChatApi
             }
             await events.SendAsync("done", answer.Done);
         });
+
+        async Task<bool> SendFilesAsync(EventStream events, IReadOnlyList<FileArtifact> found)
+        {
+            foreach (var file in found)
+            {
+                artifacts.Add(file);
+                if (!await events.SendAsync("artifact", file))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    // The files the session's earlier answers wrote, so that writing one again is reported as an update.
+    private static async Task<List<string>> FilesWrittenAsync(ChatDbContext db, Guid sessionId, CancellationToken cancellationToken)
+    {
+        var answers = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == sessionId && m.Role == Roles.Assistant && (m.Content.Contains("```") || m.Content.Contains("~~~")))
+            .Select(m => m.Content)
+            .ToListAsync(cancellationToken);
+        return answers.SelectMany(ArtifactScanner.PathsIn).ToList();
     }
 
     // The session's latest messages, oldest first, then the new one.
@@ -206,7 +245,8 @@ public sealed record ChatRequest(string? Message, Guid? SessionId, string? Model
 
 public sealed record UsageSummary(long InputTokens, long OutputTokens, long Credits);
 
-public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, UsageSummary Usage, long Balance)
+// Artifacts: the files the answer wrote (null in answers stored before artifacts were reported).
+public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, UsageSummary Usage, long Balance, IReadOnlyList<FileArtifact>? Artifacts)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public ChatDone Done => new(SessionId, MessageId, Usage, Balance);

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using System.Text.Json.Serialization;
+
+namespace Gateway.Edge.Errors;
+
+// The OpenAI-compatible API (/v1/*) is called by OpenAI SDKs, which read errors in OpenAI's shape:
+// {"error":{"message","type","param","code"}}. Every error the edge itself answers there (refused key,
+// rate limit, body too large, authentication unavailable, a fault) is written so; other routes keep
+// RFC 7807 problems. The status code and headers (WWW-Authenticate, Retry-After, RateLimit-*) stay.
+public sealed class OpenAiErrorWriter : IProblemDetailsWriter
+{
+    public const string PathPrefix = "/v1";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static bool Applies(HttpRequest request) => request.Path.StartsWithSegments(PathPrefix);
+
+    public bool CanWrite(ProblemDetailsContext context) => Applies(context.HttpContext.Request);
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var response = context.HttpContext.Response;
+        var status = context.ProblemDetails.Status ?? response.StatusCode;
+        var message = context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? ReasonPhrases.GetReasonPhrase(status);
+        var (type, code) = Classify(status);
+        return new ValueTask(response.WriteAsJsonAsync(new OpenAiError(new OpenAiErrorDetail(message, type, null, code)), Json));
+    }
+
+    // OpenAI's own types and codes where it has one for the case.
+    private static (string Type, string? Code) Classify(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => ("invalid_request_error", "invalid_api_key"),
+        StatusCodes.Status403Forbidden => ("invalid_request_error", "permission_denied"),
+        StatusCodes.Status404NotFound => ("invalid_request_error", "not_found"),
+        StatusCodes.Status413PayloadTooLarge => ("invalid_request_error", "request_too_large"),
+        StatusCodes.Status429TooManyRequests => ("requests", "rate_limit_exceeded"),
+        StatusCodes.Status503ServiceUnavailable => ("service_unavailable", "service_unavailable"),
+        < 500 => ("invalid_request_error", null),
+        _ => ("server_error", null),
+    };
+
+    private sealed record OpenAiError(OpenAiErrorDetail Error);
+
+    private sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);
+}

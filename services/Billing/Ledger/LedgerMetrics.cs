@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Billing.Ledger;
+
+// Credits moved by the ledger, for the ops dashboard. Counted once per transfer the ledger created,
+// after its transaction committed; a replay answered with an existing transfer adds nothing.
+public sealed class LedgerMetrics
+{
+    public const string MeterName = "Gateway.Billing";
+    public const string CreditsReserved = "gateway.billing.credits.reserved";
+    public const string CreditsCaptured = "gateway.billing.credits.captured";
+
+    private readonly Counter<long> reserved;
+    private readonly Counter<long> captured;
+
+    public LedgerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        reserved = meter.CreateCounter<long>(CreditsReserved, "{credit}", "Credits held by reservations.");
+        captured = meter.CreateCounter<long>(CreditsCaptured, "{credit}", "Credits charged by captures of reservations.");
+    }
+
+    public TransferResult Reserved(TransferResult result) => Count(reserved, result);
+
+    public TransferResult[] Reserved(TransferResult[] results) => Array.ConvertAll(results, Reserved);
+
+    public TransferResult Captured(TransferResult result) => Count(captured, result);
+
+    public TransferResult[] Captured(TransferResult[] results) => Array.ConvertAll(results, Captured);
+
+    private static TransferResult Count(Counter<long> counter, TransferResult result)
+    {
+        if (result.Outcome == TransferOutcome.Created)
+        {
+            counter.Add(result.Amount);
+        }
+        return result;
+    }
+}
