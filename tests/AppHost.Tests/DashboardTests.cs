@@ -148,8 +148,9 @@ public sealed class DashboardMemoryTests(DashboardHost host) : IClassFixture<Das
         await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken); // the last exports arrive
         var after = ResidentBytes(host.App.Process.Id);
 
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"10,000 requests in {sent.TotalSeconds:0.0} s; AppHost RSS {before >> 20} MiB -> {after >> 20} MiB ({(after - before) / (double)(1 << 20):+0.0;-0.0} MiB)");
+        var figure = $"10,000 requests in {sent.TotalSeconds:0.0} s; AppHost RSS {before >> 20} MiB -> {after >> 20} MiB ({(after - before) / (double)(1 << 20):+0.0;-0.0} MiB)";
+        TestContext.Current.TestOutputHelper?.WriteLine(figure);
+        TestContext.Current.AddAttachment("memory", figure);
         Assert.True(after - before <= WindowBytes, $"The AppHost grew by {(after - before) >> 20} MiB, more than its {WindowBytes >> 20} MiB window.");
     }
 

@@ -217,13 +217,16 @@ const traces = {
 
 // ---- Metrics ---------------------------------------------------------------------------------------------------------
 
-function lineChart(title, series, { unit = "", yMax, testid } = {}) {
-  const width = 600, height = 180, pad = { left: 48, right: 8, top: 10, bottom: 22 };
+const short = v => v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toPrecision(3)}`;
+
+function lineChart(title, series, { unit = "", yMax, testid, from, to } = {}) {
+  const width = 600, height = 180, pad = { left: 62, right: 8, top: 10, bottom: 22 };
+  if (from !== undefined) series = series.map(s => ({ ...s, points: s.points.filter(p => p[0] >= from) }));
   const points = series.flatMap(s => s.points);
   const box = el("div", { class: "chart", "data-testid": testid });
   box.append(el("h2", {}, title));
   if (!points.length) { box.append(el("div", { class: "empty" }, "No data yet.")); return box; }
-  const x0 = Math.min(...points.map(p => p[0])), x1 = Math.max(...points.map(p => p[0]), x0 + 1);
+  const x0 = from ?? Math.min(...points.map(p => p[0])), x1 = to ?? Math.max(...points.map(p => p[0]), x0 + 1);
   const top = yMax ?? (Math.max(...points.map(p => p[1]), 0) * 1.1 || 1);
   const x = t => pad.left + (t - x0) / (x1 - x0) * (width - pad.left - pad.right);
   const y = v => height - pad.bottom - v / top * (height - pad.top - pad.bottom);
@@ -232,7 +235,7 @@ function lineChart(title, series, { unit = "", yMax, testid } = {}) {
   svg.setAttribute("preserveAspectRatio", "none");
   const label = (text, lx, ly, anchor = "end") => `<text x="${lx}" y="${ly}" fill="#9aa5b1" font-size="11" text-anchor="${anchor}">${text}</text>`;
   const grid = [0, 0.5, 1].map(f => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(top * f)}" y2="${y(top * f)}" stroke="#27313d"/>` +
-    label(`${+(top * f).toPrecision(3)}${unit}`, pad.left - 4, y(top * f) + 4)).join("");
+    label(`${short(top * f)}${unit}`, pad.left - 4, y(top * f) + 4)).join("");
   const axis = label(new Date(x0).toLocaleTimeString(undefined, { hour12: false }), pad.left, height - 6, "start") +
     label(new Date(x1).toLocaleTimeString(undefined, { hour12: false }), width - pad.right, height - 6);
   const lines = series.filter(s => s.points.length).map(s => {
@@ -262,23 +265,24 @@ const metrics = {
     const minutes = $("#metrics-minutes").value;
     const [requests, credits, queues] = await Promise.all([
       api(`/api/telemetry/metrics/requests?minutes=${minutes}`),
-      api(`/api/telemetry/metrics/credits?minutes=${Math.max(minutes, 15)}`),
+      api(`/api/telemetry/metrics/credits?minutes=${minutes}`),
       api("/api/queues"),
     ]);
+    const window = { to: Date.now(), from: Date.now() - minutes * 60_000 };
     const perService = field => Object.entries(requests.services).map(([name, points]) => ({ name, points: points.map(p => [p.time, p[field] ?? 0]) }));
     const queueNames = [...new Set(queues.history.flatMap(s => Object.keys(s.depths)))];
     $(".charts").replaceChildren(
-      lineChart("Requests per second", perService("requestsPerSecond"), { unit: "/s", testid: "chart-rps" }),
-      lineChart("Error rate (5xx)", perService("errorRate").map(s => ({ ...s, points: s.points.map(([t, v]) => [t, v * 100]) })), { unit: "%", testid: "chart-errors" }),
-      lineChart("Latency p50", perService("p50Ms"), { unit: " ms", testid: "chart-p50" }),
-      lineChart("Latency p99", perService("p99Ms"), { unit: " ms", testid: "chart-p99" }),
+      lineChart("Requests per second", perService("requestsPerSecond"), { unit: "/s", testid: "chart-rps", ...window }),
+      lineChart("Error rate (5xx)", perService("errorRate").map(s => ({ ...s, points: s.points.map(([t, v]) => [t, v * 100]) })), { unit: "%", testid: "chart-errors", ...window }),
+      lineChart("Latency p50", perService("p50Ms"), { unit: " ms", testid: "chart-p50", ...window }),
+      lineChart("Latency p99", perService("p99Ms"), { unit: " ms", testid: "chart-p99", ...window }),
       lineChart("Credits per minute", [
         { name: "reserved", points: credits.map(c => [c.time, c.reserved]) },
         { name: "captured", points: credits.map(c => [c.time, c.captured]) },
-      ], { testid: "chart-credits" }),
+      ], { testid: "chart-credits", ...window }),
       lineChart("RabbitMQ queue depths", queueNames.length
         ? queueNames.map(name => ({ name, points: queues.history.map(s => [s.time, s.depths[name] ?? 0]) }))
-        : [{ name: "all queues", points: queues.history.map(s => [s.time, 0]) }], { testid: "chart-queues" }),
+        : [{ name: "all queues", points: queues.history.map(s => [s.time, 0]) }], { testid: "chart-queues", ...window }),
       barChart("Messages waiting now, by queue", queues.current.filter(q => q.ready + q.unacknowledged > 0).map(q => ({ name: q.name, value: q.ready + q.unacknowledged })), { testid: "queues-now" }),
     );
   },
