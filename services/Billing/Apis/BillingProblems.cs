@@ -1,23 +1,20 @@
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Billing.Apis;
 
-// The problem bodies Billing answers with, worded once.
+// The problem bodies Billing answers with, worded once (shaped by ServiceDefaults' ApiProblems).
 public static class BillingProblems
 {
     public static ProblemHttpResult Invalid(string field, string reason) =>
-        TypedResults.Problem(
-            title: "Invalid request",
-            detail: $"The field '{field}' {reason}.",
-            statusCode: StatusCodes.Status400BadRequest,
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [$"The field '{field}' {reason}."] } });
+        ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", $"The field '{field}' {reason}.", field);
 
     public static ProblemHttpResult Insufficient(long required, long available) =>
-        TypedResults.Problem(title: "Insufficient credits", detail: $"Required: {required}, Available: {available}", statusCode: StatusCodes.Status402PaymentRequired);
+        ApiProblems.Problem(StatusCodes.Status402PaymentRequired, "Insufficient credits", $"Required: {required}, Available: {available}");
 
     public static ProblemHttpResult Conflict(string detail) =>
-        TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
+        ApiProblems.Problem(StatusCodes.Status409Conflict, "Conflict", detail);
 
     public static ProblemHttpResult Unavailable(string detail) =>
-        TypedResults.Problem(title: "Service unavailable", detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable);
+        ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
 }
