@@ -87,7 +87,8 @@ sealed class Breakdown : IDisposable
         Console.WriteLine($"added latency (request − MockLlm's own server span): median {Median(added):0.00} ms, p90 {Percentile(added, 90):0.00} ms");
         foreach (var (database, counts) in roundTrips)
         {
-            Console.WriteLine($"database round trips per request, {database}: median {Median(counts.Select(c => (double)c))}, max {counts.Max()}");
+            // Npgsql traces statements and batches, not BEGIN/COMMIT; Billing's ledger uses an untraced data source.
+            Console.WriteLine($"traced database commands per request, {database}: median {Median(counts.Select(c => (double)c))}, max {counts.Max()} (COMMITs not traced)");
         }
         if (captureDelays.Count > 0)
         {
