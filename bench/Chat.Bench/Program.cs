@@ -6,6 +6,8 @@
 // at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway.
 // Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64] (installs Portkey, passes --portkey PATH);
 // without --portkey, Portkey is left out.
+// --breakdown N: instead of the load runs, N requests one at a time through the edge, and where each one's
+// time went (Breakdown.cs): every span's median duration, database round trips, the outbox's delay.
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -23,6 +25,8 @@ using Microsoft.Extensions.Logging;
 var seconds = Argument("--seconds", 10);
 var clients = Argument("--clients", 64);
 var portkeyServer = Option("--portkey");
+var breakdownRequests = Argument("--breakdown", 0);
+using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;
 const int Users = 16;
 const string Body = """{"model":"local-model","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"messages":[{"role":"user","content":"Say something short [mock:tokens=8]"}]}""";
 
@@ -66,6 +70,25 @@ try
     Console.WriteLine("Each request: streamed completion, 8 tokens, 60 ms to the first token; latency = until [DONE] is read.");
     Console.WriteLine();
     await ClosedLoopAsync(http, direct, 16, 2); // warm-up
+    if (breakdown is not null)
+    {
+        await ClosedLoopAsync(http, edge, 4, 3);
+        await Task.Delay(1000);
+        breakdown.Clear();
+        var traces = new List<ActivityTraceId>();
+        for (var i = 0; i < breakdownRequests; i++)
+        {
+            using (var root = Breakdown.Source.StartActivity("request", ActivityKind.Client))
+            {
+                await OneAsync(http, edge, i);
+                traces.Add(root!.TraceId);
+            }
+            await Task.Delay(50); // lets the outbox and the capture of this request finish before the next
+        }
+        await Task.Delay(1000);
+        breakdown.Print(traces);
+        return;
+    }
     foreach (var gateway in gateways)
     {
         await ClosedLoopAsync(http, gateway, 16, 3);

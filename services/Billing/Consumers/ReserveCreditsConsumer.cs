@@ -22,13 +22,14 @@ public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<Ledger
         var expiresAt = clock.GetUtcNow().Add(request.HoldFor);
         var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), context.CancellationToken);
 
+        // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.
         switch (result.Outcome)
         {
             case TransferOutcome.Created or TransferOutcome.Exists:
-                await context.RespondAsync(new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt));
+                await context.RespondAsync(new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt), (SendContext<CreditsReserved> reply) => reply.Durable = false);
                 break;
             case TransferOutcome.Insufficient:
-                await context.RespondAsync(new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available));
+                await context.RespondAsync(new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available), (SendContext<CreditsInsufficient> reply) => reply.Durable = false);
                 break;
             default:
                 throw new InvalidOperationException($"Reservation {request.ReservationId} was made before for another user or amount.");

@@ -26,7 +26,10 @@ public sealed class CreditReservations(
         try
         {
             var response = await client.GetResponse<CreditsReserved, CreditsInsufficient>(
-                new ReserveCredits(id, userId, amount, reason, settings.HoldFor), cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
+                new ReserveCredits(id, userId, amount, reason, settings.HoldFor),
+                // Not written to the broker's disk: a request lost in a broker restart times out and is cancelled like any other.
+                request => request.UseExecute(context => context.Durable = false),
+                cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
             return response.Is(out Response<CreditsReserved>? reserved)
                 ? new Reservation(id, userId, ReservationOutcome.Reserved, reserved.Message.Amount, reserved.Message.Available)
                 : response.Is(out Response<CreditsInsufficient>? refused)
