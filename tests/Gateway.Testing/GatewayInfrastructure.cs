@@ -11,7 +11,7 @@ namespace Gateway.Testing;
 public sealed class GatewayInfrastructure : IAsyncLifetime
 {
     private const int RedisDatabases = 64;
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"gateway-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..32]);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"{LeftoverServers.Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}"[..32]);
     private readonly ILogger _logger = NullLogger.Instance;
     private int _nextScope;
 
@@ -21,6 +21,7 @@ public sealed class GatewayInfrastructure : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        LeftoverServers.Reap();
         Directory.CreateDirectory(_root);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var postgres = PostgresServer.StartAsync(new PostgresServerOptions(Path.Combine(_root, "postgres")), _logger, timeout.Token);
