@@ -20,8 +20,8 @@ public static class Telemetry
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         // Without an OTLP endpoint nothing would receive the spans, metrics or log records, yet recording them
-        // costs every request: measured at the edge, about a tenth of its CPU per proxied request (an Activity,
-        // its tags and a histogram update for the inbound request and again for the call it forwards).
+        // costs every request: at the edge under load, about 6% of its CPU in a profile (an Activity with its tags
+        // and a histogram update for the inbound request, and again for the call it forwards).
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             return builder;
