@@ -19,6 +19,14 @@ public static class Telemetry
         // more per attempt; traces have them.
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Without an OTLP endpoint nothing would receive the spans, metrics or log records, yet recording them
+        // costs every request: at the edge under load, about 6% of its CPU in a profile (an Activity with its tags
+        // and a histogram update for the inbound request, and again for the call it forwards).
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -38,12 +46,8 @@ public static class Telemetry
                     // Health probes would drown every real trace.
                     options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation()
-                .AddNpgsql());
-
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
-        }
+                .AddNpgsql())
+            .UseOtlpExporter();
 
         return builder;
     }

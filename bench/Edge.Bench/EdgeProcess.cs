@@ -10,6 +10,8 @@ public sealed class EdgeProcess(Process process) : IAsyncDisposable
 {
     public required string Address { get; init; }
 
+    public int ProcessId => process.Id;
+
     public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         var root = RepositoryRoot();
@@ -31,6 +33,11 @@ public sealed class EdgeProcess(Process process) : IAsyncDisposable
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
+        }
+        // For trying a setting without a rebuild: BENCH_EDGE_DOTNET_gcServer=0 reaches the edge as DOTNET_gcServer=0.
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(n => n.StartsWith("BENCH_EDGE_", StringComparison.Ordinal)))
+        {
+            start.Environment[name["BENCH_EDGE_".Length..]] = Environment.GetEnvironmentVariable(name);
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException("The edge did not start.");
         process.OutputDataReceived += (_, _) => { };

@@ -9,6 +9,8 @@ public sealed class Nginx(Process process, string folder, string address) : IAsy
 {
     public string Address { get; } = address;
 
+    public int ProcessId => process.Id;
+
     public static async Task<Nginx> StartAsync(string upstream)
     {
         var folder = Directory.CreateTempSubdirectory("gateway-bench-nginx-").FullName;

@@ -14,10 +14,15 @@ public static class CallerForwarding
     public static IReverseProxyBuilder AddCallerForwarding(this IReverseProxyBuilder proxy) =>
         proxy.AddTransforms(transforms => transforms.AddRequestTransform(context =>
         {
+            // The proxied request's headers are copies of the client's: look for forgeable names among the
+            // client's (enumerating Kestrel's headers allocates nothing, HttpHeaders' enumerator allocates per header).
             var headers = context.ProxyRequest.Headers;
-            foreach (var name in headers.Select(h => h.Key).Where(IsForgeable).ToList())
+            foreach (var (name, _) in context.HttpContext.Request.Headers)
             {
-                headers.Remove(name);
+                if (IsForgeable(name))
+                {
+                    headers.Remove(name);
+                }
             }
             if (headers.Authorization?.Parameter?.StartsWith(ApiKeyFormat.Prefix, StringComparison.Ordinal) == true)
             {
@@ -32,8 +37,14 @@ public static class CallerForwarding
             return ValueTask.CompletedTask;
         }));
 
-    private static bool IsForgeable(string header) =>
-        ForgeablePrefixes.Any(prefix => header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+    private static bool IsForgeable(string header)
+    {
+        foreach (var prefix in ForgeablePrefixes)
+        {
+            if (header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
 
     private static Caller? ToCaller(ClaimsPrincipal user)
     {

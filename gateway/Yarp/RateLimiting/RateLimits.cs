@@ -44,7 +44,8 @@ public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<Ra
         return count
         """;
 
-    private readonly ConcurrentDictionary<string, Window> _windows = new();
+    // Keyed by value rather than by the Redis key's text, so counting a request builds no string.
+    private readonly ConcurrentDictionary<(string Group, string Caller, long Start), Window> _windows = new();
 
     public RateDecision Count(string group, string caller)
     {
@@ -54,7 +55,7 @@ public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<Ra
         var windowStart = now - now % windowMs;
         var resetSeconds = (int)Math.Ceiling((windowStart + windowMs - now) / 1000.0);
 
-        var window = _windows.GetOrAdd($"edge:rl:{group}:{caller}:{windowStart}", _ => new Window(windowStart + windowMs));
+        var window = _windows.GetOrAdd((group, caller, windowStart), static (_, endsAt) => new Window(endsAt), windowStart + windowMs);
         var count = window.Admit();
         return new RateDecision(count <= limit.PermitLimit, limit.PermitLimit, (int)Math.Max(0, limit.PermitLimit - count), resetSeconds);
     }
@@ -82,7 +83,7 @@ public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<Ra
                 continue;
             }
             // Also when this replica admitted nothing: it still learns what the others admitted.
-            syncs.Add(SyncAsync(database, key, window, window.TakeUnsynced(), window.EndsAt - now));
+            syncs.Add(SyncAsync(database, $"edge:rl:{key.Group}:{key.Caller}:{key.Start}", window, window.TakeUnsynced(), window.EndsAt - now));
         }
         await Task.WhenAll(syncs);
     }
