@@ -46,21 +46,22 @@ public sealed class RateLimitTests(GatewayInfrastructure infrastructure)
     [Fact]
     public async Task Limits_are_per_caller_and_shared_by_every_edge_replica()
     {
-        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: Limits(4, "00:01:00"));
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: Limits(4, "01:00:00"));
         var alice = await system.RegisterUserAsync();
         var bob = await system.RegisterUserAsync();
         var secondEdge = await system.StartEdgeAsync();
         using var aliceOnSecondEdge = secondEdge.CreateHttpClient();
         aliceOnSecondEdge.DefaultRequestHeaders.Authorization = alice.Client.DefaultRequestHeaders.Authorization;
 
-        // Replicas add up their counts in Redis every 100 ms; requests further apart than that see one limit.
+        // Replicas add up their counts in Redis every 100 ms; requests further apart than that see one limit
+        // (an hour's window, so that the test never straddles two windows).
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
             statuses.Add((await alice.Client.GetAsync("/api/user", Ct)).StatusCode);
-            await Task.Delay(300, Ct);
+            await Task.Delay(500, Ct);
             statuses.Add((await aliceOnSecondEdge.GetAsync("/api/user", Ct)).StatusCode);
-            await Task.Delay(300, Ct);
+            await Task.Delay(500, Ct);
         }
 
         Assert.Equal(4, statuses.Count(s => s == HttpStatusCode.OK));
