@@ -128,6 +128,12 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal(401, refused.Status);
         Assert.Contains("The API key is not valid, or has been revoked or has expired.", refused.Message);
         Assert.Contains("invalid_api_key", refused.Message);
+
+        // A key in another provider's format is read as a bearer token, and answered as the key it was meant to be.
+        var foreign = await Assert.ThrowsAsync<ClientResultException>(() =>
+            Sdk("sk-proj-not-ours").GetChatClient("local-model").CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel));
+        Assert.Equal(401, foreign.Status);
+        Assert.True(foreign.Message.Contains("The API key is not valid: keys start with 'sk_live_'", StringComparison.Ordinal), foreign.Message);
     }
 
     [Fact]

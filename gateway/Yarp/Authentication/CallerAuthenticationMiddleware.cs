@@ -24,8 +24,10 @@ public static class CallerAuthenticationMiddleware
         }
         if (result.None && OpenAiErrorWriter.Applies(context.Request))
         {
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized,
-                $"No API key was provided. Send it as 'Authorization: Bearer {ApiKeyFormat.Prefix}…' or in the 'x-api-key' header.");
+            // A Bearer value that is neither our key nor a token (an OpenAI SDK sends whatever key it was given).
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, context.Request.Headers.Authorization.Count > 0
+                ? $"The API key is not valid: keys start with '{ApiKeyFormat.Prefix}'."
+                : $"No API key was provided. Send it as 'Authorization: Bearer {ApiKeyFormat.Prefix}…' or in the 'x-api-key' header.");
             return;
         }
         if (result.Failure is not { } failure)
