@@ -11,7 +11,7 @@ internal sealed record ResourceVitals(string? Health, double? CpuPercent, long? 
 
 /// <summary>
 /// Samples every 2 seconds what the orchestrator does not know by itself: whether each project's readiness check
-/// answers, and what each resource's whole process tree uses (CPU as a share of one core, resident memory).
+/// answers, and what each resource's whole process tree uses (CPU as a share of one core, proportional memory).
 /// </summary>
 internal sealed class ResourceMonitor(Orchestrator orchestrator) : BackgroundService
 {
@@ -78,7 +78,7 @@ internal sealed class ResourceMonitor(Orchestrator orchestrator) : BackgroundSer
         }
         var tree = ProcessTable.TreeAndGroup(pid, main.StartTicks, processes);
         var ticks = tree.Aggregate(0UL, (sum, p) => sum + p.CpuTicks);
-        var memory = tree.Sum(p => p.ResidentPages) * Environment.SystemPageSize;
+        var memory = tree.Sum(ProportionalBytes);
         var now = Stopwatch.GetTimestamp();
         double? cpu = null;
         if (lastCpu.TryGetValue(row.Name, out var last) && ticks >= last.Ticks)
@@ -88,5 +88,28 @@ internal sealed class ResourceMonitor(Orchestrator orchestrator) : BackgroundSer
         }
         lastCpu[row.Name] = (ticks, now);
         return (cpu, memory);
+    }
+
+    /// <summary>
+    /// The process's proportional set size (shared pages divided among the processes sharing them), so that Postgres's
+    /// shared buffers count once across its backends; its resident size when the kernel does not say.
+    /// </summary>
+    private static long ProportionalBytes(ProcessEntry process)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{process.Pid}/smaps_rollup"))
+            {
+                if (line.StartsWith("Pss:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim()) * 1024;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // Gone, or not ours to read.
+        }
+        return process.ResidentPages * Environment.SystemPageSize;
     }
 }
