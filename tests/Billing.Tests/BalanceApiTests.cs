@@ -14,7 +14,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
     private async Task<TestUser> SignedUpUserAsync()
     {
         var user = await billing.System.RegisterUserAsync();
-        await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(user.UserId), b => b.Balance > 0);
+        await Eventually.UntilAsync(() => billing.BalanceAsync(user.UserId), b => b.Balance > 0);
         return user;
     }
 
@@ -23,7 +23,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
     {
         var user = await billing.System.RegisterUserAsync();
 
-        var balance = await BillingSystem.EventuallyAsync(
+        var balance = await Eventually.UntilAsync(
             () => user.Client.GetJsonAsync("/api/tokens/balance"), b => b.GetProperty("balance").GetInt64() > 0);
 
         Assert.Equal(BillingSystem.SignUpGrant, balance.GetProperty("balance").GetInt64());

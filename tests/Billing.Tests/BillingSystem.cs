@@ -76,21 +76,6 @@ public sealed class BillingSystem(GatewayInfrastructure infrastructure) : IAsync
 
     public Task<WalletBalance> BalanceAsync(Guid userId) => Ledger.BalanceAsync(userId, Cancel);
 
-    // Waits (bounded) for a consumer to have done something observable.
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-            await Task.Delay(50, Cancel);
-        }
-    }
-
     // A client that talks to Billing directly, as the edge would for this caller.
     public HttpClient DirectClientFor(Guid userId)
     {

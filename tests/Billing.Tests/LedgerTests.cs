@@ -94,7 +94,7 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
         await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMilliseconds(300), "Chat", Cancel);
         Assert.Equal(30, (await billing.BalanceAsync(userId)).Held);
 
-        var after = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        var after = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
         var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 10, "Usage", cancellationToken: Cancel);
 
         Assert.Equal(new WalletBalance(100, 0), after);

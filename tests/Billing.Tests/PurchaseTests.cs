@@ -14,7 +14,7 @@ public sealed class PurchaseTests(BillingSystem billing) : IClassFixture<Billing
     private async Task<(TestUser User, CheckoutSession Session)> CheckoutAsync(decimal amountUsd = 10)
     {
         var user = await billing.System.RegisterUserAsync();
-        await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(user.UserId), b => b.Balance > 0);
+        await Eventually.UntilAsync(() => billing.BalanceAsync(user.UserId), b => b.Balance > 0);
         using var response = await user.Client.PostAsJsonAsync("/api/credits/purchase", new { amountUsd }, Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var url = (await response.JsonAsync()).GetProperty("checkoutUrl").GetString()!;

@@ -73,7 +73,7 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
         await billing.Bus.Publish(usage, Cancel);
         await billing.Bus.Publish(usage, Cancel);
         await billing.Bus.Publish(usage with { UsageId = Guid.NewGuid() }, Cancel);
-        var charged = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        var charged = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
         await Task.Delay(500, Cancel);
 
         Assert.Equal(new WalletBalance(75, 0), charged);
@@ -90,7 +90,7 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
 
         await billing.Bus.Publish(cancelled, Cancel);
         await billing.Bus.Publish(cancelled, Cancel);
-        var released = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        var released = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
         await billing.Bus.Publish(new UsageRecorded(Guid.NewGuid(), reservationId, userId, 25, 10, 15, "gpt-test", DateTimeOffset.UtcNow), Cancel);
         await Task.Delay(500, Cancel);
 
@@ -105,7 +105,7 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
 
         await billing.Bus.Publish(registered, Cancel);
         await billing.Bus.Publish(registered, Cancel);
-        var granted = await BillingSystem.EventuallyAsync(() => billing.BalanceAsync(registered.UserId), b => b.Balance > 0);
+        var granted = await Eventually.UntilAsync(() => billing.BalanceAsync(registered.UserId), b => b.Balance > 0);
         await Task.Delay(500, Cancel);
 
         Assert.Equal(new WalletBalance(BillingSystem.SignUpGrant, 0), granted);

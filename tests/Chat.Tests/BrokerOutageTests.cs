@@ -53,7 +53,7 @@ public sealed class BrokerOutageTests(GatewayInfrastructure infrastructure)
             Assert.True(during.Held > 0);
 
             broker = await RabbitMqServer.StartAsync(new RabbitMqServerOptions(directory, port, managementPort), NullLogger.Instance, Cancel);
-            var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0, TimeSpan.FromSeconds(120));
+            var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0, TimeSpan.FromSeconds(120));
 
             Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), after);
             await Task.Delay(TimeSpan.FromSeconds(1), Cancel);

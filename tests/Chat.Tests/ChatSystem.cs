@@ -54,7 +54,7 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
     public static async Task<TestUser> UserAsync(GatewaySystem system)
     {
         var user = await system.RegisterUserAsync();
-        await EventuallyAsync(() => BalanceAsync(user), b => b.Balance == SignUpGrant, TimeSpan.FromSeconds(30));
+        await Eventually.UntilAsync(() => BalanceAsync(user), b => b.Balance == SignUpGrant, TimeSpan.FromSeconds(30));
         return user;
     }
 
@@ -73,20 +73,6 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
     {
         var history = await user.Client.GetFromJsonAsync<JsonElement>("/api/tokens/history?limit=100", Cancel);
         return history.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "usage").ToList();
-    }
-
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-            await Task.Delay(100, Cancel);
-        }
     }
 
     public static HttpRequestMessage ChatRequest(object body, bool json = false, string? idempotencyKey = null)

@@ -38,7 +38,7 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(usage.GetProperty("inputTokens").GetInt64() + 24, credits);
         Assert.Equal(ChatSystem.SignUpGrant - credits, done.GetProperty("balance").GetInt64());
 
-        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
+        var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
         Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), after);
 
         var sessionId = done.GetProperty("sessionId").GetGuid();
@@ -62,7 +62,7 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(3 + 3 + 1 + new Gateway.Chat.Metering.TokenCounter().Count("Short one [mock:tokens=7]"), usage.GetProperty("inputTokens").GetInt64());
         var credits = usage.GetProperty("credits").GetInt64();
         Assert.False(string.IsNullOrWhiteSpace(answer.GetProperty("content").GetString()));
-        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
+        var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < ChatSystem.SignUpGrant);
         Assert.Equal(ChatSystem.SignUpGrant - credits, after.Balance);
         var entry = Assert.Single(await ChatSystem.UsageEntriesAsync(user));
         Assert.Equal(-credits, entry.GetProperty("amount").GetInt64());
@@ -125,12 +125,12 @@ public sealed class ChatTests(ChatSystem chat)
         }
         response.Dispose(); // the client goes away mid-answer
 
-        var entry = (await ChatSystem.EventuallyAsync(() => ChatSystem.UsageEntriesAsync(user), u => u.Count == 1)).Single();
+        var entry = (await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), u => u.Count == 1)).Single();
         Assert.Equal(5, entry.GetProperty("outputTokens").GetInt64());
         var credits = entry.GetProperty("inputTokens").GetInt64() + 5;
         Assert.Equal(-credits, entry.GetProperty("amount").GetInt64());
-        Assert.Equal(new Wallet(1000 - credits, 0, 1000 - credits), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
-        Assert.True(await ChatSystem.EventuallyAsync(() => Task.FromResult(chat.Model.Stats.Cancelled), c => c > cancelledBefore) > cancelledBefore);
+        Assert.Equal(new Wallet(1000 - credits, 0, 1000 - credits), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.True(await Eventually.UntilAsync(() => Task.FromResult(chat.Model.Stats.Cancelled), c => c > cancelledBefore) > cancelledBefore);
     }
 
     [Theory]
@@ -145,7 +145,7 @@ public sealed class ChatTests(ChatSystem chat)
 
         Assert.Equal(status, response.StatusCode);
         Assert.Contains(detail, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
-        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
         Assert.Empty(await ChatSystem.UsageEntriesAsync(user));
     }
 
@@ -170,7 +170,7 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(HttpStatusCode.UnprocessableEntity, otherBody.StatusCode);
 
         var credits = answer.GetProperty("usage").GetProperty("credits").GetInt64();
-        Assert.Equal(1000 - credits, (await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
+        Assert.Equal(1000 - credits, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
         await Task.Delay(300, Cancel);
         Assert.Single(await ChatSystem.UsageEntriesAsync(user));
     }

@@ -35,7 +35,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         var credits = completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount;
-        var after = await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
+        var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
         Assert.Equal(1000 - credits, after.Balance);
     }
 
@@ -89,7 +89,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Matches(@"^Required: \d+, Available: 1000$", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","max_tokens":20,"messages":[{"role":"user","content":"hi [mock:error=503]"}]}""");
         Assert.Equal((HttpStatusCode.BadGateway, "upstream_error"), (status, error.GetProperty("code").GetString()));
-        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         var second = await Post();
 
         Assert.Equal(first.GetProperty("id").GetString(), second.GetProperty("id").GetString());
-        await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
+        await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
         Assert.Single(await ChatSystem.UsageEntriesAsync(user));
     }
 

@@ -26,7 +26,7 @@ public sealed class IconsTests(ChatSystem chat)
         Assert.DoesNotContain("onload", svg, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("onclick", svg, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("javascript", svg, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(999, (await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Balance < 1000 && b.Held == 0)).Balance);
+        Assert.Equal(999, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Balance < 1000 && b.Held == 0)).Balance);
 
         var list = await user.Client.GetFromJsonAsync<JsonElement>("/api/icons?limit=10&offset=0", Cancel);
         Assert.Equal(1, list.GetProperty("total").GetInt32());
@@ -48,6 +48,6 @@ public sealed class IconsTests(ChatSystem chat)
         Assert.Contains("not answer with an SVG", (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, paging.StatusCode);
-        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.EventuallyAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
     }
 }

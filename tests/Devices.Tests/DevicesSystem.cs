@@ -91,25 +91,6 @@ public static class Api
 {
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<JsonElement> ShouldBe(this HttpResponseMessage response, HttpStatusCode status)
-    {
-        var body = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    // A 4xx problem that names the field at fault; returns the reason given for it.
-    public static async Task<string> ShouldBeProblemAbout(this HttpResponseMessage response, HttpStatusCode status, string field)
-    {
-        var problem = await response.ShouldBe(status);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var reasons = problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out var named) ? named : default;
-        Assert.True(reasons.ValueKind == JsonValueKind.Array, $"The problem does not name '{field}': {problem}");
-        var reason = reasons[0].GetString()!;
-        Assert.False(string.IsNullOrWhiteSpace(reason));
-        return reason;
-    }
-
     public static async Task<RegisteredDevice> RegisterDeviceAsync(this TestUser user, string name = "Front desk", string[]? labels = null)
     {
         using var response = await user.Client.PostAsJsonAsync("/api/devices/register", new { name, labels = labels ?? ["lobby"] }, Ct);
@@ -141,18 +122,4 @@ public static class Api
         return await response.ShouldBe(HttpStatusCode.OK);
     }
 
-    // Polls until the condition holds, at most the given time.
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-            await Task.Delay(100, Ct);
-        }
-    }
 }

@@ -98,7 +98,7 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
         // Both are recorded before the client comes back (the replay log is written from a durable queue).
         await using (var peek = await LiveSocket.ConnectAsync(devices.System.Edge, owner))
         {
-            await Api.EventuallyAsync(() => Task.FromResult(peek.Received), r => r.Any(e => e.GetProperty("type").GetString() == "connected"
+            await Eventually.UntilAsync(() => Task.FromResult(peek.Received), r => r.Any(e => e.GetProperty("type").GetString() == "connected"
                 && e.GetProperty("data").GetProperty("lastEventId").GetInt64() >= lastSeen + 2));
         }
         await using var after = await LiveSocket.ConnectDirectAsync(second, devices.CallerTokenFor(owner, second.Provider), lastEventId: lastSeen);
@@ -121,7 +121,7 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
         }
         await using (var peek = await LiveSocket.ConnectAsync(devices.System.Edge, owner))
         {
-            await Api.EventuallyAsync(() => Task.FromResult(peek.Received), r => r.Any(e => e.GetProperty("type").GetString() == "connected"
+            await Eventually.UntilAsync(() => Task.FromResult(peek.Received), r => r.Any(e => e.GetProperty("type").GetString() == "connected"
                 && e.GetProperty("data").GetProperty("lastEventId").GetInt64() >= 105));
         }
 
@@ -145,7 +145,7 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
             await devices.PublishAsync(new UserInvited(Guid.NewGuid(), owner.OrganizationId, $"{i}-{padding}@example.com", "member", owner.UserId, DateTimeOffset.UtcNow));
         }
 
-        var delivered = await Api.EventuallyAsync(() => Task.FromResult(reader.Events("user_invited").Count), n => n == Events, TimeSpan.FromSeconds(60));
+        var delivered = await Eventually.UntilAsync(() => Task.FromResult(reader.Events("user_invited").Count), n => n == Events, TimeSpan.FromSeconds(60));
         Assert.Equal(Events, delivered);
 
         // The stalled client finds, once it reads, that it was cut off before the end.

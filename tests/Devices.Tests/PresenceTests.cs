@@ -76,7 +76,7 @@ public sealed class PresenceTests(DevicesSystem devices) : IClassFixture<Devices
         // Redis restarted without its data.
         await devices.Devices.GetRequiredService<IConnectionMultiplexer>().GetDatabase().SortedSetRemoveAsync("devices:presence", device.Id.ToString());
 
-        var status = await Api.EventuallyAsync(
+        var status = await Eventually.UntilAsync(
             async () => (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("status").GetString(),
             s => s == "offline", DevicesSystem.OfflineAfter * 5);
         Assert.Equal("offline", status);

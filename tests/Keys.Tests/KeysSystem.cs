@@ -66,24 +66,6 @@ public static class Api
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
 
-    public static async Task<JsonElement> ShouldBe(this HttpResponseMessage response, HttpStatusCode status)
-    {
-        var body = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    // A 4xx problem that names the field at fault; returns the reason given for it.
-    public static async Task<string> ShouldBeProblemAbout(this HttpResponseMessage response, HttpStatusCode status, string field)
-    {
-        var problem = await response.ShouldBe(status);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var reasons = problem.GetProperty("errors").GetProperty(field);
-        var reason = reasons[0].GetString()!;
-        Assert.False(string.IsNullOrWhiteSpace(reason));
-        return reason;
-    }
-
     public static async Task<JsonElement> CreateKeyAsync(this TestUser user, string name = "ci", DateTimeOffset? expiresAt = null)
     {
         using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name, expiresAt }, Ct);
@@ -96,18 +78,4 @@ public static class Api
         return [.. (await response.ShouldBe(HttpStatusCode.OK)).EnumerateArray()];
     }
 
-    // Polls until the condition holds, at most the given time; events travel through the outbox and the broker.
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-            await Task.Delay(50, Ct);
-        }
-    }
 }

@@ -47,7 +47,7 @@ public sealed class RevocationTests(KeysSystem keys) : IClassFixture<KeysSystem>
 
         var revoked = new[] { await NextAsync(revocations, r => r.UserId == user.UserId), await NextAsync(revocations, r => r.UserId == user.UserId) };
         Assert.Equal(new[] { first, second }.Order(), revoked.Select(r => r.KeyId).Order());
-        var secrets = await EventuallyAsync(
+        var secrets = await Eventually.UntilAsync(
             () => keys.InDatabaseAsync(db => db.VaultSecrets.CountAsync(s => s.UserId == user.UserId, Ct)), count => count == 0);
         Assert.Equal(0, secrets);
         Assert.All(await user.ListKeysAsync(), k => Assert.Equal("revoked", k.GetProperty("status").GetString()));
@@ -61,11 +61,11 @@ public sealed class RevocationTests(KeysSystem keys) : IClassFixture<KeysSystem>
         var used = DateTimeOffset.UtcNow.AddMinutes(-1);
 
         await keys.PublishAsync(new ApiKeysUsed([new ApiKeyUse(id, used.AddSeconds(-30)), new ApiKeyUse(id, used), new ApiKeyUse(Guid.NewGuid(), used)]));
-        var lastUsed = await EventuallyAsync(() => LastUsedAsync(user, id), at => at is not null);
+        var lastUsed = await Eventually.UntilAsync(() => LastUsedAsync(user, id), at => at is not null);
         await keys.PublishAsync(new ApiKeysUsed([new ApiKeyUse(id, used.AddMinutes(-5))]));
         var later = DateTimeOffset.UtcNow;
         await keys.PublishAsync(new ApiKeysUsed([new ApiKeyUse(id, later)]));
-        var latest = await EventuallyAsync(() => LastUsedAsync(user, id), at => at != lastUsed);
+        var latest = await Eventually.UntilAsync(() => LastUsedAsync(user, id), at => at != lastUsed);
 
         Assert.Equal(used.ToUnixTimeMilliseconds(), lastUsed!.Value.ToUnixTimeMilliseconds());
         Assert.Equal(later.ToUnixTimeMilliseconds(), latest!.Value.ToUnixTimeMilliseconds());

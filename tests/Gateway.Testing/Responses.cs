@@ -1,0 +1,47 @@
+using System.Net;
+using System.Text.Json;
+using Xunit;
+
+namespace Gateway.Testing;
+
+// What the service test projects assert about a response, said once.
+public static class Responses
+{
+    public static async Task<JsonElement> ShouldBe(this HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    // A 4xx problem that names the field at fault; returns the reason given for it.
+    public static async Task<string> ShouldBeProblemAbout(this HttpResponseMessage response, HttpStatusCode status, string field)
+    {
+        var problem = await response.ShouldBe(status);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var reasons = problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out var named) ? named : default;
+        Assert.True(reasons.ValueKind == JsonValueKind.Array, $"The problem does not name '{field}': {problem}");
+        var reason = reasons[0].GetString()!;
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+        return reason;
+    }
+}
+
+public static class Eventually
+{
+    // Polls until the condition holds, at most the given time (15 s unless said): events travel through the
+    // outbox and the broker. Answers the last value either way, for the test to assert on.
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
