@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -23,11 +22,17 @@ internal static class DashboardFiles
         app.MapGet("/app.css", () => File("app.css"));
     }
 
-    public static IResult File(string name, int statusCode = StatusCodes.Status200OK)
+    // Read from the assembly once, not on every page load.
+    private static readonly Dictionary<string, string> Texts = ContentTypes.Keys.ToDictionary(name => name, Read);
+
+    public static IResult File(string name, int statusCode = StatusCodes.Status200OK) =>
+        Results.Text(Texts[name], ContentTypes[name], statusCode: statusCode);
+
+    private static string Read(string name)
     {
         var stream = typeof(DashboardFiles).Assembly.GetManifestResourceStream($"Dashboard.{name}")
             ?? throw new InvalidOperationException($"The dashboard file {name} is not embedded.");
         using var reader = new StreamReader(stream);
-        return Results.Text(reader.ReadToEnd(), ContentTypes[name], statusCode: statusCode);
+        return reader.ReadToEnd();
     }
 }

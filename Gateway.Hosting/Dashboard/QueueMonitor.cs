@@ -1,7 +1,7 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Gateway.Hosting.Orchestration;
+using Gateway.Hosting.Servers;
 using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Hosting.Dashboard;
@@ -20,7 +20,6 @@ internal sealed class QueueMonitor(Orchestrator orchestrator) : BackgroundServic
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     private const int SamplesKept = 360;
-    private readonly HttpClient http = CreateHttpClient();
     private readonly Queue<QueueSample> history = new();
 
     public IReadOnlyList<QueueDepth> Current { get; private set; } = [];
@@ -53,7 +52,7 @@ internal sealed class QueueMonitor(Orchestrator orchestrator) : BackgroundServic
     {
         try
         {
-            var queues = await http.GetFromJsonAsync<List<ManagementQueue>>(
+            var queues = await RabbitMqServer.ManagementHttp.GetFromJsonAsync<List<ManagementQueue>>(
                 new Uri(management, "api/queues?columns=name,messages_ready,messages_unacknowledged,consumers"), ct) ?? [];
             Current = [.. queues.Select(q => new QueueDepth(q.Name, q.Ready, q.Unacknowledged, q.Consumers)).OrderBy(q => q.Name, StringComparer.Ordinal)];
             var sample = new QueueSample(DateTimeOffset.Now, Current.Where(q => q.Ready + q.Unacknowledged > 0).ToDictionary(q => q.Name, q => q.Ready + q.Unacknowledged));
@@ -70,13 +69,6 @@ internal sealed class QueueMonitor(Orchestrator orchestrator) : BackgroundServic
         {
             Current = []; // the broker is down or restarting: the page says so by showing no queues
         }
-    }
-
-    private static HttpClient CreateHttpClient()
-    {
-        var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
-        return client;
     }
 
     private sealed record ManagementQueue(

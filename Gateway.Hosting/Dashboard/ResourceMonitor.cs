@@ -16,7 +16,6 @@ internal sealed record ResourceVitals(string? Health, double? CpuPercent, long? 
 internal sealed class ResourceMonitor(Orchestrator orchestrator) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
     // Linux reports CPU time in clock ticks of 1/100 s on every architecture .NET runs on.
     private const double TicksPerSecond = 100;
 
@@ -58,15 +57,7 @@ internal sealed class ResourceMonitor(Orchestrator orchestrator) : BackgroundSer
         {
             return "Healthy"; // a server is running only once it answers
         }
-        try
-        {
-            using var response = await Http.GetAsync(url, ct);
-            return response.IsSuccessStatusCode ? "Healthy" : "Unhealthy";
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            return "Unhealthy";
-        }
+        return (await HealthProbe.AskAsync(url, ct)).Ready ? "Healthy" : "Unhealthy";
     }
 
     private (double? Cpu, long? Memory) Usage(ResourceSnapshot row, IReadOnlyList<ProcessEntry> processes)

@@ -20,25 +20,32 @@ internal static class HealthProbe
             {
                 throw new ProjectExitedException($"exited with code {process.Exited.Result} before it was ready");
             }
-            try
+            var (ready, answer) = await AskAsync(healthUrl, ct);
+            if (ready)
             {
-                using var response = await Http.GetAsync(healthUrl, ct);
-                if ((int)response.StatusCode == 200)
-                {
-                    return;
-                }
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
+                return;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                last = e.Message;
-            }
+            last = answer;
             if (clock.Elapsed > nextNotice)
             {
                 output.Event(name, $"not ready after {clock.Elapsed.TotalSeconds:0} s; {healthUrl}: {Shorten(last)}");
                 nextNotice += TimeSpan.FromSeconds(30);
             }
             await Task.WhenAny(process.Exited, Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(5) ? 100 : 500, ct));
+        }
+    }
+
+    /// <summary>One GET of the health URL: whether it answered 200, and what it said otherwise.</summary>
+    public static async Task<(bool Ready, string Answer)> AskAsync(string healthUrl, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(healthUrl, ct);
+            return (int)response.StatusCode == 200 ? (true, "200") : (false, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return (false, e.Message);
         }
     }
 

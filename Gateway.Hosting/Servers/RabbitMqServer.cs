@@ -16,7 +16,8 @@ public sealed record RabbitMqServerOptions(string DataDirectory, int Port = 0, i
 public sealed class RabbitMqServer : IAsyncDisposable
 {
     private const string Bin = "/usr/lib/rabbitmq/bin";
-    private static readonly HttpClient Http = CreateHttpClient();
+    /// <summary>A client for the management API, signed in as guest (loopback only).</summary>
+    internal static readonly HttpClient ManagementHttp = CreateHttpClient();
 
     private readonly ChildProcess epmd;
 
@@ -99,9 +100,9 @@ public sealed class RabbitMqServer : IAsyncDisposable
     public async Task CreateVirtualHostAsync(string virtualHost, CancellationToken ct = default)
     {
         var escaped = Uri.EscapeDataString(virtualHost);
-        using var created = await Http.PutAsync(new Uri(ManagementUri, $"api/vhosts/{escaped}"), JsonContent.Create(new { }), ct);
+        using var created = await ManagementHttp.PutAsync(new Uri(ManagementUri, $"api/vhosts/{escaped}"), JsonContent.Create(new { }), ct);
         created.EnsureSuccessStatusCode();
-        using var granted = await Http.PutAsync(new Uri(ManagementUri, $"api/permissions/{escaped}/guest"),
+        using var granted = await ManagementHttp.PutAsync(new Uri(ManagementUri, $"api/permissions/{escaped}/guest"),
             JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), ct);
         granted.EnsureSuccessStatusCode();
     }
@@ -119,7 +120,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
     {
         try
         {
-            using var response = await Http.GetAsync($"http://127.0.0.1:{port}/api/overview", ct);
+            using var response = await ManagementHttp.GetAsync($"http://127.0.0.1:{port}/api/overview", ct);
             return response.IsSuccessStatusCode;
         }
         catch (HttpRequestException)
