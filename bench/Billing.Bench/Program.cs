@@ -77,7 +77,7 @@ try
     {
         var holdId = Guid.CreateVersion7();
         var hold = await ledger.ReserveAsync(holdId, wallet, 3, DateTimeOffset.UtcNow.AddMinutes(5), "Bench");
-        var capture = await ledger.CaptureAsync(Guid.CreateVersion7(), holdId, 2, "Bench", walletHint: wallet);
+        var capture = await ledger.CaptureAsync(Guid.CreateVersion7(), holdId, 2, "Bench");
         return hold.Outcome == TransferOutcome.Created && capture.Outcome == TransferOutcome.Created;
     }
 

@@ -21,8 +21,16 @@ public static class Extensions
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        // The ledger talks to Postgres directly: one function call per operation, no change tracking.
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.RequireConnectionString("billingdb")));
+        // The ledger talks to Postgres directly: one function call per operation or batch, no change
+        // tracking. Its connections keep their session when they go back to the pool: resetting it
+        // (DISCARD ALL) threw away the plans Postgres had cached for the ledger's functions, and every
+        // batch planned every statement again. The ledger sets no session state, so there is none to leak.
+        // Its few statements are prepared once per connection.
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.Configuration.RequireConnectionString("billingdb"))
+        {
+            NoResetOnClose = true,
+            MaxAutoPrepare = 16,
+        }));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<Ledger.Ledger>();

@@ -74,6 +74,28 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     }
 
     [Fact]
+    public async Task Holds_and_captures_of_many_wallets_at_once_are_each_applied_once()
+    {
+        var wallets = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => billing.NewWalletAsync(1_000)));
+
+        // 200 pairs at once: the ledger commits them in batches that mix holds and captures of many wallets.
+        var pairs = await Task.WhenAll(wallets.SelectMany(wallet => Enumerable.Range(1, 10).Select(charge => Task.Run(async () =>
+        {
+            var holdId = Guid.NewGuid();
+            var hold = await Ledger.ReserveAsync(holdId, wallet, 50, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+            var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, charge, "Usage", cancellationToken: Cancel);
+            return (Hold: hold.Outcome, Capture: capture.Outcome, Charged: capture.Amount);
+        }, Cancel))));
+
+        Assert.All(pairs, pair => Assert.Equal((TransferOutcome.Created, TransferOutcome.Created), (pair.Hold, pair.Capture)));
+        Assert.Equal(wallets.Length * 55, pairs.Sum(pair => pair.Charged));
+        foreach (var wallet in wallets)
+        {
+            Assert.Equal(new WalletBalance(1_000 - 55, 0), await billing.BalanceAsync(wallet));
+        }
+    }
+
+    [Fact]
     public async Task Capture_after_expiry_is_refused()
     {
         var userId = await billing.NewWalletAsync(100);

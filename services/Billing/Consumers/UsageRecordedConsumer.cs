@@ -14,7 +14,7 @@ public sealed class UsageRecordedConsumer(Ledger.Ledger ledger, ILogger<UsageRec
 
         var result = await ledger.CaptureAsync(
             usage.UsageId, usage.ReservationId, usage.Credits, $"Usage: {usage.Model}",
-            new Usage(usage.Model, usage.InputTokens, usage.OutputTokens), context.CancellationToken, walletHint: usage.UserId);
+            new Usage(usage.Model, usage.InputTokens, usage.OutputTokens), context.CancellationToken);
 
         if (!result.Applied)
         {

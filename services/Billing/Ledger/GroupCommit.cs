@@ -3,56 +3,47 @@ using System.Threading.Channels;
 namespace Gateway.Billing.Ledger;
 
 // Group commit, as TigerBeetle batches: operations that arrive while earlier ones are being written
-// travel together in one transaction, so a hot wallet pays one commit and one row lock for many holds.
-// Operations are spread over writers by a key (the wallet, where known), so one wallet's operations
-// queue behind each other in one writer instead of waiting on each other's row lock in several.
-// A lone operation goes straight through. If a batch fails (a concurrent duplicate id, a deadlock, a
-// dropped connection), it rolled back as a whole and each operation is retried alone for its own answer.
+// travel together in one transaction, so they share one commit (one WAL flush) instead of paying one
+// each. All operations wait in one queue; each of a few writers takes everything queued (up to a
+// limit) as its next batch, so while one batch commits the next one fills. A lone operation goes
+// straight through. If a batch fails (a concurrent duplicate id, a deadlock, a dropped connection), it
+// rolled back as a whole and each operation is retried alone for its own answer.
 internal sealed class GroupCommit<TRequest>
 {
-    private readonly Channel<(TRequest Request, TaskCompletionSource<TransferResult> Done)>[] _queues;
-    private readonly Func<TRequest, Guid> _key;
+    private readonly Channel<(TRequest Request, TaskCompletionSource<TransferResult> Done)> _queue =
+        Channel.CreateUnbounded<(TRequest, TaskCompletionSource<TransferResult>)>();
     private readonly int _maxBatch;
     private readonly Func<IReadOnlyList<TRequest>, Task<TransferResult[]>> _runBatch;
     private readonly Func<TRequest, Task<TransferResult>> _runOne;
 
-    public GroupCommit(int writers, int maxBatch, Func<TRequest, Guid> key, Func<IReadOnlyList<TRequest>, Task<TransferResult[]>> runBatch, Func<TRequest, Task<TransferResult>> runOne)
+    public GroupCommit(int writers, int maxBatch, Func<IReadOnlyList<TRequest>, Task<TransferResult[]>> runBatch, Func<TRequest, Task<TransferResult>> runOne)
     {
-        (_key, _maxBatch, _runBatch, _runOne) = (key, maxBatch, runBatch, runOne);
-        _queues = new Channel<(TRequest, TaskCompletionSource<TransferResult>)>[writers];
+        (_maxBatch, _runBatch, _runOne) = (maxBatch, runBatch, runOne);
         for (var i = 0; i < writers; i++)
         {
-            var queue = _queues[i] = Channel.CreateUnbounded<(TRequest, TaskCompletionSource<TransferResult>)>(new UnboundedChannelOptions { SingleReader = true });
-            _ = Task.Run(() => WriteAsync(queue.Reader));
+            _ = Task.Run(WriteAsync);
         }
     }
 
     public Task<TransferResult> RunAsync(TRequest request, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<TransferResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queue = _queues[(int)((uint)_key(request).GetHashCode() % (uint)_queues.Length)];
-        if (!queue.Writer.TryWrite((request, done)))
+        if (!_queue.Writer.TryWrite((request, done)))
         {
             throw new ObjectDisposedException(nameof(Ledger));
         }
         return done.Task.WaitAsync(cancellationToken);
     }
 
-    public void Complete()
-    {
-        foreach (var queue in _queues)
-        {
-            queue.Writer.TryComplete();
-        }
-    }
+    public void Complete() => _queue.Writer.TryComplete();
 
-    private async Task WriteAsync(ChannelReader<(TRequest Request, TaskCompletionSource<TransferResult> Done)> queue)
+    private async Task WriteAsync()
     {
         var batch = new List<(TRequest Request, TaskCompletionSource<TransferResult> Done)>(_maxBatch);
-        while (await queue.WaitToReadAsync())
+        while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
-            while (batch.Count < _maxBatch && queue.TryRead(out var item))
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
             }

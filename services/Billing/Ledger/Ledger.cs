@@ -9,25 +9,21 @@ public sealed class Ledger : IDisposable
 {
     private const string UniqueViolation = "23505";
     private const int MaxBatch = 64;
+    private const int Writers = 2;
 
     private readonly NpgsqlDataSource database;
-    private readonly GroupCommit<HoldRequest> holds;
-    private readonly GroupCommit<CaptureRequest> captures;
+    private readonly GroupCommit<Operation> batches;
 
     public Ledger(NpgsqlDataSource database, LedgerMetrics metrics)
     {
         this.database = database;
-        // Few writers make big batches; enough of them keep Postgres busy while one waits for its commit.
-        // Counted where the transaction committed, so a caller that stopped waiting does not hide it.
-        var writers = Math.Max(2, Environment.ProcessorCount * 2);
-        holds = new GroupCommit<HoldRequest>(writers, MaxBatch, hold => hold.UserId,
-            async batch => metrics.Reserved(await HoldBatchAsync(batch)),
-            async hold => metrics.Reserved(await RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
-                hold.HoldId, hold.UserId, hold.Amount, hold.ExpiresAt, hold.Reason)));
-        captures = new GroupCommit<CaptureRequest>(writers, MaxBatch, capture => capture.Route,
-            async batch => metrics.Captured(await CaptureBatchAsync(batch)),
-            async capture => metrics.Captured(await RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
-                capture.TransferId, capture.HoldId, capture.Amount, capture.Reason, capture.Usage?.Model, capture.Usage?.InputTokens, capture.Usage?.OutputTokens)));
+        // Holds and captures, the operations every chat makes, are group-committed together. Two writers:
+        // while one batch commits, the next one fills (measured in bench/Billing.Bench: more writers make
+        // smaller batches, and on one hot wallet they only wait on each other's row lock). Counted where
+        // the transaction committed, so a caller that stopped waiting does not hide it.
+        batches = new GroupCommit<Operation>(Writers, MaxBatch,
+            async batch => (await RunBatchAsync(batch)).Select((result, i) => Counted(metrics, batch[i], result)).ToArray(),
+            async operation => Counted(metrics, operation, await RunOneAsync(operation)));
     }
 
     public Task<TransferResult> GrantAsync(Guid transferId, Guid userId, long amount, string reason, Guid? organizationId = null, CancellationToken cancellationToken = default) =>
@@ -48,14 +44,12 @@ public sealed class Ledger : IDisposable
                 transferId, userId, SystemAccounts.Promotions, Positive(-amount), Clip(reason));
 
     public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, CancellationToken cancellationToken = default) =>
-        holds.RunAsync(new HoldRequest(holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason)), cancellationToken);
+        batches.RunAsync(new Operation(OperationKind.Hold, holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason), null), cancellationToken);
 
-    // walletHint (the user the caller believes holds it) only routes the capture to the writer of that
-    // wallet's other operations; the hold itself decides which wallet is charged.
-    public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default, Guid? walletHint = null)
+    public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
-        return captures.RunAsync(new CaptureRequest(transferId, holdId, amount, Clip(reason), usage, walletHint ?? holdId), cancellationToken);
+        return batches.RunAsync(new Operation(OperationKind.Capture, transferId, holdId, amount, null, Clip(reason), usage), cancellationToken);
     }
 
     public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, string reason, CancellationToken cancellationToken = default) =>
@@ -106,25 +100,25 @@ public sealed class Ledger : IDisposable
         }
     }
 
-    private Task<TransferResult[]> HoldBatchAsync(IReadOnlyList<HoldRequest> batch) =>
-        RunBatchAsync("SELECT * FROM ledger_hold_batch($1, $2, $3, $4, $5)", batch.Count,
-            batch.Select(h => h.HoldId).ToArray(), batch.Select(h => h.UserId).ToArray(), batch.Select(h => h.Amount).ToArray(),
-            batch.Select(h => h.ExpiresAt).ToArray(), batch.Select(h => h.Reason).ToArray());
+    private Task<TransferResult> RunOneAsync(Operation operation) => operation.Kind == OperationKind.Hold
+        ? RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
+            operation.Id, operation.Target, operation.Amount, operation.ExpiresAt, operation.Reason)
+        : RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
+            operation.Id, operation.Target, operation.Amount, operation.Reason, operation.Usage?.Model, operation.Usage?.InputTokens, operation.Usage?.OutputTokens);
 
-    private Task<TransferResult[]> CaptureBatchAsync(IReadOnlyList<CaptureRequest> batch) =>
-        RunBatchAsync("SELECT * FROM ledger_capture_batch($1, $2, $3, $4, $5, $6, $7)", batch.Count,
-            batch.Select(c => c.TransferId).ToArray(), batch.Select(c => c.HoldId).ToArray(), batch.Select(c => c.Amount).ToArray(),
-            batch.Select(c => c.Reason).ToArray(), batch.Select(c => c.Usage?.Model).ToArray(),
-            batch.Select(c => c.Usage?.InputTokens).ToArray(), batch.Select(c => c.Usage?.OutputTokens).ToArray());
-
-    private async Task<TransferResult[]> RunBatchAsync(string sql, int count, params object[] arrays)
+    private async Task<TransferResult[]> RunBatchAsync(IReadOnlyList<Operation> batch)
     {
-        await using var command = database.CreateCommand(sql);
-        foreach (var array in arrays)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = array });
-        }
-        var results = new TransferResult[count];
+        await using var command = database.CreateCommand("SELECT * FROM ledger_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Kind == OperationKind.Hold).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Target).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Amount).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.ExpiresAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Reason).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.Model).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.InputTokens).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.OutputTokens).ToArray() });
+        var results = new TransferResult[batch.Count];
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
@@ -132,6 +126,9 @@ public sealed class Ledger : IDisposable
         }
         return results.All(r => r is not null) ? results : throw new InvalidOperationException("A batch answered fewer results than it was given.");
     }
+
+    private static TransferResult Counted(LedgerMetrics metrics, Operation operation, TransferResult result) =>
+        operation.Kind == OperationKind.Hold ? metrics.Reserved(result) : metrics.Captured(result);
 
     private static TransferResult Read(NpgsqlDataReader row, int offset = 0) => new(
         Enum.Parse<TransferOutcome>(row.GetString(offset).Replace("_", ""), ignoreCase: true),
@@ -145,13 +142,13 @@ public sealed class Ledger : IDisposable
 
     public void Dispose()
     {
-        holds.Complete();
-        captures.Complete();
+        batches.Complete();
     }
 
-    private sealed record HoldRequest(Guid HoldId, Guid UserId, long Amount, DateTimeOffset ExpiresAt, string Reason);
+    private enum OperationKind { Hold, Capture }
 
-    private sealed record CaptureRequest(Guid TransferId, Guid HoldId, long Amount, string Reason, Usage? Usage, Guid Route);
+    // A hold (Id = the hold, Target = the wallet) or a capture (Id = the transfer, Target = the hold).
+    private sealed record Operation(OperationKind Kind, Guid Id, Guid Target, long Amount, DateTimeOffset? ExpiresAt, string Reason, Usage? Usage);
 
     // Reasons are shown to users in their history; a long one is cut, not refused.
     private static string Clip(string reason) => reason.Length <= 200 ? reason : reason[..200];

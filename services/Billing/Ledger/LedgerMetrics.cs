@@ -22,11 +22,7 @@ public sealed class LedgerMetrics
 
     public TransferResult Reserved(TransferResult result) => Count(reserved, result);
 
-    public TransferResult[] Reserved(TransferResult[] results) => Array.ConvertAll(results, Reserved);
-
     public TransferResult Captured(TransferResult result) => Count(captured, result);
-
-    public TransferResult[] Captured(TransferResult[] results) => Array.ConvertAll(results, Captured);
 
     private static TransferResult Count(Counter<long> counter, TransferResult result)
     {
