@@ -62,8 +62,9 @@ sealed class Breakdown : IDisposable
                 (roundTrips.TryGetValue(database.Key, out var counts) ? counts : roundTrips[database.Key] = []).Add(database.Count());
             }
             // Added latency: the whole request less the time MockLlm itself spent answering.
-            // MockLlm's is the innermost of the three /v1/chat/completions servers (edge, Chat, MockLlm).
-            if (spans.Where(s => s.Kind == ActivityKind.Server && Tag(s, "url.path")?.EndsWith("/v1/chat/completions") == true)
+            // MockLlm's is the innermost of the three HTTP servers (edge, Chat, MockLlm). Without an OTLP endpoint
+            // the services register no OpenTelemetry enrichment, so ASP.NET Core's spans carry no tags to match on.
+            if (spans.Where(s => s.OperationName == "Microsoft.AspNetCore.Hosting.HttpRequestIn")
                     .MinBy(s => s.Duration) is { } model)
             {
                 added.Add(root.Duration.TotalMilliseconds - model.Duration.TotalMilliseconds);
