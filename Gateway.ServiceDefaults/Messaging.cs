@@ -35,6 +35,15 @@ public static class Messaging
                         host.Password(password);
                     }
                 });
+                // A database hiccup (a deadlock Postgres broke, a dropped connection, a timeout) is retried in place
+                // a few times before the message is given up to the _error queue; every consumer here is
+                // idempotent (transfer ids, hold ids, user ids), so a retry cannot apply anything twice.
+                rabbit.UseMessageRetry(retry =>
+                {
+                    retry.Intervals(50, 250, 1_000, 3_000);
+                    retry.Handle<System.Data.Common.DbException>();
+                    retry.Handle<TimeoutException>();
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });
