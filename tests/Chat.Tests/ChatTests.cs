@@ -92,19 +92,43 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
-    public async Task A_user_short_of_credits_gets_402_saying_what_was_required_and_nothing_reaches_the_model()
+    public async Task A_user_short_of_credits_for_the_limit_they_asked_for_gets_402_saying_what_was_required_and_nothing_reaches_the_model()
     {
         var user = await chat.UserAsync();
         var before = chat.Model.Stats.Requests;
 
-        // The reservation is the prompt plus the model's whole output limit (1024), more than the 1000 granted.
-        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hello" }), Cancel);
+        // The reservation is the prompt plus the 1024 output tokens asked for, more than the 1000 granted.
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hello", maxTokens = 1024 }), Cancel);
 
         Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Matches(@"^Required: \d+, Available: 1000$", problem.GetProperty("detail").GetString());
         Assert.Equal(before, chat.Model.Stats.Requests);
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Without_a_limit_the_answer_is_capped_to_what_the_user_can_afford_and_with_nothing_left_the_next_chat_is_402()
+    {
+        var user = await chat.UserAsync();
+
+        // No maxTokens: the model's limit (1024) plus the prompt is more than the 1000 granted, so the answer
+        // is capped to what is left after the prompt, and the model is told so.
+        using var capped = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Go on [mock:tokens=2000]" }, json: true), Cancel);
+        Assert.Equal(HttpStatusCode.OK, capped.StatusCode);
+        var usage = (await capped.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("usage");
+        var output = 1000 - usage.GetProperty("inputTokens").GetInt64();
+        Assert.Equal(output, usage.GetProperty("outputTokens").GetInt64());
+        Assert.Equal(1000, usage.GetProperty("credits").GetInt64());
+        Assert.Matches($"\"max_(completion_)?tokens\":{output}\\b", chat.Model.Stats.Bodies[^1]);
+        Assert.Equal(new Wallet(0, 0, 0), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == 0));
+
+        var before = chat.Model.Stats.Requests;
+        using var refused = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hello" }), Cancel);
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Matches(@"^Required: \d+, Available: 0$", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, chat.Model.Stats.Requests);
     }
 
     [Fact]

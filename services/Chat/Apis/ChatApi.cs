@@ -101,7 +101,8 @@ public static class ChatApi
             return ChatProblems.Invalid("message", $"is {promptTokens} tokens; with {maxOutput} for the answer that exceeds {model.Id}'s {model.ContextTokens}");
         }
 
-        var (reservation, refusal) = await meter.ReserveAsync(userId, model.Cost(promptTokens, maxOutput), $"Chat: {model.Id}", cancellationToken);
+        (var reservation, var refusal, maxOutput) = await meter.ReserveForAsync(
+            userId, model, promptTokens, maxOutput, limitChosenByCaller: request.MaxTokens is not null, $"Chat: {model.Id}", cancellationToken);
         if (refusal is not null)
         {
             await keys.ReleaseAsync(claim);

@@ -101,7 +101,8 @@ public static class CompletionsApi
                 return OpenAiError.Of(422, "This Idempotency-Key was used for a different request.", "invalid_request_error", null, "idempotency_key_reused");
         }
 
-        var (reservation, refusal) = await meter.ReserveAsync(userId, model.Cost(promptTokens, maxOutput), $"Completion: {model.Id}", cancellationToken);
+        (var reservation, var refusal, maxOutput) = await meter.ReserveForAsync(userId, model, promptTokens, maxOutput,
+            limitChosenByCaller: request.MaxCompletionTokens is not null || request.MaxTokens is not null, $"Completion: {model.Id}", cancellationToken);
         if (refusal is not null)
         {
             await keys.ReleaseAsync(claim);

@@ -19,7 +19,31 @@ public sealed class Meter(
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
 
+    // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
+    public const int MinimumAffordableAnswer = 16;
+
     public TokenCounter Tokens => tokens;
+
+    // Reserves the prompt plus the answer's limit. When the caller left the limit to us and cannot afford the
+    // model's whole output limit, the answer is capped to what they can afford rather than refused: the
+    // capped limit goes to the model, which stops there (finish reason "length"). A limit the caller chose
+    // is theirs: not affording it is a 402, as is affording fewer than MinimumAffordableAnswer tokens.
+    public async Task<(Reservation Reservation, Refusal? Refusal, int MaxOutput)> ReserveForAsync(
+        Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken)
+    {
+        var (reservation, refusal) = await ReserveAsync(userId, model.Cost(promptTokens, maxOutput), reason, cancellationToken);
+        if (reservation.Outcome != ReservationOutcome.Insufficient || limitChosenByCaller || model.OutputPrice <= 0)
+        {
+            return (reservation, refusal, maxOutput);
+        }
+        var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((reservation.Available - promptTokens * model.InputPrice) / model.OutputPrice));
+        if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
+        {
+            return (reservation, refusal, maxOutput);
+        }
+        var (capped, cappedRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, affordable), reason, cancellationToken);
+        return (capped, cappedRefusal, affordable);
+    }
 
     public async Task<(Reservation Reservation, Refusal? Refusal)> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
     {
