@@ -41,6 +41,8 @@ public static class Extensions
         builder.Services.AddHostedService<SigningKeyRotation>();
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddScoped<Sessions>();
+        builder.Services.AddSingleton<ExpiredSessionPurge>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ExpiredSessionPurge>());
         builder.AddCallerAuthentication();
 
         builder.Services.AddOptions<OAuthSignInOptions>().BindConfiguration(OAuthSignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -29,6 +29,34 @@ public sealed class TokenTests(IdentitySystem identity, GatewayInfrastructure in
     }
 
     [Fact]
+    public async Task Sessions_whose_refresh_tokens_expired_over_a_day_ago_are_purged_and_live_ones_are_kept()
+    {
+        using var edge = identity.Edge();
+        var live = await edge.RegisterAsync();
+        var ended = Guid.CreateVersion7();
+        using (var scope = identity.Identity.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AccountsDbContext>();
+            var longAgo = DateTimeOffset.UtcNow.AddDays(-40);
+            db.RefreshTokenFamilies.Add(new RefreshTokenFamily { Id = ended, UserId = live.UserId, CreatedAt = longAgo });
+            db.RefreshTokens.Add(RefreshToken.Issue(ended, longAgo, TimeSpan.FromDays(30)).Row); // expired 10 days ago
+            await db.SaveChangesAsync(Cancel);
+        }
+
+        var (tokens, sessions) = await identity.Identity.GetRequiredService<ExpiredSessionPurge>().PurgeAsync(Cancel);
+
+        Assert.True(tokens >= 1 && sessions >= 1, $"{tokens} tokens, {sessions} sessions purged");
+        using (var scope = identity.Identity.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AccountsDbContext>();
+            Assert.False(db.RefreshTokenFamilies.Any(f => f.Id == ended));
+            Assert.False(db.RefreshTokens.Any(t => t.FamilyId == ended));
+        }
+        using var refreshed = await edge.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = live.RefreshToken }, Cancel);
+        await refreshed.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Refresh_accepts_the_refresh_token_as_a_bearer_header()
     {
         using var edge = identity.Edge();
