@@ -55,7 +55,13 @@ public static class Problems
             {
                 problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [path.TrimStart('$', '.')] = [detail] };
             }
-            return await problems.TryWriteAsync(problem);
+            // The writer declines when the request accepts no JSON (an SSE request's Accept: text/event-stream);
+            // a refusal still says why.
+            if (!await problems.TryWriteAsync(problem))
+            {
+                await context.Response.WriteAsJsonAsync(problem.ProblemDetails, (JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+            }
+            return true;
         }
 
         private static string Describe(BadHttpRequestException bad) => bad.InnerException switch

@@ -92,6 +92,35 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task A_message_with_a_nul_character_is_a_400_naming_the_field_and_nothing_is_reserved()
+    {
+        var user = await chat.UserAsync();
+        var before = chat.Model.Stats.Requests;
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "a\0b", maxTokens = 10 }), Cancel);
+
+        var detail = await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "message");
+        Assert.Contains("NUL", detail);
+        Assert.Equal(before, chat.Model.Stats.Requests);
+        Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task A_model_answer_with_a_nul_character_is_saved_and_charged()
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Say it [mock:nul]", maxTokens = 10 }, json: true), Cancel);
+
+        var answer = await response.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("Before\0after", answer.GetProperty("content").GetString());
+        var credits = answer.GetProperty("usage").GetProperty("credits").GetInt64();
+        var messages = await user.Client.GetFromJsonAsync<JsonElement>($"/api/chat/sessions/{answer.GetProperty("sessionId").GetGuid()}/messages", Cancel);
+        Assert.Equal("Before\uFFFDafter", messages.GetProperty("data")[1].GetProperty("content").GetString());
+        Assert.Equal(1000 - credits, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
+    }
+
+    [Fact]
     public async Task A_user_short_of_credits_for_the_limit_they_asked_for_gets_402_saying_what_was_required_and_nothing_reaches_the_model()
     {
         var user = await chat.UserAsync();

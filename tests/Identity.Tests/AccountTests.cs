@@ -75,6 +75,19 @@ public sealed class AccountTests(IdentitySystem identity) : IClassFixture<Identi
     }
 
     [Fact]
+    public async Task A_nul_character_in_a_name_or_an_email_is_a_400_naming_the_field()
+    {
+        using var edge = identity.Edge();
+
+        using var register = await edge.PostAsJsonAsync("/api/auth/register", new { email = NewEmail(), password = Password, name = "a\0b" }, Cancel);
+        using var login = await edge.PostAsJsonAsync("/api/auth/login", new { email = "a\0b@example.com", password = Password }, Cancel);
+
+        var problem = await register.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
+        Assert.Contains("NUL", problem.GetProperty("detail").GetString());
+        await login.ShouldBeProblem(HttpStatusCode.BadRequest, "email");
+    }
+
+    [Fact]
     public async Task Malformed_json_is_a_400_naming_the_field()
     {
         using var edge = identity.Edge();

@@ -51,6 +51,10 @@ public static class Answers
         {
             return FileAnswer;
         }
+        if (directives.Nul)
+        {
+            return "Before\0after";
+        }
         if (systemPrompt.Contains("svg", StringComparison.OrdinalIgnoreCase) && !directives.NotSvg)
         {
             return directives.SvgScript ? SvgWithScript : Svg;

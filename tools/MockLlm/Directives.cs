@@ -13,6 +13,7 @@ namespace Gateway.MockLlm;
 //   no-usage          leave usage out even when asked for it
 //   tool              call a tool (get_weather) before answering
 //   echo              answer the user's message back
+//   nul               an answer with a NUL character in it (a model's output Postgres text cannot hold)
 //   file              an answer that writes a file (hello.py in a fenced block naming it) and shows a
 //                     command in a block naming none
 //   svg-script        (icons) an SVG with a script and an event handler in it;  not-svg  prose instead of SVG
@@ -28,6 +29,7 @@ public sealed partial record Directives
     public bool NoUsage { get; init; }
     public bool Tool { get; init; }
     public bool Echo { get; init; }
+    public bool Nul { get; init; }
     public bool File { get; init; }
     public bool SvgScript { get; init; }
     public bool NotSvg { get; init; }
@@ -67,6 +69,7 @@ public sealed partial record Directives
                 "no-usage" => directives with { NoUsage = true },
                 "tool" => directives with { Tool = true },
                 "echo" => directives with { Echo = true },
+                "nul" => directives with { Nul = true },
                 "file" => directives with { File = true },
                 "svg-script" => directives with { SvgScript = true },
                 "not-svg" => directives with { NotSvg = true },

@@ -136,7 +136,7 @@ public static class ChatApi
             db.Messages.Add(new SessionMessage { SessionId = session.Id, UserId = userId, Role = Roles.User, Content = request.Message, CreatedAt = receivedAt });
             var answer = new SessionMessage
             {
-                SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = call.Text, Model = model.Id,
+                SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = Storable(call.Text), Model = model.Id,
                 InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, Credits = usage.Credits, CreatedAt = now,
             };
             db.Messages.Add(answer);
@@ -205,6 +205,10 @@ public static class ChatApi
             return true;
         }
     }
+
+    // Postgres text cannot hold the NUL character; a caller's is refused when the body is read, but a model may
+    // still produce one, and its answer must be saved with the charge.
+    private static string Storable(string text) => text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
 
     // The files the session's earlier answers wrote, so that writing one again is reported as an update.
     private static async Task<List<string>> FilesWrittenAsync(ChatDbContext db, Guid sessionId, CancellationToken cancellationToken)

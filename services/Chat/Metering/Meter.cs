@@ -3,6 +3,7 @@ using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Upstream;
 using Gateway.Contracts;
 using Gateway.ServiceDefaults.Outbox;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,8 @@ public sealed class Meter(
 {
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
+
+    private (Usage Usage, UsageRecorded Message)? staged;
 
     // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
     public const int MinimumAffordableAnswer = 16;
@@ -85,17 +88,31 @@ public sealed class Meter(
             Interrupted = call.End != CallEnd.Completed,
             RecordedAt = clock.GetUtcNow(),
         };
+        var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt);
         db.Usage.Add(usage);
-        db.AddToOutbox(new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt));
+        db.AddToOutbox(charge);
+        staged = (usage, charge);
         return usage;
     }
 
     // Whatever happened to the caller, the work they caused is recorded. Its own span, because Npgsql traces the
-    // INSERTs but not the COMMIT, whose WAL flush is most of the cost.
+    // INSERTs but not the COMMIT, whose WAL flush is most of the cost. If the database refuses the turn's rows,
+    // the charge is saved alone and the failure goes on to the caller: a turn may be lost, a charge never.
     public async Task CommitAsync()
     {
         using var span = Traces.StartActivity("record usage");
-        await db.SaveChangesAsync(CancellationToken.None);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateException) when (staged is { } charge)
+        {
+            db.ChangeTracker.Clear();
+            db.Usage.Add(charge.Usage);
+            db.AddToOutbox(charge.Message);
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
     }
 
     // The available balance once this charge is applied, from what Billing said at reservation time.

@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gateway.ServiceDefaults;
+
+// Postgres cannot store the NUL character in text, so a request body carrying one in any string is refused
+// when it is read, as a 400 naming the field (Problems), instead of failing with a 500 when it is saved.
+public sealed class TextWithoutNul : JsonConverter<string>
+{
+    public const string Reason = "Text cannot contain the NUL character (\\u0000).";
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetString();
+        return value is not null && value.Contains('\0') ? throw new JsonException(Reason) : value;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    // Dictionary keys go through the string converter too.
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options)!;
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
+}
