@@ -7,8 +7,9 @@ namespace Gateway.Contracts;
 // the same ReservationId, because the hold may have been made after it stopped waiting.
 public sealed record ReserveCredits(Guid ReservationId, Guid UserId, long Amount, string Reason, TimeSpan HoldFor);
 
-// The hold exists until ExpiresAt; after that it is released and a capture is refused.
-public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amount, long Available, DateTimeOffset ExpiresAt);
+// The hold exists until ExpiresAt; after that it is released and a capture is refused. Balance and
+// Available are the wallet's once the hold is made (a hold lowers Available, not Balance).
+public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amount, long Available, DateTimeOffset ExpiresAt, long Balance);
 
 // Nothing was held. Shown to users as "Required: {Required}, Available: {Available}".
 public sealed record CreditsInsufficient(Guid ReservationId, Guid UserId, long Required, long Available);

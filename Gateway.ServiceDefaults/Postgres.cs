@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Gateway.ServiceDefaults;
 
@@ -16,15 +17,18 @@ public static class Postgres
     {
         var connectionString = builder.Configuration.RequireConnectionString(connectionName);
         builder.Services.AddDbContextPool<TContext>((services, options) => options
-            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.ConfigureTracing(tracing => tracing
-                // A query belongs in a trace when something traced caused it; background polling would be a trace per query.
-                .ConfigureCommandFilter(_ => Activity.Current is not null)
-                .ConfigureBatchFilter(_ => Activity.Current is not null))))
+            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.TraceOnlyInsideTraces()))
             .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()));
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         return builder;
     }
+
+    // A query belongs in a trace when something traced caused it; background polling would be a trace per query.
+    public static NpgsqlDataSourceBuilder TraceOnlyInsideTraces(this NpgsqlDataSourceBuilder dataSource) =>
+        dataSource.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => Activity.Current is not null)
+            .ConfigureBatchFilter(_ => Activity.Current is not null));
 
     public static string RequireConnectionString(this IConfiguration configuration, string name) =>
         configuration.GetConnectionString(name) is { Length: > 0 } value

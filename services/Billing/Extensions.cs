@@ -26,11 +26,10 @@ public static class Extensions
         // (DISCARD ALL) threw away the plans Postgres had cached for the ledger's functions, and every
         // batch planned every statement again. The ledger sets no session state, so there is none to leak.
         // Its few statements are prepared once per connection.
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.Configuration.RequireConnectionString("billingdb"))
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.Configuration.RequireConnectionString("billingdb"))
         {
-            NoResetOnClose = true,
-            MaxAutoPrepare = 16,
-        }));
+            ConnectionStringBuilder = { NoResetOnClose = true, MaxAutoPrepare = 16 },
+        }.TraceOnlyInsideTraces().Build());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<Ledger.Ledger>();

@@ -121,6 +121,22 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task The_balance_an_answer_reports_is_not_lowered_by_another_requests_open_hold()
+    {
+        var user = await chat.UserAsync();
+        // A slow chat whose hold stays open while the second one is answered.
+        var slow = user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Slowly [mock:tokens=4] [mock:token-ms=500]", maxTokens = 50 }, json: true), Cancel);
+        await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held > 0);
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Quick [mock:tokens=3]", maxTokens = 50 }, json: true), Cancel);
+
+        var answer = await response.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(1000 - answer.GetProperty("usage").GetProperty("credits").GetInt64(), answer.GetProperty("balance").GetInt64());
+        using var slowResponse = await slow;
+        await slowResponse.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_user_short_of_credits_for_the_limit_they_asked_for_gets_402_saying_what_was_required_and_nothing_reaches_the_model()
     {
         var user = await chat.UserAsync();

@@ -26,7 +26,7 @@ public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<Ledger
         switch (result.Outcome)
         {
             case TransferOutcome.Created or TransferOutcome.Exists:
-                await context.RespondAsync(new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt), (SendContext<CreditsReserved> reply) => reply.Durable = false);
+                await context.RespondAsync(new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt, result.Balance), (SendContext<CreditsReserved> reply) => reply.Durable = false);
                 break;
             case TransferOutcome.Insufficient:
                 await context.RespondAsync(new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available), (SendContext<CreditsInsufficient> reply) => reply.Durable = false);

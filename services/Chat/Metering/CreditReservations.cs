@@ -9,7 +9,7 @@ namespace Gateway.Chat.Metering;
 
 public enum ReservationOutcome { Reserved, Insufficient, Unavailable }
 
-public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcome, long Amount, long Available)
+public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcome, long Amount, long Available, long Balance = 0)
 {
     public bool Held => Outcome == ReservationOutcome.Reserved;
 }
@@ -31,7 +31,7 @@ public sealed class CreditReservations(
                 request => request.UseExecute(context => context.Durable = false),
                 cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
             return response.Is(out Response<CreditsReserved>? reserved)
-                ? new Reservation(id, userId, ReservationOutcome.Reserved, reserved.Message.Amount, reserved.Message.Available)
+                ? new Reservation(id, userId, ReservationOutcome.Reserved, reserved.Message.Amount, reserved.Message.Available, reserved.Message.Balance)
                 : response.Is(out Response<CreditsInsufficient>? refused)
                     ? new Reservation(id, userId, ReservationOutcome.Insufficient, refused.Message.Required, refused.Message.Available)
                     : throw new InvalidOperationException("Billing answered neither reserved nor insufficient.");

@@ -115,6 +115,8 @@ public sealed class Meter(
         }
     }
 
-    // The available balance once this charge is applied, from what Billing said at reservation time.
-    public static long BalanceAfter(Reservation reservation, long credits) => Math.Max(0, reservation.Available + reservation.Amount - credits);
+    // The wallet's balance once this charge is applied, from what Billing said at reservation time. Earlier
+    // requests' charges still on their way to Billing are not in it yet; other requests' holds are not
+    // spending, so they do not lower it (reporting what was available did, by a whole hold each).
+    public static long BalanceAfter(Reservation reservation, long credits) => Math.Max(0, reservation.Balance - credits);
 }
