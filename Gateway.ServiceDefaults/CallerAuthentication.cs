@@ -73,8 +73,12 @@ public static class CallerAuthentication
                         await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
                             "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
                     },
+                    // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys.
                     OnForbidden = context =>
-                        WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden, "Your role does not allow this."),
+                        WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden,
+                            context.HttpContext.User.FindFirst(CallerClaims.Method)?.Value == CallerMethods.ApiKey
+                                ? "API keys cannot do this: send a signed-in user's access token (Authorization: Bearer …) instead."
+                                : "Your role does not allow this."),
                 };
             });
         builder.Services.AddOptions<JwtBearerOptions>(Scheme)

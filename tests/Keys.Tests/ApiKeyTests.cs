@@ -211,6 +211,7 @@ public sealed class ApiKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
 
         Assert.Equal(HttpStatusCode.Forbidden, list.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        Assert.Contains("API keys cannot do this", (await create.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("detail").GetString());
         Assert.Single(await user.ListKeysAsync());
     }
 }
