@@ -161,7 +161,9 @@ public sealed class ChatTests(ChatSystem chat)
         // is capped to what is left after the prompt, and the model is told so.
         using var capped = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Go on [mock:tokens=2000]" }, json: true), Cancel);
         Assert.Equal(HttpStatusCode.OK, capped.StatusCode);
-        var usage = (await capped.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("usage");
+        var cappedAnswer = await capped.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal("length", cappedAnswer.GetProperty("finishReason").GetString());
+        var usage = cappedAnswer.GetProperty("usage");
         var output = 1000 - usage.GetProperty("inputTokens").GetInt64();
         Assert.Equal(output, usage.GetProperty("outputTokens").GetInt64());
         Assert.Equal(1000, usage.GetProperty("credits").GetInt64());

@@ -141,7 +141,8 @@ public static class ChatApi
             };
             db.Messages.Add(answer);
             var result = new ChatAnswer(session.Id, answer.Id, call.Text,
-                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts);
+                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts,
+                call.End != CallEnd.Completed ? "interrupted" : call.FinishReason is { Length: > 0 } reason ? reason : "stop");
             keys.Complete(claim, JsonSerializer.Serialize(result, Json));
             await meter.CommitAsync();
             return result;
@@ -251,13 +252,15 @@ public sealed record ChatRequest(string? Message, Guid? SessionId, string? Model
 public sealed record UsageSummary(long InputTokens, long OutputTokens, long Credits);
 
 // Artifacts: the files the answer wrote (null in answers stored before artifacts were reported).
-public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, UsageSummary Usage, long Balance, IReadOnlyList<FileArtifact>? Artifacts)
+// FinishReason: "stop", "length" (cut at the output limit, which may be what the caller could afford),
+// "interrupted" (the model failed or the caller left midway); null in answers stored before it was reported.
+public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, UsageSummary Usage, long Balance, IReadOnlyList<FileArtifact>? Artifacts, string? FinishReason = null)
 {
     [System.Text.Json.Serialization.JsonIgnore]
-    public ChatDone Done => new(SessionId, MessageId, Usage, Balance);
+    public ChatDone Done => new(SessionId, MessageId, Usage, Balance, FinishReason);
 }
 
-public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance);
+public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance, string? FinishReason);
 
 public sealed record TurnServices(
     ChatDbContext Db, Meter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options)

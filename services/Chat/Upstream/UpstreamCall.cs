@@ -137,7 +137,14 @@ public sealed class UpstreamCall : IAsyncDisposable
         catch (JsonException)
         {
         }
-        return ex.Status > 0 ? $"{ex.Status} {ex.Message.Split('\n')[0]}" : ex.Message.Split('\n')[0];
+        if (ex.Status > 0)
+        {
+            return $"{ex.Status} {ex.Message.Split('\n')[0]}";
+        }
+        // No response at all (connection refused, DNS): the reason names the provider's address, which is
+        // ours to know, not the caller's; it stays on the trace.
+        System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message.Split('\n')[0]);
+        return "it could not be reached.";
     }
 
     public async ValueTask DisposeAsync()
