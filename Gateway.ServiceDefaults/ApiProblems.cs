@@ -24,10 +24,22 @@ public static class ApiProblems
     public static ProblemHttpResult NotFound(string reason) =>
         Problem(StatusCodes.Status404NotFound, "Not found", reason);
 
+    // ASP.NET Core links the common statuses to their RFC sections when it writes a problem; these ones we
+    // answer too. Set here as well, because a problem answered to an SSE request is written without it.
+    public static string? TypeFor(int? status) => status switch
+    {
+        StatusCodes.Status402PaymentRequired => "https://tools.ietf.org/html/rfc9110#section-15.5.3",
+        StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+        StatusCodes.Status423Locked => "https://tools.ietf.org/html/rfc4918#section-11.3",
+        StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
+        _ => null,
+    };
+
     public static ProblemHttpResult Problem(int status, string title, string reason, string? field = null) =>
         TypedResults.Problem(
             detail: reason,
             statusCode: status,
             title: title,
+            type: TypeFor(status),
             extensions: field is null ? null : new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [reason] } });
 }

@@ -148,6 +148,7 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Matches(@"^Required: \d+, Available: 1000$", problem.GetProperty("detail").GetString());
+        Assert.EndsWith("rfc9110#section-15.5.3", problem.GetProperty("type").GetString());
         Assert.Equal(before, chat.Model.Stats.Requests);
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
     }
