@@ -84,6 +84,8 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (status, error.GetProperty("code").GetString()));
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"}""");
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
+        (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post("""{"model":"local-model","max_tokens":1024,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal((HttpStatusCode.PaymentRequired, "insufficient_quota"), (status, error.GetProperty("code").GetString()));
         Assert.Matches(@"^Required: \d+, Available: 1000$", error.GetProperty("message").GetString());

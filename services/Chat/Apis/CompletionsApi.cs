@@ -74,6 +74,14 @@ public static class CompletionsApi
         {
             return OpenAiError.Invalid($"'max_tokens' must be between 1 and {model.MaxOutputTokens} for {model.Id}.", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         }
+        if (request.Temperature is < 0 or > 2)
+        {
+            return OpenAiError.Invalid("'temperature' must be between 0 and 2.", "temperature");
+        }
+        if (request.TopP is < 0 or > 1)
+        {
+            return OpenAiError.Invalid("'top_p' must be between 0 and 1.", "top_p");
+        }
         var promptTokens = meter.Tokens.CountPrompt(prompt);
         if (promptTokens + maxOutput > model.ContextTokens)
         {
