@@ -51,7 +51,7 @@ public sealed class PresenceTests(DevicesSystem devices) : IClassFixture<Devices
         await using var live = await LiveSocket.ConnectAsync(devices.System.Edge, owner);
         var device = await owner.RegisterAndActivateAsync(devices);
 
-        var until = DateTime.UtcNow + DevicesSystem.OfflineAfter * 3;
+        var until = DateTime.UtcNow + DevicesSystem.OfflineAfter * 2;
         while (DateTime.UtcNow < until)
         {
             using var beat = await devices.HeartbeatAsync(device);
