@@ -82,6 +82,18 @@ public class ChildProcessTests
         Assert.All(ports, p => Assert.True(FreePort.IsFree(p)));
     }
 
+    [Fact]
+    public async Task A_port_handed_out_is_claimed_against_other_processes_until_this_one_ends()
+    {
+        var port = FreePort.Next();
+
+        var (code, _) = await ChildProcess.RunAsync(
+            new ChildProcessOptions("/usr/bin/flock", ["--nonblock", "--conflict-exit-code", "7", FreePort.ClaimPath(port), "true"]),
+            TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal(7, code);
+    }
+
     private static Task WaitForOutputAsync(ChildProcess child, string text) =>
         WaitUntilAsync(() => child.RecentOutput.Any(l => l.Contains(text, StringComparison.Ordinal)));
 
