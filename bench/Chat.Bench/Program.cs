@@ -28,6 +28,22 @@ var portkeyServer = Option("--portkey");
 var breakdownRequests = Argument("--breakdown", 0);
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;
 const int Users = 16;
+long standbyHolds = 0, ownHolds = 0;
+using var holds = new System.Diagnostics.Metrics.MeterListener
+{
+    InstrumentPublished = (instrument, listener) =>
+    {
+        if (instrument.Name == "gateway.chat.holds") listener.EnableMeasurementEvents(instrument);
+    },
+};
+holds.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+{
+    foreach (var tag in tags)
+    {
+        if (tag.Key == "standby") Interlocked.Add(ref (tag.Value is true ? ref standbyHolds : ref ownHolds), value);
+    }
+});
+holds.Start();
 const string Body = """{"model":"local-model","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"messages":[{"role":"user","content":"Say something short [mock:tokens=8]"}]}""";
 
 Console.WriteLine("Starting Postgres, Redis, RabbitMQ, MockLlm, Identity, Keys, Billing, Chat and the edge …");
@@ -121,6 +137,7 @@ try
     var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
     await Task.Delay(3000);
     Console.WriteLine();
+    Console.WriteLine($"holds: {standbyHolds} taken from standby, {ownHolds} reserved on the request's path");
     Console.WriteLine($"usage rows: {await db.Usage.CountAsync()}, outbox rows not yet published: {await db.Set<Gateway.ServiceDefaults.Outbox.OutboxMessage>().CountAsync(m => m.PublishedAt == null)}");
 }
 finally

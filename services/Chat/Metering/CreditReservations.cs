@@ -50,10 +50,15 @@ public sealed class CreditReservations(
     }
 
     // Gives the hold back, through the outbox: it reaches Billing even if the broker is down right now.
-    public async Task CancelAsync(Reservation reservation, string reason)
+    public Task CancelAsync(Reservation reservation, string reason) => CancelAsync([reservation], reason);
+
+    public async Task CancelAsync(IReadOnlyCollection<Reservation> holds, string reason)
     {
         db.ChangeTracker.Clear();
-        db.AddToOutbox(new ReservationCancelled(reservation.Id, reservation.UserId, reason, clock.GetUtcNow()));
+        foreach (var reservation in holds)
+        {
+            db.AddToOutbox(new ReservationCancelled(reservation.Id, reservation.UserId, reason, clock.GetUtcNow()));
+        }
         await db.SaveChangesAsync(CancellationToken.None);
     }
 }

@@ -15,7 +15,7 @@ public sealed record Refusal(int Status, string Title, string Detail);
 // Metering, exactly: reserve before the model is called, then bill what the upstream reports (or what the
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
 public sealed class Meter(
-    CreditReservations reservations, ChatDbContext db, TokenCounter tokens, TimeProvider clock, IOptions<ChatServiceOptions> options)
+    CreditReservations reservations, StandbyHolds standby, ChatDbContext db, TokenCounter tokens, TimeProvider clock, IOptions<ChatServiceOptions> options)
 {
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
@@ -50,7 +50,14 @@ public sealed class Meter(
 
     public async Task<(Reservation Reservation, Refusal? Refusal)> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
     {
-        var reservation = await reservations.ReserveAsync(userId, Math.Max(1, amount), reason, cancellationToken);
+        amount = Math.Max(1, amount);
+        if (standby.TryTake(userId, amount, out var ready))
+        {
+            return (ready, null);
+        }
+        var askedAt = clock.GetUtcNow();
+        var reservation = await reservations.ReserveAsync(userId, amount, reason, cancellationToken);
+        standby.Reported(userId, reservation, askedAt);
         return (reservation, reservation.Outcome switch
         {
             ReservationOutcome.Reserved => null,
@@ -111,7 +118,12 @@ public sealed class Meter(
             db.Usage.Add(charge.Usage);
             db.AddToOutbox(charge.Message);
             await db.SaveChangesAsync(CancellationToken.None);
+            standby.Charged(charge.Usage.UserId, charge.Usage.Credits);
             throw;
+        }
+        if (staged is { } committed)
+        {
+            standby.Charged(committed.Usage.UserId, committed.Usage.Credits);
         }
     }
 

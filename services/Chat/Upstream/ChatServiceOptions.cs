@@ -68,6 +68,24 @@ public sealed record ReservationOptions
 
     // How long Billing keeps a hold; must outlast the longest upstream call.
     public TimeSpan HoldFor { get; init; } = TimeSpan.FromMinutes(10);
+
+    public StandbyOptions Standby { get; init; } = new();
+}
+
+// Holds made ahead for busy callers (Metering/StandbyHolds.cs).
+public sealed record StandbyOptions
+{
+    // The most standby holds one caller has at once; 0 turns them off.
+    public int MaxPerCaller { get; init; } = 8;
+
+    // A caller is busy, and gets standby holds, when a request comes within this of their previous one.
+    public TimeSpan BusyWithin { get; init; } = TimeSpan.FromSeconds(1);
+
+    // A standby hold nobody took in this time goes back to the caller.
+    public TimeSpan IdleRelease { get; init; } = TimeSpan.FromSeconds(2);
+
+    // A standby hold is kept only if at least this many times its amount is still available after it.
+    public int RichFactor { get; init; } = 4;
 }
 
 // Fails the start with the setting's name, never later with a null.
@@ -112,6 +130,9 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
         {
             failures.Add("Chat:Reservations:HoldFor must be longer than Chat:Upstream:Timeout plus Chat:Reservations:Timeout, or holds could expire before they are charged.");
         }
+        if (options.Reservations.Standby.MaxPerCaller < 0) failures.Add("Chat:Reservations:Standby:MaxPerCaller must not be negative (0 turns standby holds off).");
+        if (options.Reservations.Standby.IdleRelease <= TimeSpan.Zero) failures.Add("Chat:Reservations:Standby:IdleRelease must be more than zero.");
+        if (options.Reservations.Standby.RichFactor < 1) failures.Add("Chat:Reservations:Standby:RichFactor must be at least 1.");
         if (options.HistoryMessages < 0) failures.Add("Chat:HistoryMessages must not be negative.");
         if (options.MaxMessageLength < 1) failures.Add("Chat:MaxMessageLength must be at least 1.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

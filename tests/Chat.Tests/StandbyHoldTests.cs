@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Chat.Tests;
+
+// Standby holds (services/Chat/Metering/StandbyHolds.cs): a busy caller's next requests find their credits already
+// held in Billing. A request's hold id is its completion's id (chatcmpl-<hold>), a version 7 Guid whose first 48 bits
+// are the millisecond it was made: a hold made before the request was sent was made ahead, on standby.
+[Collection(nameof(ChatSystem))]
+public sealed class StandbyHoldTests(ChatSystem chat)
+{
+    private static CancellationToken Cancel => ChatSystem.Cancel;
+
+    [Fact]
+    public async Task A_busy_callers_later_requests_start_with_holds_made_ahead_each_charged_exactly_once_and_the_rest_given_back_when_idle()
+    {
+        var user = await chat.UserAsync();
+
+        var answers = new List<(bool MadeAhead, long Credits)>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await CompleteAsync(user, maxTokens: 20));
+        }
+
+        // The first two reserve on their path (the second makes the caller busy); from then on a hold is waiting.
+        Assert.False(answers[0].MadeAhead);
+        Assert.True(answers.Skip(3).All(a => a.MadeAhead), string.Join(", ", answers));
+        var charged = answers.Sum(a => a.Credits);
+        // Nothing is in flight, yet credits are held: the standby hold for the next request ...
+        Assert.True((await ChatSystem.BalanceAsync(user)).Held > 0);
+        // ... which goes back once nobody takes it, leaving exactly the six charges.
+        var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - charged);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - charged, 0, ChatSystem.SignUpGrant - charged), after);
+        var usage = await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), e => e.Count >= 6);
+        Assert.Equal(answers.Select(a => -a.Credits).Order(), usage.Select(e => e.GetProperty("amount").GetInt64()).Order());
+    }
+
+    [Fact]
+    public async Task A_caller_whose_credits_would_run_low_gets_no_standby_holds_so_each_request_is_held_on_its_own_and_402s_stay_exact()
+    {
+        var user = await chat.UserAsync();
+
+        // Each worst case is ≈ 310 credits of the 1,000: a standby hold of 512 would leave less than 4 × 512.
+        var first = await CompleteAsync(user, maxTokens: 300);
+        var second = await CompleteAsync(user, maxTokens: 300);
+        await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0);
+
+        Assert.False(first.MadeAhead);
+        Assert.False(second.MadeAhead);
+        var spent = first.Credits + second.Credits;
+        using var refused = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            max_tokens = 1000,
+            messages = new[] { new { role = "user", content = "A long one" } },
+        }, Cancel);
+        var error = await refused.ShouldBe(HttpStatusCode.PaymentRequired);
+        Assert.EndsWith($"Available: {ChatSystem.SignUpGrant - spent}", error.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens)
+    {
+        var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            max_tokens = maxTokens,
+            messages = new[] { new { role = "user", content = "Hello [mock:tokens=3]" } },
+        }, Cancel);
+        var completion = await response.ShouldBe(HttpStatusCode.OK);
+        var hold = completion.GetProperty("id").GetString()!["chatcmpl-".Length..];
+        var holdMadeAt = Convert.ToInt64(hold[..12], 16);
+        var usage = completion.GetProperty("usage");
+        return (holdMadeAt < sent, usage.GetProperty("prompt_tokens").GetInt64() + usage.GetProperty("completion_tokens").GetInt64());
+    }
+}
