@@ -121,6 +121,39 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task A_session_deleted_while_its_answer_streams_stays_deleted_and_the_answer_is_still_charged_once()
+    {
+        var user = await chat.UserAsync();
+        using var first = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Start [mock:tokens=2]", maxTokens = 20 }, json: true), Cancel);
+        var sessionId = (await first.ShouldBe(HttpStatusCode.OK)).GetProperty("sessionId").GetGuid();
+        var charged = (await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), e => e.Count == 1)).Sum(e => e.GetProperty("amount").GetInt64());
+
+        using var response = await user.Client.SendAsync(
+            ChatSystem.ChatRequest(new { message = "Go on slowly [mock:tokens=6] [mock:token-ms=200]", sessionId, maxTokens = 20 }), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)).GetAsyncEnumerator(Cancel);
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/chat/sessions/{sessionId}", Cancel)).StatusCode);
+        try
+        {
+            while (await events.MoveNextAsync())
+            {
+                Assert.NotEqual("done", events.Current.Name); // the turn could not be saved
+            }
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            // The stream was cut: the failure went on to the caller.
+        }
+
+        var usage = await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), e => e.Count == 2);
+        Assert.Equal(6, usage[0].GetProperty("outputTokens").GetInt64());
+        charged += usage[0].GetProperty("amount").GetInt64();
+        Assert.Equal(new Wallet(1000 + charged, 0, 1000 + charged), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == 1000 + charged));
+        Assert.Equal(HttpStatusCode.NotFound, (await user.Client.GetAsync($"/api/chat/sessions/{sessionId}/messages", Cancel)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_balance_an_answer_reports_is_not_lowered_by_another_requests_open_hold()
     {
         var user = await chat.UserAsync();

@@ -103,13 +103,22 @@ public sealed class Meter(
     }
 
     // Whatever happened to the caller, the work they caused is recorded. Its own span, because Npgsql traces the
-    // INSERTs but not the COMMIT, whose WAL flush is most of the cost. If the database refuses the turn's rows,
+    // statements but not EF's work around them nor a COMMIT. If the database refuses the turn's rows,
     // the charge is saved alone and the failure goes on to the caller: a turn may be lost, a charge never.
     public async Task CommitAsync()
     {
         using var span = Traces.StartActivity("record usage");
         try
         {
+            // Rows that are all new (a completion's usage and its event) go in one round trip, not two: EF sends them
+            // as one batch, which Npgsql ends with a single Sync, so Postgres runs it as one implicit transaction (a
+            // failing statement rolls back the ones before it: NpgsqlBatchCommand.AppendErrorBarrier's documented
+            // default) and EF's BEGIN … COMMIT would only add the COMMIT's round trip. A batch with an UPDATE (a
+            // session's turn) keeps EF's transaction: EF checks an UPDATE's row count after the batch has run and
+            // must still be able to roll it back.
+            db.Database.AutoTransactionBehavior = db.ChangeTracker.Entries().All(e => e.State == EntityState.Added)
+                ? AutoTransactionBehavior.Never
+                : AutoTransactionBehavior.WhenNeeded;
             await db.SaveChangesAsync(CancellationToken.None);
         }
         catch (DbUpdateException) when (staged is { } charge)
