@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.ServiceDefaults.Outbox;
 
 // Publishes committed outbox rows in order, marks them published once the broker has confirmed, and
-// keeps retrying through a broker outage. Rows are claimed with SKIP LOCKED so replicas share the work.
+// keeps retrying through a broker outage. Replicas take turns (an advisory lock), so the order holds across them.
 public sealed class OutboxPublisher<TContext>(
     IServiceScopeFactory scopes, IBus bus, OutboxSignal signal, ILogger<OutboxPublisher<TContext>> logger) : BackgroundService
     where TContext : DbContext
@@ -44,6 +44,10 @@ public sealed class OutboxPublisher<TContext>(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // One replica publishes at a time, so events go out in the order they were committed (replicas claiming
+        // rows side by side with SKIP LOCKED published a service's two events in either order). Another replica
+        // waits here at most one batch; the lock is the database's own and ends with the transaction.
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('outbox_messages'))", cancellationToken);
 
         var batch = await db.Set<OutboxMessage>()
             .FromSqlRaw("""
