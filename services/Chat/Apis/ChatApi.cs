@@ -80,7 +80,7 @@ public static class ChatApi
                     {
                         await events.SendAsync("artifact", file);
                     }
-                    await events.SendAsync("done", stored.Done);
+                    await events.EndAsync("done", stored.Done);
                 });
             case StillRunning:
                 return ChatProblems.StillRunning();
@@ -190,7 +190,7 @@ public static class ChatApi
             {
                 await events.SendAsync("error", new { status = call.FailureStatus, detail = call.FailureDetail });
             }
-            await events.SendAsync("done", answer.Done);
+            await events.EndAsync("done", answer.Done);
         });
 
         async Task<bool> SendFilesAsync(EventStream events, IReadOnlyList<FileArtifact> found)

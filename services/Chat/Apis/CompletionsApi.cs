@@ -183,18 +183,19 @@ public static class CompletionsApi
         await FinishAsync(events, stored, includeUsage);
     }
 
-    private static async Task FinishAsync(EventStream events, Completion completion, bool includeUsage)
+    private static Task FinishAsync(EventStream events, Completion completion, bool includeUsage)
     {
-        await events.SendDataAsync(Chunk(completion.Id, completion.Created, completion.Model, new { }, completion.Choices[0].FinishReason));
+        var closing = new List<string> { Chunk(completion.Id, completion.Created, completion.Model, new { }, completion.Choices[0].FinishReason) };
         if (includeUsage)
         {
-            await events.SendDataAsync(JsonSerializer.Serialize(new
+            closing.Add(JsonSerializer.Serialize(new
             {
                 id = completion.Id, @object = "chat.completion.chunk", created = completion.Created, model = completion.Model,
                 choices = Array.Empty<object>(), usage = completion.Usage,
             }, Json));
         }
-        await events.SendDataAsync("[DONE]");
+        closing.Add("[DONE]");
+        return events.EndWithDataAsync(closing);
     }
 
     private static string Chunk(string id, long created, string model, object delta, string? finishReason) =>

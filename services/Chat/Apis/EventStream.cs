@@ -30,7 +30,14 @@ public sealed class EventStream
     // A bare "data:" line, as OpenAI's stream has it.
     public Task<bool> SendDataAsync(string data) => WriteAsync($"data: {data}\n\n");
 
-    private async Task<bool> WriteAsync(string text)
+    // The last event: written together with the end of the response, so the caller (and the edge) get both at once.
+    public Task<bool> EndAsync(string name, object data) =>
+        WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), Json)}\n\n", end: true);
+
+    // The last bare "data:" lines, in one write with the end of the response.
+    public Task<bool> EndWithDataAsync(IEnumerable<string> data) => WriteAsync(string.Concat(data.Select(d => $"data: {d}\n\n")), end: true);
+
+    private async Task<bool> WriteAsync(string text, bool end = false)
     {
         if (CallerLeft)
         {
@@ -39,7 +46,7 @@ public sealed class EventStream
         try
         {
             await _response.WriteAsync(text, _response.HttpContext.RequestAborted);
-            await _response.Body.FlushAsync(_response.HttpContext.RequestAborted);
+            await (end ? _response.CompleteAsync() : _response.Body.FlushAsync(_response.HttpContext.RequestAborted));
             return true;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
