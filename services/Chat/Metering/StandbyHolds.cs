@@ -39,7 +39,14 @@ public sealed class StandbyHolds(
         }
         var now = clock.GetUtcNow();
         var caller = callers.GetOrAdd(userId, _ => new Caller());
-        lock (caller)
+        Monitor.Enter(caller);
+        while (caller.Forgotten) // removed as quiet between the lookup and the lock: start afresh
+        {
+            Monitor.Exit(caller);
+            caller = callers.GetOrAdd(userId, _ => new Caller());
+            Monitor.Enter(caller);
+        }
+        try
         {
             var busy = now - caller.LastRequest <= Settings.BusyWithin;
             caller.LastRequest = now;
@@ -66,6 +73,10 @@ public sealed class StandbyHolds(
             }
             reservation = caller.Ready[best].Reservation with { Balance = caller.BalanceNow() };
             caller.Ready.RemoveAt(best);
+        }
+        finally
+        {
+            Monitor.Exit(caller);
         }
         Holds.Add(1, new KeyValuePair<string, object?>("standby", true));
         return true;
@@ -111,6 +122,7 @@ public sealed class StandbyHolds(
                     caller.Ready.RemoveAll(h => now - h.MadeAt >= Settings.IdleRelease);
                     if (caller.Ready.Count == 0 && caller.Refilling == 0 && now - caller.LastRequest > TimeSpan.FromMinutes(1))
                     {
+                        caller.Forgotten = true;
                         callers.TryRemove(userId, out _);
                     }
                 }
@@ -204,6 +216,7 @@ public sealed class StandbyHolds(
         public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
         public List<StandbyHold> Ready { get; } = [];
         public int Refilling { get; set; }
+        public bool Forgotten { get; set; }
         public List<(DateTimeOffset At, long Credits)> Charges { get; } = [];
         private (long Balance, long Available, DateTimeOffset AskedAt)? lastReport;
 
