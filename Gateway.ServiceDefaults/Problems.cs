@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.ServiceDefaults;
 
 // Every error leaves a service as RFC 7807 problem details; never a stack trace.
-public static class Problems
+public static partial class Problems
 {
     public static IHostApplicationBuilder AddProblemResponses(this IHostApplicationBuilder builder)
     {
@@ -19,6 +20,13 @@ public static class Problems
             context.ProblemDetails.Type ??= ApiProblems.TypeFor(context.ProblemDetails.Status);
             var activity = context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;
             context.ProblemDetails.Extensions.TryAdd("traceId", activity?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            // The framework answers a body of the wrong type with a bare 415; every body our services take is JSON.
+            if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null })
+            {
+                var detail = $"The body must be JSON (Content-Type: application/json), not '{context.HttpContext.Request.ContentType ?? "none"}'.";
+                context.ProblemDetails.Detail = detail;
+                context.ProblemDetails.Extensions.TryAdd("errors", new Dictionary<string, string[]> { ["Content-Type"] = [detail] });
+            }
         });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
@@ -27,7 +35,7 @@ public static class Problems
         return builder;
     }
 
-    private sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
+    private sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
         : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -39,7 +47,7 @@ public static class Problems
 
             logger.LogDebug("Bad request: {Reason}", bad.Message);
             context.Response.StatusCode = bad.StatusCode;
-            var detail = Describe(bad);
+            var (field, detail) = Describe(bad);
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
@@ -52,9 +60,9 @@ public static class Problems
                 Exception = exception,
             };
             // Named like a validation problem's errors, so clients find the field the same way.
-            if (bad.InnerException is JsonException { Path: { Length: > 1 } path })
+            if (field is { Length: > 0 })
             {
-                problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [path.TrimStart('$', '.')] = [detail] };
+                problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [detail] };
             }
             // The writer declines when the request accepts no JSON (an SSE request's Accept: text/event-stream);
             // a refusal still says why.
@@ -65,13 +73,60 @@ public static class Problems
             return true;
         }
 
-        private static string Describe(BadHttpRequestException bad) => bad.InnerException switch
+        // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad) => bad.InnerException switch
         {
-            JsonException { Path: { Length: > 0 } path } json =>
-                $"The field '{path.TrimStart('$', '.')}' is not valid: {FirstSentence(json.Message)}",
-            JsonException => "The request body is not valid JSON.",
-            _ => bad.Message,
+            JsonException { Path: { Length: > 1 } path } json =>
+                (path.TrimStart('$', '.'), $"The field '{path.TrimStart('$', '.')}' is not valid: {FirstSentence(json.Message)}"),
+            JsonException => ("body", "The request body is not valid JSON."),
+            _ => InOurWords(bad.Message),
         };
+
+        // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
+        // from \"x\"."); a caller gets the field and what it must be instead.
+        private static (string? Field, string Detail) InOurWords(string message)
+        {
+            if (BindFailed().Match(message) is { Success: true } failed)
+            {
+                var name = failed.Groups["name"].Value;
+                return (name, $"'{name}' must be {Kind(failed.Groups["type"].Value)}; '{failed.Groups["value"].Value}' is not.");
+            }
+            if (Missing().Match(message) is { Success: true } missing)
+            {
+                return missing.Groups["source"].Value == "body"
+                    ? ("body", "The request needs a JSON body.")
+                    : (missing.Groups["name"].Value, $"'{missing.Groups["name"].Value}' is required ({missing.Groups["source"].Value}).");
+            }
+            if (message.StartsWith("Implicit body inferred", StringComparison.Ordinal))
+            {
+                return ("body", "The request needs a JSON body.");
+            }
+            if (UnreadableBody().IsMatch(message))
+            {
+                return ("body", "The request body is not valid JSON.");
+            }
+            return (null, message);
+        }
+
+        private static string Kind(string type) => (type.StartsWith("Nullable<", StringComparison.Ordinal) ? type[9..^1] : type).TrimEnd('?') switch
+        {
+            "Guid" => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
+            "int" or "long" or "short" or "Int32" or "Int64" or "Int16" => "a whole number",
+            "decimal" or "double" or "float" or "Decimal" or "Double" or "Single" => "a number",
+            "bool" or "Boolean" => "true or false",
+            "DateTimeOffset" or "DateTime" => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
+            "DateOnly" => "a date (e.g. 2026-11-24)",
+            _ => "a valid value",
+        };
+
+        [GeneratedRegex("""^Failed to bind parameter "(?<type>[^ "]+) (?<name>[^"]+)" from "(?<value>.*)"\.$""")]
+        private static partial Regex BindFailed();
+
+        [GeneratedRegex("""^Required parameter "(?<type>[^ "]+) (?<name>[^"]+)" was not provided from (?<source>.+)\.$""")]
+        private static partial Regex Missing();
+
+        [GeneratedRegex("""^Failed to read parameter ".*" from the request body as JSON\.$""")]
+        private static partial Regex UnreadableBody();
 
         private static string FirstSentence(string message)
         {

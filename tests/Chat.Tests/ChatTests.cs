@@ -106,6 +106,22 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task Requests_the_framework_cannot_bind_are_problems_in_our_words_naming_the_field()
+    {
+        var user = await chat.UserAsync();
+
+        using var badLimit = await user.Client.GetAsync("/api/chat/sessions?limit=abc", Cancel);
+        Assert.Equal("'limit' must be a whole number; 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+
+        using var noBody = await user.Client.PostAsync("/api/chat", new StringContent("", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("The request needs a JSON body.", await noBody.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
+
+        using var text = await user.Client.PostAsync("/api/chat", new StringContent("hello", Encoding.UTF8, "text/plain"), Cancel);
+        Assert.Equal("The body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'.",
+            await text.ShouldBeProblemAbout(HttpStatusCode.UnsupportedMediaType, "Content-Type"));
+    }
+
+    [Fact]
     public async Task A_model_answer_with_a_nul_character_is_saved_and_charged()
     {
         var user = await chat.UserAsync();
