@@ -3,11 +3,13 @@
 //   edge    the same request through the edge with an sk_live_ key: authenticate, reserve in Billing,
 //           stream, persist usage + outbox, capture in Billing
 //   portkey Portkey's open-source gateway (node) proxying the same MockLlm: no auth, no metering
-// at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway.
+// at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway; at the
+// end, how many requests took a standby hold (services/Chat/Metering/StandbyHolds.cs) and how many reserved.
 // Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64] (installs Portkey, passes --portkey PATH);
 // without --portkey, Portkey is left out.
-// --breakdown N: instead of the load runs, N requests one at a time through the edge, and where each one's
-// time went (Breakdown.cs): every span's median duration, database round trips, the outbox's delay.
+// --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
+// standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
+// database round trips, the outbox's delay.
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
