@@ -23,6 +23,8 @@ public sealed class MessageRetryTests(GatewayInfrastructure infrastructure)
         var attempts = new Attempts();
         builder.Services.AddSingleton(attempts);
         builder.AddMessaging(bus => bus.AddConsumer<FlakyConsumer>());
+        // The probe is published right after the start: its queue must be bound by then, or the message has nowhere to go.
+        builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
         using var host = builder.Build();
         await host.StartAsync(ct);
         try
