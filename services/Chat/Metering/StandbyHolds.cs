@@ -82,10 +82,11 @@ public sealed class StandbyHolds(
         return true;
     }
 
-    // Billing's word on the caller's balance, as of when the reservation was asked for: what done.balance starts from.
+    // Billing's word on the caller's balance, as of when the reservation was asked for: what done.balance starts
+    // from, and (held or refused) what decides whether standby holds are worth making.
     public void Reported(Guid userId, Reservation reservation, DateTimeOffset askedAt)
     {
-        if (reservation.Held && callers.TryGetValue(userId, out var caller))
+        if (reservation.Outcome != ReservationOutcome.Unavailable && callers.TryGetValue(userId, out var caller))
         {
             lock (caller)
             {
@@ -156,13 +157,17 @@ public sealed class StandbyHolds(
             await using var scope = scopes.CreateAsyncScope();
             var askedAt = clock.GetUtcNow();
             made = await scope.ServiceProvider.GetRequiredService<CreditReservations>().ReserveAsync(userId, amount, Reason, CancellationToken.None);
-            if (!made.Held)
-            {
-                return;
-            }
             lock (caller)
             {
-                caller.Report(made, askedAt);
+                if (made.Outcome != ReservationOutcome.Unavailable)
+                {
+                    caller.Report(made, askedAt);
+                }
+                if (!made.Held)
+                {
+                    made = null;
+                    return;
+                }
                 if (!stopping && made.Available >= Settings.RichFactor * made.Amount)
                 {
                     caller.Ready.Add(new StandbyHold(made, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
@@ -222,10 +227,19 @@ public sealed class StandbyHolds(
 
         public void Report(Reservation reservation, DateTimeOffset askedAt)
         {
-            if (lastReport is null || askedAt >= lastReport.Value.AskedAt)
+            if (lastReport is { } last && askedAt < last.AskedAt)
+            {
+                return;
+            }
+            if (reservation.Held)
             {
                 lastReport = (reservation.Balance, reservation.Available, askedAt);
                 Charges.RemoveAll(c => c.At < askedAt);
+            }
+            else if (lastReport is { } previous)
+            {
+                // Refused: what is available now is all Billing said; no standby hold until that changes.
+                lastReport = previous with { Available = reservation.Available };
             }
         }
 
