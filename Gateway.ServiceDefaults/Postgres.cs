@@ -17,26 +17,27 @@ public static class Postgres
     {
         var connectionString = builder.Configuration.RequireConnectionString(connectionName);
         builder.Services.AddDbContextPool<TContext>((services, options) => options
-            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource =>
-            {
-                // Our services keep no session state on a connection (their advisory locks are transaction-scoped),
-                // so a pooled connection goes back without DISCARD ALL: the next use sends one statement less, and
-                // the statements Npgsql prepares automatically (the hot INSERTs and lookups) stay prepared.
-                dataSource.ConnectionStringBuilder.NoResetOnClose = true;
-                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
-                dataSource.TraceOnlyInsideTraces();
-            }))
+            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.AsOurServicesUseIt()))
             .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()));
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         return builder;
     }
 
-    // A query belongs in a trace when something traced caused it; background polling would be a trace per query.
-    public static NpgsqlDataSourceBuilder TraceOnlyInsideTraces(this NpgsqlDataSourceBuilder dataSource) =>
-        dataSource.ConfigureTracing(tracing => tracing
+    // Every data source of ours, EF Core's and the ledger's alike.
+    // - No session state is kept on a connection (advisory locks are transaction-scoped), so a pooled connection
+    //   goes back without DISCARD ALL: the next use sends one statement less, the statements Npgsql prepares
+    //   automatically stay prepared, and Postgres keeps the plans it cached for plpgsql functions (the ledger's
+    //   batches planned every statement again before).
+    // - A query belongs in a trace when something traced caused it; background polling would be a trace per query.
+    public static NpgsqlDataSourceBuilder AsOurServicesUseIt(this NpgsqlDataSourceBuilder dataSource)
+    {
+        dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+        dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        return dataSource.ConfigureTracing(tracing => tracing
             .ConfigureCommandFilter(_ => Activity.Current is not null)
             .ConfigureBatchFilter(_ => Activity.Current is not null));
+    }
 
     public static string RequireConnectionString(this IConfiguration configuration, string name) =>
         configuration.GetConnectionString(name) is { Length: > 0 } value

@@ -22,14 +22,9 @@ public static class Extensions
         builder.Services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         // The ledger talks to Postgres directly: one function call per operation or batch, no change
-        // tracking. Its connections keep their session when they go back to the pool: resetting it
-        // (DISCARD ALL) threw away the plans Postgres had cached for the ledger's functions, and every
-        // batch planned every statement again. The ledger sets no session state, so there is none to leak.
-        // Its few statements are prepared once per connection.
+        // tracking; its connections are kept like every service's (Postgres.AsOurServicesUseIt).
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.Configuration.RequireConnectionString("billingdb"))
-        {
-            ConnectionStringBuilder = { NoResetOnClose = true, MaxAutoPrepare = 16 },
-        }.TraceOnlyInsideTraces().Build());
+            .AsOurServicesUseIt().Build());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<Ledger.Ledger>();
