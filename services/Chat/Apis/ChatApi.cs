@@ -143,7 +143,7 @@ public static class ChatApi
             var result = new ChatAnswer(session.Id, answer.Id, call.Text,
                 new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts,
                 call.End != CallEnd.Completed ? "interrupted" : call.FinishReason is { Length: > 0 } reason ? reason : "stop");
-            keys.Complete(claim, JsonSerializer.Serialize(result, Json));
+            keys.Complete(claim, () => JsonSerializer.Serialize(result, Json));
             await meter.CommitAsync();
             return result;
         }

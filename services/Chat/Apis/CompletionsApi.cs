@@ -138,7 +138,7 @@ public static class CompletionsApi
             var completion = new Completion(id, "chat.completion", created, model.Id,
                 [new CompletionChoice(0, new AssistantMessage("assistant", call.Text), FinishReason(call))],
                 new CompletionUsage(usage.InputTokens, usage.OutputTokens, usage.InputTokens + usage.OutputTokens));
-            keys.Complete(claim, JsonSerializer.Serialize(completion, Json));
+            keys.Complete(claim, () => JsonSerializer.Serialize(completion, Json));
             await meter.CommitAsync();
             return completion;
         }

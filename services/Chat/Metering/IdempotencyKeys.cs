@@ -86,12 +86,13 @@ public sealed class IdempotencyKeys(ChatDbContext db, TimeProvider clock, IOptio
     }
 
     // Staged: saved with the usage.
-    public void Complete(IdempotencyClaim claim, string response)
+    // The answer is serialized only when a key claimed the request: most requests carry none.
+    public void Complete(IdempotencyClaim claim, Func<string> response)
     {
         if (claim is Claimed { Request: { } request })
         {
             db.IdempotentRequests.Attach(request);
-            request.Response = response;
+            request.Response = response();
             request.CompletedAt = clock.GetUtcNow();
         }
     }
