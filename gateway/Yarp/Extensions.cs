@@ -12,8 +12,6 @@ namespace Gateway.Edge;
 
 public static class Extensions
 {
-    public const string CallerScheme = "Caller";
-
     public static IHostApplicationBuilder AddEdgeServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedis();
@@ -49,10 +47,9 @@ public static class Extensions
     private static void AddCallerAuthenticationAtTheEdge(this IHostApplicationBuilder builder)
     {
         builder.AddCallerTokens();
-        builder.Services.AddAuthentication(CallerScheme)
-            .AddPolicyScheme(CallerScheme, "API key or access token", options =>
-                options.ForwardDefaultSelector = context =>
-                    ApiKeyAuthentication.IsPresented(context.Request) ? ApiKeyFormat.Scheme : AccessTokens.Scheme)
+        // No default scheme: CallerAuthenticationMiddleware picks the one the request's credential needs and
+        // authenticates once, so ASP.NET Core's own authentication middleware has nothing to do.
+        builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyFormat.Scheme, null)
             .AddAccessTokens(builder.Configuration);
 

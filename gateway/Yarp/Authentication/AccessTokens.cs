@@ -15,6 +15,13 @@ public static class AccessTokens
     private const string JwksClient = "identity-jwks";
     private const string LiveEventsPath = "/api/events";
 
+    // Any Authorization header goes to the handler, which answers an opaque bearer with no result.
+    public static bool ArePresented(HttpRequest request) =>
+        request.Headers.Authorization.Count > 0 || QueryToken(request) is not null;
+
+    private static string? QueryToken(HttpRequest request) =>
+        request.Path.StartsWithSegments(LiveEventsPath) && request.Query["access_token"] is [{ Length: > 0 } token] ? token : null;
+
     public static AuthenticationBuilder AddAccessTokens(this AuthenticationBuilder authentication, IConfiguration configuration)
     {
         var settings = configuration.GetSection("Edge:AccessTokens");
@@ -36,8 +43,7 @@ public static class AccessTokens
                     OnMessageReceived = context =>
                     {
                         // Browsers cannot set headers on a WebSocket: the live channel takes ?access_token=.
-                        if (context.Request.Path.StartsWithSegments(LiveEventsPath)
-                            && context.Request.Query["access_token"] is [{ Length: > 0 } queryToken])
+                        if (QueryToken(context.Request) is { } queryToken)
                         {
                             context.Token = queryToken;
                             return Task.CompletedTask;
