@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +30,11 @@ public static class OpenApi
                 includedByDefault(description)
                 && !PrivatePrefixes.Any(prefix => (description.RelativePath ?? "").StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
 
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                MarkOnlyWhatMustBeSentAsRequired(schema, context.JsonTypeInfo);
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer((operation, context, _) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -40,6 +47,29 @@ public static class OpenApi
             });
         });
         return builder;
+    }
+
+    // The generator lists every constructor parameter of a record as required. A property is required only when
+    // it cannot be null (a value type, or a reference type not annotated nullable) or is marked [Required]: our
+    // request records take nullable members so that a missing field gets our own worded problem, and those that
+    // must be sent say so with [property: Required].
+    private static void MarkOnlyWhatMustBeSentAsRequired(OpenApiSchema schema, JsonTypeInfo type)
+    {
+        if (type.Kind != JsonTypeInfoKind.Object || schema.Required is not { Count: > 0 } required)
+        {
+            return;
+        }
+        foreach (var property in type.Properties)
+        {
+            var nullable = Nullable.GetUnderlyingType(property.PropertyType) is not null
+                || (!property.PropertyType.IsValueType && property.IsSetNullable && property.IsGetNullable);
+            var markedRequired = property.IsRequired
+                || property.AttributeProvider?.IsDefined(typeof(RequiredAttribute), inherit: true) == true;
+            if (nullable && !markedRequired)
+            {
+                required.Remove(property.Name);
+            }
+        }
     }
 
     public static WebApplication MapOpenApiDocument(this WebApplication app)

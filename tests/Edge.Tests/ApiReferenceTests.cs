@@ -48,6 +48,22 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.True(item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is missing");
     }
 
+    // A field is listed as required only when a request without it is refused; optional ones are not.
+    [Theory]
+    [InlineData("ChatRequest", "message")]
+    [InlineData("CreateApiKeyRequest", "name")]
+    [InlineData("RegisterRequest", "email,password")]
+    [InlineData("RegisterDeviceRequest", "name")]
+    [InlineData("NewSession", "")]
+    public async Task A_request_body_lists_as_required_only_what_must_be_sent(string schema, string required)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var described = document.GetProperty("components").GetProperty("schemas").GetProperty(schema);
+        var listed = described.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()!).Order().ToList() : [];
+        Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(), listed);
+    }
+
     [Fact]
     public async Task Internal_health_and_key_set_paths_are_not_in_the_document()
     {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Billing.Ledger;
 using Gateway.ServiceDefaults;
@@ -61,6 +62,6 @@ public static class LedgerAdminApi
     }
 }
 
-public sealed record AdjustmentRequest(Guid? TransferId, Guid? UserId, long? Amount, string? Reason);
+public sealed record AdjustmentRequest([property: Required] Guid? TransferId, [property: Required] Guid? UserId, [property: Required] long? Amount, [property: Required] string? Reason);
 
 public sealed record AdjustmentResponse(Guid TransferId, long Balance, long Held, long Available);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Billing.Ledger;
 using Gateway.Billing.Purchases;
@@ -144,6 +145,6 @@ public static class PurchaseApi
     public sealed record WebhookServices(HttpRequest Request, Ledger.Ledger Ledger, IOptions<StripeOptions> Options, ILogger<StripeCheckout> Logger);
 }
 
-public sealed record PurchaseRequest(decimal? AmountUsd);
+public sealed record PurchaseRequest([property: Required] decimal? AmountUsd);
 
 public sealed record PurchaseResponse(string CheckoutUrl, long Credits);

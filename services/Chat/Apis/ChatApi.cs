@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Chat.Artifacts;
@@ -247,7 +248,7 @@ public static class ChatApi
 }
 
 // conversationId is the name one of the seed dashboards sends.
-public sealed record ChatRequest(string? Message, Guid? SessionId, string? Model, int? MaxTokens, Guid? ConversationId);
+public sealed record ChatRequest([property: Required] string? Message, Guid? SessionId, string? Model, int? MaxTokens, Guid? ConversationId);
 
 public sealed record UsageSummary(long InputTokens, long OutputTokens, long Credits);
 

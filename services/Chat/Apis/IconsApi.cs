@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Chat.Generations;
 using Gateway.Chat.Infrastructure;
@@ -121,7 +122,7 @@ public static class IconsApi
     }
 }
 
-public sealed record IconRequest(string? Prompt);
+public sealed record IconRequest([property: Required] string? Prompt);
 
 public sealed record IconCreated(Guid Id, string Svg, long Credits, long Balance);
 

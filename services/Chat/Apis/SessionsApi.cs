@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Infrastructure;
@@ -157,6 +158,6 @@ public sealed record NewSession(string? Title);
 
 public sealed record SessionView(Guid Id, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-public sealed record NewMessage(Guid? SessionId, string? Role, string? Content);
+public sealed record NewMessage([property: Required] Guid? SessionId, [property: Required] string? Role, [property: Required] string? Content);
 
 public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, string? Model, UsageSummary? Usage, DateTimeOffset CreatedAt);

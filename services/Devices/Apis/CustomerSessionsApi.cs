@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Devices.CustomerSessions;
 using Gateway.Devices.Fleet;
@@ -31,7 +32,7 @@ public static class CustomerSessionsApi
     }
 
     public sealed record SubmitSessionRequest(
-        Guid? SubmissionId, string? CustomerName, string? Summary, List<TranscriptTurn?>? Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
+        Guid? SubmissionId, string? CustomerName, string? Summary, [property: Required] List<TranscriptTurn?>? Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
 
     public sealed record DecisionRequest(string? Note, string? Reason);
 

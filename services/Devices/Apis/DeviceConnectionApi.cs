@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Gateway.Devices.Fleet;
 using Gateway.Devices.Infrastructure;
@@ -28,7 +29,7 @@ public static class DeviceConnectionApi
         return app;
     }
 
-    public sealed record ActivateDeviceRequest(string? ActivationCode);
+    public sealed record ActivateDeviceRequest([property: Required] string? ActivationCode);
 
     // The token is shown here once; only its hash is kept.
     public sealed record ActivatedDeviceResponse(Guid DeviceId, string DeviceToken, int HeartbeatIntervalSeconds);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Contracts;
@@ -28,7 +29,7 @@ public static class DevicesApi
         return app;
     }
 
-    public sealed record RegisterDeviceRequest(string? Name, List<string?>? Labels);
+    public sealed record RegisterDeviceRequest([property: Required] string? Name, List<string?>? Labels);
 
     // The activation code is shown here once; only its hash is kept.
     public sealed record RegisteredDeviceResponse(Guid Id, string Name, IReadOnlyList<string> Labels, string Status, string ActivationCode, DateTimeOffset ExpiresAt);

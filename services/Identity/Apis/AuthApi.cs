@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
@@ -28,8 +29,8 @@ public static class AuthApi
         return app;
     }
 
-    public sealed record RegisterRequest(string? Email, string? Password, string? Name);
-    public sealed record LoginRequest(string? Email, string? Password);
+    public sealed record RegisterRequest([property: Required] string? Email, [property: Required] string? Password, string? Name);
+    public sealed record LoginRequest([property: Required] string? Email, [property: Required] string? Password);
     public sealed record RefreshRequest(string? RefreshToken);
     public sealed record SessionResponse(UserResponse User, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt);
     public sealed record TokenResponse(string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt);

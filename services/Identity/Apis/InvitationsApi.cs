@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
@@ -27,9 +28,9 @@ public static class InvitationsApi
         return app;
     }
 
-    public sealed record InviteRequest(string? Email, string? Role);
+    public sealed record InviteRequest([property: Required] string? Email, [property: Required] string? Role);
     public sealed record InvitationResponse(Guid Id, string Email, string Role, string Status, DateTimeOffset ExpiresAt, int TimesSent);
-    public sealed record AcceptInviteRequest(string? Token, string? Password, string? Name);
+    public sealed record AcceptInviteRequest([property: Required] string? Token, [property: Required] string? Password, string? Name);
 
     public sealed record InvitationServices(
         AccountsDbContext Db, InvitationMail Mail, IOptions<InvitationOptions> Options, TimeProvider Time, ILogger<InvitationServices> Logger);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
@@ -25,7 +26,7 @@ public static class UsersApi
 
     public sealed record UserItem(Guid Id, string Email, string? Name, string Role, string Status, DateTimeOffset Since);
     public sealed record UserPage(IReadOnlyList<UserItem> Items, int Page, int PageSize, int Total);
-    public sealed record ChangeRoleRequest(string? Role);
+    public sealed record ChangeRoleRequest([property: Required] string? Role);
 
     private const int MaxPageSize = 100;
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Keys.ApiKeys;
 using Gateway.Keys.Infrastructure;
@@ -24,7 +25,7 @@ public static class ApiKeysApi
         return app;
     }
 
-    public sealed record CreateApiKeyRequest(string? Name, DateTimeOffset? ExpiresAt);
+    public sealed record CreateApiKeyRequest([property: Required] string? Name, DateTimeOffset? ExpiresAt);
 
     public sealed record CreatedApiKeyResponse(Guid Id, string Name, string Key, string MaskedKey, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Keys.Infrastructure;
 using Gateway.Keys.Vault;
@@ -25,7 +26,7 @@ public static class VaultApi
     }
 
     // Seed 002's dashboard sends the secret's name as "key"; "name" wins when both are present.
-    public sealed record CreateSecretRequest(string? Name, string? Key, string? Value);
+    public sealed record CreateSecretRequest(string? Name, string? Key, [property: Required] string? Value);
 
     public sealed record SecretResponse(Guid Id, string Name, string MaskedValue, DateTimeOffset CreatedAt)
     {
