@@ -6,6 +6,11 @@ public sealed record UserRegistered(Guid UserId, Guid OrganizationId, string Ema
 // Published when an account is deleted (removed from its organisation); handled once per UserId.
 public sealed record UserDeleted(Guid UserId, Guid OrganizationId, DateTimeOffset DeletedAt);
 
+// A sign-in session ended: logout, a reused refresh token, or the account's removal. Every edge replica refuses
+// the access tokens issued for it (their `sid`) from then on, rather than letting them run to their expiry;
+// after AccessTokensValidUntil none is left to refuse. Handling it twice does no harm.
+public sealed record SessionEnded(Guid SessionId, Guid UserId, DateTimeOffset EndedAt, DateTimeOffset AccessTokensValidUntil);
+
 // A user became a member of an organisation: as its owner at sign-up (InvitationId null) or by accepting
 // an invitation. Handled once per (UserId, OrganizationId).
 public sealed record UserJoinedOrganization(Guid UserId, Guid OrganizationId, string Role, Guid? InvitationId, DateTimeOffset JoinedAt);

@@ -18,11 +18,19 @@ public static class Extensions
 
         // Every edge replica has its own, temporary revocation queue, so each one hears every revocation.
         var instance = $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
-        builder.AddMessaging(bus => bus.AddConsumer<ApiKeyRevokedConsumer>().Endpoint(endpoint =>
+        builder.AddMessaging(bus =>
         {
-            endpoint.InstanceId = instance;
-            endpoint.Temporary = true;
-        }));
+            bus.AddConsumer<ApiKeyRevokedConsumer>().Endpoint(endpoint =>
+            {
+                endpoint.InstanceId = instance;
+                endpoint.Temporary = true;
+            });
+            bus.AddConsumer<SessionEndedConsumer>().Endpoint(endpoint =>
+            {
+                endpoint.InstanceId = instance;
+                endpoint.Temporary = true;
+            });
+        });
 
         builder.AddCallerAuthenticationAtTheEdge();
 
@@ -58,6 +66,8 @@ public static class Extensions
         builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section);
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddSingleton<EndedSessions>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EndedSessions>());
         builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
 
         // On the request path: one short attempt, and a refusal (503) rather than a wait when Keys is down.

@@ -56,6 +56,16 @@ public static class AccessTokens
                         }
                         return Task.CompletedTask;
                     },
+                    // A signed-out session's tokens are refused before they expire (EndedSessions).
+                    OnTokenValidated = context =>
+                    {
+                        if (Guid.TryParse(context.Principal?.FindFirst("sid")?.Value, out var session)
+                            && context.HttpContext.RequestServices.GetRequiredService<EndedSessions>().HasEnded(session))
+                        {
+                            context.Fail(new CredentialRefusedException("This sign-in session has ended (signed out); sign in again."));
+                        }
+                        return Task.CompletedTask;
+                    },
                 };
                 options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                     jwksUrl,

@@ -122,7 +122,7 @@ public static class UsersApi
 
     // Removing someone deletes their account: every account belongs to exactly one organisation.
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveUser(
-        Guid id, HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, HttpContext context, AccountsDbContext db, Sessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await LockCallersOrganizationAsync(db, context, cancellationToken) is not { } caller)
@@ -142,6 +142,7 @@ public static class UsersApi
         {
             return ApiProblems.Conflict("id", "The last owner cannot be removed; make someone else an owner first.");
         }
+        await sessions.StageEndOfAllAsync(subject.Id, "account removed", cancellationToken);
         db.Users.Remove(subject);
         db.AddToOutbox(new UserDeleted(subject.Id, subject.OrganizationId, time.GetUtcNow()));
         await db.SaveChangesAsync(cancellationToken);

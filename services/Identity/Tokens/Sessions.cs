@@ -1,5 +1,8 @@
+using System.Linq.Expressions;
+using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
+using Gateway.ServiceDefaults.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -47,7 +50,7 @@ public sealed class Sessions(AccountsDbContext db, AccessTokens accessTokens, IO
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), cancellationToken);
         if (claimed == 0)
         {
-            await RevokeFamilyAsync(token.FamilyId, "refresh token reused", cancellationToken);
+            await EndWhereAsync(f => f.Id == token.FamilyId, "refresh token reused", cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             logger.LogWarning("Refresh token reuse detected; session {SessionId} of user {UserId} revoked", token.FamilyId, token.Family.UserId);
             return new RotationResult.Refused("The refresh token was already used; the session has been ended.");
@@ -72,24 +75,40 @@ public sealed class Sessions(AccountsDbContext db, AccessTokens accessTokens, IO
         var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash).Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(cancellationToken);
         if (familyId is { } id)
         {
-            await RevokeFamilyAsync(id, "logout", cancellationToken);
+            await EndWhereAsync(f => f.Id == id, "logout", cancellationToken);
         }
     }
 
     public Task EndAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken) =>
-        db.RefreshTokenFamilies
-            .Where(f => f.Id == sessionId && f.UserId == userId && f.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, time.GetUtcNow()).SetProperty(f => f.RevokedReason, "logout"), cancellationToken);
+        EndWhereAsync(f => f.Id == sessionId && f.UserId == userId, "logout", cancellationToken);
 
-    public Task EndAllAsync(Guid userId, string reason, CancellationToken cancellationToken) =>
-        db.RefreshTokenFamilies
-            .Where(f => f.UserId == userId && f.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, time.GetUtcNow()).SetProperty(f => f.RevokedReason, reason), cancellationToken);
+    // Stages the end of every session of the user in the caller's unit of work (the account's removal).
+    public async Task StageEndOfAllAsync(Guid userId, string reason, CancellationToken cancellationToken)
+    {
+        foreach (var family in await db.RefreshTokenFamilies.Where(f => f.UserId == userId && f.RevokedAt == null).ToListAsync(cancellationToken))
+        {
+            StageEnd(family, reason);
+        }
+    }
 
-    private Task<int> RevokeFamilyAsync(Guid familyId, string reason, CancellationToken cancellationToken) =>
-        db.RefreshTokenFamilies
-            .Where(f => f.Id == familyId && f.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, time.GetUtcNow()).SetProperty(f => f.RevokedReason, reason), cancellationToken);
+    private async Task EndWhereAsync(Expression<Func<RefreshTokenFamily, bool>> which, string reason, CancellationToken cancellationToken)
+    {
+        foreach (var family in await db.RefreshTokenFamilies.Where(which).Where(f => f.RevokedAt == null).ToListAsync(cancellationToken))
+        {
+            StageEnd(family, reason);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    // The refresh tokens stop here; SessionEnded (in the same commit) makes every edge refuse the session's
+    // access tokens too, which would otherwise be accepted until they expire.
+    private void StageEnd(RefreshTokenFamily family, string reason)
+    {
+        var now = time.GetUtcNow();
+        family.RevokedAt = now;
+        family.RevokedReason = reason;
+        db.AddToOutbox(new SessionEnded(family.Id, family.UserId, now, now + options.Value.AccessTokenLifetime));
+    }
 
     private IssuedTokens IssueInto(Guid familyId, User user, DateTimeOffset now)
     {
