@@ -256,6 +256,11 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         Assert.Equal(0.8, read.GetProperty("metrics").GetProperty("battery").GetDouble());
         Assert.Equal("online", read.GetProperty("status").GetString());
         Assert.InRange(read.GetProperty("lastSeenAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+
+        // The list shows the same heartbeat.
+        var listed = (await owner.GetJsonAsync("/api/devices")).GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetGuid() == device.Id);
+        Assert.Equal("2.0.1", listed.GetProperty("version").GetString());
+        Assert.Equal(0.8, listed.GetProperty("metrics").GetProperty("battery").GetDouble());
     }
 
     [Theory]

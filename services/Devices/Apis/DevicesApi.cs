@@ -103,8 +103,10 @@ public static class DevicesApi
         }
         var total = await query.CountAsync(cancellationToken);
         var devices = await query.OrderBy(d => d.Name).ThenBy(d => d.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
-        var lastSeen = await services.Presence.LastSeenAsync([.. devices.Select(d => d.Id)]);
-        var items = devices.Select(d => DeviceResponse.From(d, lastSeen.TryGetValue(d.Id, out var seen) ? seen : null)).ToList();
+        var ids = devices.Select(d => d.Id).ToList();
+        var lastSeen = await services.Presence.LastSeenAsync(ids);
+        var heartbeats = await services.Presence.LastHeartbeatsAsync(ids);
+        var items = devices.Select(d => DeviceResponse.From(d, lastSeen.TryGetValue(d.Id, out var seen) ? seen : null, heartbeats.GetValueOrDefault(d.Id))).ToList();
         return TypedResults.Ok(new PageOf<DeviceResponse>(items, paging.Page, paging.PageSize, total));
     }
 
