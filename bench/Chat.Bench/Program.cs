@@ -5,7 +5,7 @@
 //   portkey Portkey's open-source gateway (node) proxying the same MockLlm: no auth, no metering
 // at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway; at the
 // end, how many requests took a standby hold (services/Chat/Metering/StandbyHolds.cs) and how many reserved.
-// Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64] (installs Portkey, passes --portkey PATH);
+// Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64 --rates 100,300] (--clients 0: no closed loop) (installs Portkey, passes --portkey PATH);
 // without --portkey, Portkey is left out.
 // --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
@@ -28,6 +28,7 @@ var seconds = Argument("--seconds", 10);
 var clients = Argument("--clients", 64);
 var portkeyServer = Option("--portkey");
 var breakdownRequests = Argument("--breakdown", 0);
+var rates = (Option("--rates") ?? "100,300").Split(',').Select(int.Parse).ToArray();
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;
 const int Users = 16;
 long standbyHolds = 0, ownHolds = 0;
@@ -117,7 +118,7 @@ try
     }
 
     Console.WriteLine($"{"run",-40} {"RPS",8} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
-    foreach (var rate in new[] { 100, 300 })
+    foreach (var rate in rates)
     {
         var floor = await OpenLoopAsync(http, direct, rate, seconds);
         Print($"{direct.Name} @ {rate}/s", floor);
@@ -128,7 +129,7 @@ try
             Console.WriteLine($"{"  added over direct",-40} {"",8} {run.P(50) - floor.P(50),8:0.0} {run.P(99) - floor.P(99),8:0.0}");
         }
     }
-    foreach (var gateway in gateways)
+    foreach (var gateway in clients > 0 ? gateways : [])
     {
         var most = await ClosedLoopAsync(http, gateway, clients, seconds);
         Print($"{gateway.Name}, {clients} callers, closed loop", most);
