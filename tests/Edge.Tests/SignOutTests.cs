@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Identity.Mail;
 using Gateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.Tests;
 
@@ -50,6 +52,47 @@ public sealed class SignOutTests(GatewayInfrastructure infrastructure) : IAsyncL
         using var again = WithToken(_system.Edge, fresh.GetProperty("accessToken").GetString()!);
         using var meAgain = await again.GetAsync("/api/auth/me", Ct);
         Assert.Equal(HttpStatusCode.OK, meAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_removed_members_access_token_is_refused_at_the_edge()
+    {
+        var owner = await _system.RegisterUserAsync();
+        var member = await InviteMemberAsync(owner);
+        using var asMember = WithToken(_system.Edge, member.AccessToken);
+        using (var me = await asMember.GetAsync("/api/auth/me", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        using var remove = await owner.Client.DeleteAsync($"/api/users/{member.UserId}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, remove.StatusCode);
+
+        // Identity itself refuses a removed account at once ("no longer exists"); the edge's own refusal, which
+        // every other service relies on, follows when SessionEnded arrives.
+        var waited = Stopwatch.StartNew();
+        string? detail = null;
+        while (waited.Elapsed < TimeSpan.FromSeconds(5) && detail?.Contains("ended") != true)
+        {
+            using var response = await asMember.GetAsync("/api/auth/me", Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            detail = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString();
+            await Task.Delay(20, Ct);
+        }
+        Assert.Contains("ended", detail);
+    }
+
+    private async Task<(Guid UserId, string AccessToken)> InviteMemberAsync(TestUser owner)
+    {
+        var email = $"member-{Guid.NewGuid():N}@example.com";
+        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role = "member" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, invite.StatusCode);
+        var link = _system[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
+        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
+        using var accept = await _system.CreateEdgeClient().PostAsJsonAsync("/api/auth/accept-invite", new { token, password = TestUsers.Password }, Ct);
+        Assert.Equal(HttpStatusCode.Created, accept.StatusCode);
+        var joined = await accept.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (joined.GetProperty("user").GetProperty("id").GetGuid(), joined.GetProperty("accessToken").GetString()!);
     }
 
     private static HttpClient WithToken(IServiceHost edge, string accessToken)
