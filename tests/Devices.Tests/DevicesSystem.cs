@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Devices.Infrastructure;
-using Gateway.Identity.Mail;
 using Gateway.ServiceDefaults;
 using Gateway.Testing;
 using MassTransit;
@@ -51,23 +50,7 @@ public class DevicesSystem(GatewayInfrastructure infrastructure) : IAsyncLifetim
     }
 
     // Someone who joined the owner's organisation by invitation with this role.
-    public async Task<TestUser> InviteAsync(TestUser owner, string role)
-    {
-        var email = $"{role}-{Guid.NewGuid():N}@example.com";
-        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role }, Api.Ct);
-        await invite.ShouldBe(HttpStatusCode.Created);
-        var link = System[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
-        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
-        using var edge = Edge();
-        using var accept = await edge.PostAsJsonAsync("/api/auth/accept-invite", new { token, password = TestUsers.Password }, Api.Ct);
-        var joined = await accept.ShouldBe(HttpStatusCode.Created);
-        var accessToken = joined.GetProperty("accessToken").GetString()!;
-        var client = Edge();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        var user = joined.GetProperty("user");
-        return new TestUser(user.GetProperty("id").GetGuid(), owner.OrganizationId, email, TestUsers.Password, accessToken,
-            joined.GetProperty("refreshToken").GetString()!, client);
-    }
+    public Task<TestUser> InviteAsync(TestUser owner, string role) => System.InviteAsync(owner, role);
 
     public async Task InDatabaseAsync(Func<DevicesDbContext, Task> change)
     {

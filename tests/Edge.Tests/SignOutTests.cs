@@ -3,9 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Gateway.Identity.Mail;
 using Gateway.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.Tests;
 
@@ -58,7 +56,7 @@ public sealed class SignOutTests(GatewayInfrastructure infrastructure) : IAsyncL
     public async Task A_removed_members_access_token_is_refused_at_the_edge()
     {
         var owner = await _system.RegisterUserAsync();
-        var member = await InviteMemberAsync(owner);
+        var member = await _system.InviteAsync(owner, "member");
         using var asMember = WithToken(_system.Edge, member.AccessToken);
         using (var me = await asMember.GetAsync("/api/auth/me", Ct))
         {
@@ -80,19 +78,6 @@ public sealed class SignOutTests(GatewayInfrastructure infrastructure) : IAsyncL
             await Task.Delay(20, Ct);
         }
         Assert.Contains("ended", detail);
-    }
-
-    private async Task<(Guid UserId, string AccessToken)> InviteMemberAsync(TestUser owner)
-    {
-        var email = $"member-{Guid.NewGuid():N}@example.com";
-        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role = "member" }, Ct);
-        Assert.Equal(HttpStatusCode.Created, invite.StatusCode);
-        var link = _system[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
-        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
-        using var accept = await _system.CreateEdgeClient().PostAsJsonAsync("/api/auth/accept-invite", new { token, password = TestUsers.Password }, Ct);
-        Assert.Equal(HttpStatusCode.Created, accept.StatusCode);
-        var joined = await accept.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        return (joined.GetProperty("user").GetProperty("id").GetGuid(), joined.GetProperty("accessToken").GetString()!);
     }
 
     private static HttpClient WithToken(IServiceHost edge, string accessToken)

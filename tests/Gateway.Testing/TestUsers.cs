@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Identity.Mail;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Testing;
 
@@ -36,5 +38,32 @@ public static class TestUsers
             accessToken,
             json.GetProperty("refreshToken").GetString()!,
             client);
+    }
+
+    // Invites a new user into the owner's organisation with the role and accepts through the invitation mail's
+    // link (Identity's SentMail keeps what it sent); needs Identity among the system's services.
+    public static async Task<TestUser> InviteAsync(this GatewaySystem system, TestUser owner, string role)
+    {
+        var email = $"{role}-{Guid.NewGuid():N}@example.com";
+        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role });
+        if (!invite.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Inviting {email} failed with {(int)invite.StatusCode}: {await invite.Content.ReadAsStringAsync()}");
+        }
+        var link = system[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
+        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
+        using var anonymous = system.CreateEdgeClient();
+        using var accept = await anonymous.PostAsJsonAsync("/api/auth/accept-invite", new { token, password = Password });
+        var body = await accept.Content.ReadAsStringAsync();
+        if (!accept.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Accepting the invitation for {email} failed with {(int)accept.StatusCode}: {body}");
+        }
+        var joined = JsonDocument.Parse(body).RootElement;
+        var accessToken = joined.GetProperty("accessToken").GetString()!;
+        var client = system.CreateEdgeClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return new TestUser(joined.GetProperty("user").GetProperty("id").GetGuid(), owner.OrganizationId, email, Password, accessToken,
+            joined.GetProperty("refreshToken").GetString()!, client);
     }
 }
