@@ -16,7 +16,7 @@ public static class Extensions
     {
         builder.AddRedis();
 
-        // Every edge replica has its own, temporary revocation queue, so each one hears every revocation.
+        // Every edge replica has its own temporary queues, so each one hears every key revocation and ended session.
         var instance = $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
         builder.AddMessaging(bus =>
         {

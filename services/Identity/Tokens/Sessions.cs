@@ -83,21 +83,21 @@ public sealed class Sessions(AccountsDbContext db, AccessTokens accessTokens, IO
         EndWhereAsync(f => f.Id == sessionId && f.UserId == userId, "logout", cancellationToken);
 
     // Stages the end of every session of the user in the caller's unit of work (the account's removal).
-    public async Task StageEndOfAllAsync(Guid userId, string reason, CancellationToken cancellationToken)
-    {
-        foreach (var family in await db.RefreshTokenFamilies.Where(f => f.UserId == userId && f.RevokedAt == null).ToListAsync(cancellationToken))
-        {
-            StageEnd(family, reason);
-        }
-    }
+    public Task StageEndOfAllAsync(Guid userId, string reason, CancellationToken cancellationToken) =>
+        StageEndWhereAsync(f => f.UserId == userId, reason, cancellationToken);
 
     private async Task EndWhereAsync(Expression<Func<RefreshTokenFamily, bool>> which, string reason, CancellationToken cancellationToken)
+    {
+        await StageEndWhereAsync(which, reason, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task StageEndWhereAsync(Expression<Func<RefreshTokenFamily, bool>> which, string reason, CancellationToken cancellationToken)
     {
         foreach (var family in await db.RefreshTokenFamilies.Where(which).Where(f => f.RevokedAt == null).ToListAsync(cancellationToken))
         {
             StageEnd(family, reason);
         }
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     // The refresh tokens stop here; SessionEnded (in the same commit) makes every edge refuse the session's
