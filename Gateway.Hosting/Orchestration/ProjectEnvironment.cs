@@ -36,6 +36,9 @@ internal static class ProjectEnvironment
             environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
             environment["OTEL_BLRP_SCHEDULE_DELAY"] = "1000";
             environment["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+            // A batch the dashboard could not take (busy, or still starting) is sent again rather than lost: a
+            // service's start-up lines are exported once, in its first batch.
+            environment["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory";
         }
         else
         {

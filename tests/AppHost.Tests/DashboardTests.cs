@@ -90,7 +90,7 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         await page.Locator("#logs-service").SelectOptionAsync("billing");
         await page.Locator("#logs-level").SelectOptionAsync("Information");
         var rows = page.GetByTestId("logs").Locator("tbody tr");
-        await Assertions.Expect(rows.First).ToContainTextAsync("billing", new() { Timeout = 15_000 });
+        await Assertions.Expect(rows.First).ToContainTextAsync("billing", new() { Timeout = 30_000 });
         Assert.All(await rows.AllInnerTextsAsync(), row => Assert.Contains("billing", row, StringComparison.Ordinal));
         await host.ScreenshotAsync(page, "logs");
 
