@@ -219,6 +219,10 @@ const traces = {
 
 const short = v => v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toPrecision(3)}`;
 
+// The axis's top as 2, 4, 6, 8 or 10 × a power of ten, so the top and middle labels are round (20 and 10 credits,
+// not 19.8 and 9.9).
+const niceCeiling = v => { const power = 10 ** Math.floor(Math.log10(v)); return [2, 4, 6, 8, 10].find(s => s * power >= v) * power; };
+
 function lineChart(title, series, { unit = "", yMax, testid, from, to } = {}) {
   const width = 600, height = 180, pad = { left: 62, right: 8, top: 10, bottom: 22 };
   if (from !== undefined) series = series.map(s => ({ ...s, points: s.points.filter(p => p[0] >= from) }));
@@ -227,7 +231,7 @@ function lineChart(title, series, { unit = "", yMax, testid, from, to } = {}) {
   box.append(el("h2", {}, title));
   if (!points.length) { box.append(el("div", { class: "empty" }, "No data yet.")); return box; }
   const x0 = from ?? Math.min(...points.map(p => p[0])), x1 = to ?? Math.max(...points.map(p => p[0]), x0 + 1);
-  const top = yMax ?? (Math.max(...points.map(p => p[1]), 0) * 1.1 || 1);
+  const top = yMax ?? niceCeiling(Math.max(...points.map(p => p[1]), 0) * 1.1 || 1);
   const x = t => pad.left + (t - x0) / (x1 - x0) * (width - pad.left - pad.right);
   const y = v => height - pad.bottom - v / top * (height - pad.top - pad.bottom);
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
