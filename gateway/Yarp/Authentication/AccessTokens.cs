@@ -32,7 +32,7 @@ public static class AccessTokens
         authentication.Services.AddHttpClient(JwksClient);
         authentication.AddJwtBearer(Scheme, _ => { });
         authentication.Services.AddOptions<JwtBearerOptions>(Scheme)
-            .Configure<IHttpClientFactory>((options, clients) =>
+            .Configure<IHttpClientFactory, EndedSessions>((options, clients, endedSessions) =>
             {
                 options.MapInboundClaims = false;
                 options.RefreshOnIssuerKeyNotFound = true;
@@ -59,8 +59,7 @@ public static class AccessTokens
                     // A signed-out session's tokens are refused before they expire (EndedSessions).
                     OnTokenValidated = context =>
                     {
-                        if (Guid.TryParse(context.Principal?.FindFirst("sid")?.Value, out var session)
-                            && context.HttpContext.RequestServices.GetRequiredService<EndedSessions>().HasEnded(session))
+                        if (Guid.TryParse(context.Principal?.FindFirst("sid")?.Value, out var session) && endedSessions.HasEnded(session))
                         {
                             context.Fail(new CredentialRefusedException("This sign-in session has ended (signed out); sign in again."));
                         }

@@ -16,7 +16,10 @@ public sealed class EndedSessions(IConnectionMultiplexer redis, TimeProvider tim
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30); // as the token validation allows
     private static readonly TimeSpan RetryLoadEvery = TimeSpan.FromSeconds(5);
 
+    private static readonly TimeSpan TrimEvery = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _ended = new();
+    private DateTimeOffset _nextTrim;
 
     public bool HasEnded(Guid sessionId) => _ended.TryGetValue(sessionId, out var until) && until > time.GetUtcNow();
 
@@ -63,9 +66,15 @@ public sealed class EndedSessions(IConnectionMultiplexer redis, TimeProvider tim
         }
     }
 
+    // Expired entries are dropped once a minute, not on every event (a sweep is a pass over all of them).
     private void Trim()
     {
         var now = time.GetUtcNow();
+        if (now < _nextTrim)
+        {
+            return;
+        }
+        _nextTrim = now + TrimEvery;
         foreach (var (sessionId, until) in _ended)
         {
             if (until <= now) _ended.TryRemove(sessionId, out _);
