@@ -9,6 +9,7 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
 {
     private const string LastSeenKey = "devices:presence";
     private static readonly TimeSpan StatusRetention = TimeSpan.FromDays(7);
+    private static readonly RedisValue[] HeartbeatFields = ["version", "metrics"];
 
     // Records the heartbeat and returns the one before it (null when the device was not in the set).
     private static readonly LuaScript TouchScript = LuaScript.Prepare("""
@@ -90,17 +91,12 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
         {
             if (reads[i].Result is [var version, var metrics] && (version.HasValue || metrics.HasValue))
             {
-                heartbeats[deviceIds[i]] = Heartbeat(version, metrics);
+                heartbeats[deviceIds[i]] = new DeviceHeartbeat(
+                    version.IsNullOrEmpty ? null : version.ToString(), metrics.IsNullOrEmpty ? null : metrics.ToString());
             }
         }
         return heartbeats;
     }
-
-    private static readonly RedisValue[] HeartbeatFields = ["version", "metrics"];
-
-    private static DeviceHeartbeat Heartbeat(RedisValue version, RedisValue metrics) => new(
-        version.HasValue && !version.IsNullOrEmpty ? version.ToString() : null,
-        metrics.HasValue && !metrics.IsNullOrEmpty ? metrics.ToString() : null);
 
     // Adds devices that are not in the set with the given last-seen time; a device that is keeps its own.
     public Task RestoreIfMissingAsync(IReadOnlyList<(Guid DeviceId, DateTimeOffset LastSeen)> devices) =>
