@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -111,5 +112,79 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
         using var response = await user.Client.PostAsync("/api/keys", content, Ct);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    // Signing out (and a member's removal) ends the session's access tokens at every edge, not only its refresh
+    // token: Identity publishes SessionEnded (gateway/Yarp/Authentication/EndedSessions.cs).
+    [Fact]
+    public async Task After_sign_out_every_edge_refuses_the_sessions_access_token_within_a_second()
+    {
+        var user = await _system.RegisterUserAsync();
+        using var edgeB = WithToken(await _system.StartEdgeAsync(), user.AccessToken);
+        foreach (var client in new[] { user.Client, edgeB })
+        {
+            using var me = await client.GetAsync("/api/auth/me", Ct);
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        using var logout = await user.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = user.RefreshToken }, Ct);
+        Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        var signedOut = Stopwatch.StartNew();
+
+        await WaitUntilTheEdgeEndsTheSessionAsync(user.Client);
+        await WaitUntilTheEdgeEndsTheSessionAsync(edgeB);
+        Assert.True(signedOut.Elapsed < TimeSpan.FromSeconds(1.5), $"Refused only after {signedOut.Elapsed.TotalMilliseconds:0} ms");
+
+        // An edge that starts afterwards learns it from Redis; a new sign-in of the same user is untouched.
+        using var edgeC = WithToken(await _system.StartEdgeAsync(), user.AccessToken);
+        using var refused = await edgeC.GetAsync("/api/auth/me", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var login = await _system.CreateEdgeClient().PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = user.Password }, Ct);
+        var fresh = await login.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        using var again = WithToken(_system.Edge, fresh.GetProperty("accessToken").GetString()!);
+        using var meAgain = await again.GetAsync("/api/auth/me", Ct);
+        Assert.Equal(HttpStatusCode.OK, meAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_removed_members_access_token_is_refused_at_the_edge()
+    {
+        var owner = await _system.RegisterUserAsync();
+        var member = await _system.InviteAsync(owner, "member");
+        using (var me = await member.Client.GetAsync("/api/auth/me", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        using var remove = await owner.Client.DeleteAsync($"/api/users/{member.UserId}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, remove.StatusCode);
+
+        await WaitUntilTheEdgeEndsTheSessionAsync(member.Client);
+    }
+
+    private static HttpClient WithToken(IServiceHost edge, string accessToken)
+    {
+        var client = edge.CreateHttpClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return client;
+    }
+
+    // Until the edge itself refuses the token as belonging to an ended session. Meanwhile it may still pass, or
+    // Identity may refuse it on its own (a removed account "no longer exists").
+    private static async Task WaitUntilTheEdgeEndsTheSessionAsync(HttpClient client)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            using var response = await client.GetAsync("/api/auth/me", Ct);
+            if (response.StatusCode == HttpStatusCode.Unauthorized
+                && (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString()!.Contains("session has ended"))
+            {
+                return;
+            }
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized, $"Unexpected {(int)response.StatusCode}");
+            await Task.Delay(20, Ct);
+        }
+        throw new Xunit.Sdk.XunitException("The edge still accepted the ended session's access token after 5 s.");
     }
 }

@@ -25,19 +25,7 @@ public static class TestUsers
             throw new InvalidOperationException($"Registering {email} failed with {(int)response.StatusCode}: {body}");
         }
 
-        var json = JsonDocument.Parse(body).RootElement;
-        var user = json.GetProperty("user");
-        var accessToken = json.GetProperty("accessToken").GetString()!;
-        var client = system.CreateEdgeClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return new TestUser(
-            user.GetProperty("id").GetGuid(),
-            user.GetProperty("organizationId").GetGuid(),
-            email,
-            Password,
-            accessToken,
-            json.GetProperty("refreshToken").GetString()!,
-            client);
+        return SignedIn(system, JsonDocument.Parse(body).RootElement, email);
     }
 
     // Invites a new user into the owner's organisation with the role and accepts through the invitation mail's
@@ -59,11 +47,17 @@ public static class TestUsers
         {
             throw new InvalidOperationException($"Accepting the invitation for {email} failed with {(int)accept.StatusCode}: {body}");
         }
-        var joined = JsonDocument.Parse(body).RootElement;
-        var accessToken = joined.GetProperty("accessToken").GetString()!;
+        return SignedIn(system, JsonDocument.Parse(body).RootElement, email);
+    }
+
+    // A user from Identity's session answer ({user, accessToken, refreshToken}), with a client carrying the token.
+    private static TestUser SignedIn(GatewaySystem system, JsonElement session, string email)
+    {
+        var user = session.GetProperty("user");
+        var accessToken = session.GetProperty("accessToken").GetString()!;
         var client = system.CreateEdgeClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return new TestUser(joined.GetProperty("user").GetProperty("id").GetGuid(), owner.OrganizationId, email, Password, accessToken,
-            joined.GetProperty("refreshToken").GetString()!, client);
+        return new TestUser(user.GetProperty("id").GetGuid(), user.GetProperty("organizationId").GetGuid(), email, Password, accessToken,
+            session.GetProperty("refreshToken").GetString()!, client);
     }
 }
