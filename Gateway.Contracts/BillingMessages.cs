@@ -14,6 +14,17 @@ public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amoun
 // Nothing was held. Shown to users as "Required: {Required}, Available: {Available}".
 public sealed record CreditsInsufficient(Guid ReservationId, Guid UserId, long Required, long Available);
 
+// Several holds in one message (Chat's standby holds, made ahead for a busy caller): each is an ordinary
+// ReserveCredits, made or refused as if asked alone, and all are answered by one CreditsReservedBatch. At most
+// MaxHolds; a Fault when any of them cannot be read. One message instead of one per hold is most of what a
+// reservation costs the broker and both services.
+public sealed record ReserveCreditsBatch(IReadOnlyList<ReserveCredits> Holds)
+{
+    public const int MaxHolds = 32;
+}
+
+public sealed record CreditsReservedBatch(IReadOnlyList<CreditsReserved> Reserved, IReadOnlyList<CreditsInsufficient> Insufficient);
+
 // What a reserved request actually cost (published by Chat through its outbox). Billing captures it
 // exactly once per ReservationId: the hold is charged Credits and the rest goes back. UsageId is the
 // capture's idempotency key; redelivery with the same UsageId does nothing.

@@ -18,6 +18,7 @@ public static class Extensions
         {
             bus.AddConsumers(typeof(Extensions).Assembly);
             bus.AddRequestClient<ReserveCredits>();
+            bus.AddRequestClient<ReserveCreditsBatch>();
         });
         builder.AddOutbox<ChatDbContext>();
         builder.AddCallerAuthentication();

@@ -63,6 +63,44 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
     }
 
     [Fact]
+    public async Task A_batch_of_holds_is_answered_hold_by_hold_and_holds_only_what_the_wallet_has()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var holds = Enumerable.Range(0, 4).Select(_ => new ReserveCredits(Guid.NewGuid(), userId, 30, "Standby hold", TimeSpan.FromMinutes(5))).ToList();
+        var client = billing.Bus.CreateRequestClient<ReserveCreditsBatch>(RequestTimeout.After(s: 30));
+
+        var answer = (await client.GetResponse<CreditsReservedBatch>(new ReserveCreditsBatch(holds), Cancel)).Message;
+
+        // Three holds of 30 fit in 100; the fourth is refused with what was left, as if asked alone.
+        Assert.Equal(3, answer.Reserved.Count);
+        Assert.All(answer.Reserved, r => Assert.Equal((userId, 30L), (r.UserId, r.Amount)));
+        var refused = Assert.Single(answer.Insufficient);
+        Assert.Equal((30L, 10L), (refused.Required, refused.Available));
+        Assert.Equal(holds.Select(h => h.ReservationId).Order(), answer.Reserved.Select(r => r.ReservationId).Append(refused.ReservationId).Order());
+        Assert.Equal(new WalletBalance(100, 90), await billing.BalanceAsync(userId));
+
+        // Each is an ordinary hold: captured on its own.
+        var captured = answer.Reserved[0];
+        await billing.Bus.Publish(new UsageRecorded(Guid.NewGuid(), captured.ReservationId, userId, 12, 4, 8, "gpt-test", DateTimeOffset.UtcNow), Cancel);
+        Assert.Equal(new WalletBalance(88, 60), await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 60));
+    }
+
+    [Fact]
+    public async Task A_batch_with_an_invalid_hold_or_too_many_is_answered_with_a_fault_and_holds_nothing()
+    {
+        var userId = await billing.NewWalletAsync(50);
+        var client = billing.Bus.CreateRequestClient<ReserveCreditsBatch>(RequestTimeout.After(s: 30));
+        ReserveCredits Hold(long amount) => new(Guid.NewGuid(), userId, amount, "Standby hold", TimeSpan.FromMinutes(5));
+
+        await Assert.ThrowsAsync<RequestFaultException>(() => client.GetResponse<CreditsReservedBatch>(new ReserveCreditsBatch([Hold(10), Hold(0)]), Cancel));
+        await Assert.ThrowsAsync<RequestFaultException>(() => client.GetResponse<CreditsReservedBatch>(new ReserveCreditsBatch([]), Cancel));
+        await Assert.ThrowsAsync<RequestFaultException>(() => client.GetResponse<CreditsReservedBatch>(
+            new ReserveCreditsBatch(Enumerable.Range(0, ReserveCreditsBatch.MaxHolds + 1).Select(_ => Hold(1)).ToList()), Cancel));
+
+        Assert.Equal(new WalletBalance(50, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
     public async Task A_redelivered_usage_charges_once()
     {
         var userId = await billing.NewWalletAsync(100);

@@ -5,35 +5,65 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Billing.Consumers;
 
-// Answers Chat's reservation: a hold when the credits are there, what is missing when they are not.
-// An invalid request throws, which MassTransit answers with a Fault the request client raises.
+// Answers Chat's reservations: a hold when the credits are there, what is missing when they are not; one at a
+// time or several in one message. An invalid request throws, which MassTransit answers with a Fault the
+// request client raises.
 public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<LedgerOptions> options, TimeProvider clock)
-    : IConsumer<ReserveCredits>
+    : IConsumer<ReserveCredits>, IConsumer<ReserveCreditsBatch>
 {
+    // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.
     public async Task Consume(ConsumeContext<ReserveCredits> context)
     {
-        var request = context.Message;
+        Validate(context.Message);
+        switch (await ReserveAsync(context.Message, context.CancellationToken))
+        {
+            case CreditsReserved reserved:
+                await context.RespondAsync(reserved, (SendContext<CreditsReserved> reply) => reply.Durable = false);
+                break;
+            case CreditsInsufficient insufficient:
+                await context.RespondAsync(insufficient, (SendContext<CreditsInsufficient> reply) => reply.Durable = false);
+                break;
+        }
+    }
+
+    // The holds are asked of the ledger together, so its group commit writes them in one transaction.
+    public async Task Consume(ConsumeContext<ReserveCreditsBatch> context)
+    {
+        var holds = context.Message.Holds ?? [];
+        if (holds.Count is 0 or > ReserveCreditsBatch.MaxHolds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReserveCreditsBatch.Holds), holds.Count, $"A batch holds 1 to {ReserveCreditsBatch.MaxHolds} reservations.");
+        }
+        foreach (var hold in holds)
+        {
+            Validate(hold);
+        }
+        var answers = await Task.WhenAll(holds.Select(hold => ReserveAsync(hold, context.CancellationToken)));
+        await context.RespondAsync(
+            new CreditsReservedBatch(answers.OfType<CreditsReserved>().ToList(), answers.OfType<CreditsInsufficient>().ToList()),
+            (SendContext<CreditsReservedBatch> reply) => reply.Durable = false);
+    }
+
+    private void Validate(ReserveCredits request)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Amount, nameof(request.Amount));
         if (request.HoldFor <= TimeSpan.Zero || request.HoldFor > options.Value.MaxHold)
         {
             throw new ArgumentOutOfRangeException(nameof(request.HoldFor), request.HoldFor, $"HoldFor must be more than zero and at most {options.Value.MaxHold}.");
         }
+    }
 
+    private async Task<object> ReserveAsync(ReserveCredits request, CancellationToken cancellationToken)
+    {
         var expiresAt = clock.GetUtcNow().Add(request.HoldFor);
-        var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), context.CancellationToken);
-
-        // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.
-        switch (result.Outcome)
+        var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), cancellationToken);
+        return result.Outcome switch
         {
-            case TransferOutcome.Created or TransferOutcome.Exists:
-                await context.RespondAsync(new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt, result.Balance), (SendContext<CreditsReserved> reply) => reply.Durable = false);
-                break;
-            case TransferOutcome.Insufficient:
-                await context.RespondAsync(new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available), (SendContext<CreditsInsufficient> reply) => reply.Durable = false);
-                break;
-            default:
-                throw new InvalidOperationException($"Reservation {request.ReservationId} was made before for another user or amount.");
-        }
+            TransferOutcome.Created or TransferOutcome.Exists =>
+                new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt, result.Balance),
+            TransferOutcome.Insufficient => new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available),
+            _ => throw new InvalidOperationException($"Reservation {request.ReservationId} was made before for another user or amount."),
+        };
     }
 
     private static string Reason(string? reason) =>

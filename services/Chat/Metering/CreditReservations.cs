@@ -17,7 +17,7 @@ public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcom
 // Holds credits in Billing before any money is spent upstream (MassTransit request/response). No answer in
 // time means no: the request is refused and the reservation cancelled, because Billing may yet make it.
 public sealed class CreditReservations(
-    IRequestClient<ReserveCredits> client, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock, ILogger<CreditReservations> logger)
+    IRequestClient<ReserveCredits> client, IRequestClient<ReserveCreditsBatch> batchClient, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock, ILogger<CreditReservations> logger)
 {
     public async Task<Reservation> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
     {
@@ -40,6 +40,40 @@ public sealed class CreditReservations(
         {
             logger.LogWarning("Reservation {ReservationId} for {UserId} got no answer ({Reason}); refusing and cancelling it", id, userId, ex.Message);
             var unavailable = new Reservation(id, userId, ReservationOutcome.Unavailable, amount, 0);
+            await CancelAsync(unavailable, "Billing did not answer in time");
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            return unavailable;
+        }
+    }
+
+    // Several holds of the same amount in one round trip (standby holds); each is answered as if asked alone, in the
+    // order asked. No answer in time: every one of them is cancelled, as above.
+    public async Task<IReadOnlyList<Reservation>> ReserveManyAsync(Guid userId, long amount, int count, string reason, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Reservations;
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
+        try
+        {
+            var response = await batchClient.GetResponse<CreditsReservedBatch>(
+                new ReserveCreditsBatch(ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor)).ToList()),
+                request => request.UseExecute(context => context.Durable = false),
+                cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
+            var reserved = response.Message.Reserved.ToDictionary(r => r.ReservationId);
+            var refused = response.Message.Insufficient.ToDictionary(r => r.ReservationId);
+            return ids.Select(id => reserved.TryGetValue(id, out var held)
+                    ? new Reservation(id, userId, ReservationOutcome.Reserved, held.Amount, held.Available, held.Balance)
+                    : refused.TryGetValue(id, out var refusedHold)
+                        ? new Reservation(id, userId, ReservationOutcome.Insufficient, refusedHold.Required, refusedHold.Available)
+                        : throw new InvalidOperationException($"Billing did not answer reservation {id} of the batch."))
+                .ToList();
+        }
+        catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
+        {
+            logger.LogWarning("{Count} reservations for {UserId} got no answer ({Reason}); cancelling them", count, userId, ex.Message);
+            var unavailable = ids.Select(id => new Reservation(id, userId, ReservationOutcome.Unavailable, amount, 0)).ToList();
             await CancelAsync(unavailable, "Billing did not answer in time");
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {

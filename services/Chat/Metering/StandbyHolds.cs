@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 using Gateway.Chat.Upstream;
+using Gateway.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Chat.Metering;
@@ -13,6 +14,8 @@ namespace Gateway.Chat.Metering;
 //   busy: a request came within BusyWithin of their previous one (an interactive user pays the round trip), and
 //   rich: after the hold, at least RichFactor times its amount is still available, so that a caller near the
 //         end of their credits gets a hold per request and an exact 402 (standby holds never crowd them out).
+// They are made several at a time, in one ReserveCreditsBatch round trip, once half of a caller's MaxPerCaller are
+// gone: the round trip, not the hold, is most of what a reservation costs (bench/Chat.Bench, Chat's README).
 // A standby hold unused for IdleRelease goes back to the caller, all of them go back when Chat stops, and after a
 // crash they expire in Billing (HoldFor). While a caller has some, their balance shows them as held.
 public sealed class StandbyHolds(
@@ -60,11 +63,14 @@ public sealed class StandbyHolds(
                     best = i;
                 }
             }
+            // Made in batches, once half of the caller's standby holds are gone: one round trip to Billing for several.
             var size = Bucket(amount);
-            if (busy && caller.Ready.Count + caller.Refilling < Settings.MaxPerCaller && caller.CanAfford(size, Settings.RichFactor))
+            var have = caller.Ready.Count + caller.Refilling;
+            var count = Math.Min(Settings.MaxPerCaller - have, caller.Affordable(size, Settings.RichFactor));
+            if (busy && have <= Settings.MaxPerCaller / 2 && count > 0)
             {
-                caller.Refilling++;
-                _ = RefillAsync(userId, caller, size);
+                caller.Refilling += count;
+                _ = RefillAsync(userId, caller, size, count);
             }
             if (best < 0)
             {
@@ -148,48 +154,51 @@ public sealed class StandbyHolds(
         await ReleaseAsync(all, "Chat stopped");
     }
 
-    private async Task RefillAsync(Guid userId, Caller caller, long amount)
+    private async Task RefillAsync(Guid userId, Caller caller, long amount, int count)
     {
         await Task.Yield(); // off the request's path
-        Reservation? made = null;
+        var unneeded = new List<Reservation>();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var askedAt = clock.GetUtcNow();
-            made = await scope.ServiceProvider.GetRequiredService<CreditReservations>().ReserveAsync(userId, amount, Reason, CancellationToken.None);
+            var made = await scope.ServiceProvider.GetRequiredService<CreditReservations>().ReserveManyAsync(userId, amount, count, Reason, CancellationToken.None);
             lock (caller)
             {
-                if (made.Outcome != ReservationOutcome.Unavailable)
+                // The hold Billing made last left the least available: its word is the one kept.
+                foreach (var hold in made.OrderByDescending(h => h.Available))
                 {
-                    caller.Report(made, askedAt);
-                }
-                if (!made.Held)
-                {
-                    made = null;
-                    return;
-                }
-                if (!stopping && made.Available >= Settings.RichFactor * made.Amount)
-                {
-                    caller.Ready.Add(new StandbyHold(made, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
-                    made = null;
+                    if (hold.Outcome != ReservationOutcome.Unavailable)
+                    {
+                        caller.Report(hold, askedAt);
+                    }
+                    if (!hold.Held)
+                    {
+                        continue;
+                    }
+                    if (!stopping && hold.Available >= Settings.RichFactor * hold.Amount)
+                    {
+                        caller.Ready.Add(new StandbyHold(hold, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
+                    }
+                    else
+                    {
+                        unneeded.Add(hold);
+                    }
                 }
             }
         }
         catch (Exception ex)
         {
-            logger.LogWarning("A standby hold for {UserId} could not be made: {Reason}", userId, ex.Message);
+            logger.LogWarning("Standby holds for {UserId} could not be made: {Reason}", userId, ex.Message);
         }
         finally
         {
             lock (caller)
             {
-                caller.Refilling--;
+                caller.Refilling -= count;
             }
         }
-        if (made is not null)
-        {
-            await ReleaseAsync([made], "Standby hold not needed: few credits left");
-        }
+        await ReleaseAsync(unneeded, "Standby hold not needed: few credits left");
     }
 
     // Through the outbox, so a release reaches Billing even if the broker is down right now.
@@ -243,9 +252,10 @@ public sealed class StandbyHolds(
             }
         }
 
-        // Whether, by Billing's last word, a hold of this size would leave richFactor times it available: asked
-        // before a standby hold is made, so that a caller with few credits never has one even for a moment.
-        public bool CanAfford(long size, int richFactor) => lastReport is { } report && report.Available >= (richFactor + 1) * size;
+        // How many holds of this size, by Billing's last word, would still leave richFactor times the size available:
+        // asked before standby holds are made, so that a caller with few credits never has one even for a moment.
+        public int Affordable(long size, int richFactor) =>
+            lastReport is { } report ? (int)Math.Clamp(report.Available / size - richFactor, 0, ReserveCreditsBatch.MaxHolds) : 0;
 
         // The last balance Billing reported, less what this Chat charged since it was asked.
         public long BalanceNow() => lastReport is { } report
