@@ -91,9 +91,11 @@ public sealed class OutboxPublisher<TContext>(
             throw;
         }
 
+        // One statement for the whole batch, not an UPDATE per row.
         var published = DateTimeOffset.UtcNow;
-        publishes.ForEach(p => p.Row.PublishedAt = published);
-        await db.SaveChangesAsync(cancellationToken);
+        var ids = publishes.Select(p => p.Row.Id).ToList();
+        await db.Set<OutboxMessage>().Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(m => m.SetProperty(r => r.PublishedAt, published), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken); // rows that could not be read, marked by TryRead
         await transaction.CommitAsync(cancellationToken);
         return batch.Count;
     }
@@ -125,9 +127,12 @@ public sealed class OutboxSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 
+    // Under load the publisher is usually already signalled: releasing again would throw (and catching an
+    // exception on every commit showed in the profile), so only an unsignalled semaphore is released.
     public void Notify()
     {
-        try { _signal.Release(); } catch (SemaphoreFullException) { }
+        if (_signal.CurrentCount > 0) return;
+        try { _signal.Release(); } catch (SemaphoreFullException) { } // another commit signalled it just now
     }
 
     public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
