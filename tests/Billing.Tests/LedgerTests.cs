@@ -96,35 +96,42 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     }
 
     [Fact]
-    public async Task Capture_after_expiry_is_refused()
+    public async Task A_capture_after_its_hold_expired_is_still_charged_once_from_what_is_available()
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
         await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddSeconds(-1), "Chat", Cancel);
+        var usageId = Guid.NewGuid();
 
-        var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 10, "Usage", cancellationToken: Cancel);
+        // Expired by the capture itself, or by the sweeper (every 200 ms here) just before: charged either way.
+        var capture = await Ledger.CaptureAsync(usageId, holdId, 10, "Usage", cancellationToken: Cancel);
+        var redelivered = await Ledger.CaptureAsync(usageId, holdId, 10, "Usage", cancellationToken: Cancel);
+        var secondUsage = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 10, "Usage", cancellationToken: Cancel);
 
-        // Refused either way: expired by the capture itself, or by the sweeper (every 200 ms here) just before.
-        Assert.True(capture.Outcome == TransferOutcome.Expired
-            || (capture.Outcome == TransferOutcome.Resolved && capture.ResolvedBy == TransferKind.Expiry), $"{capture.Outcome} by {capture.ResolvedBy}");
-        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+        Assert.Equal((TransferOutcome.Created, TransferKind.Capture, 10L), (capture.Outcome, capture.Kind, capture.Amount));
+        Assert.Equal((TransferOutcome.Resolved, TransferKind.Capture), (redelivered.Outcome, redelivered.ResolvedBy));
+        Assert.Equal((TransferOutcome.Resolved, TransferKind.Capture), (secondUsage.Outcome, secondUsage.ResolvedBy));
+        Assert.Equal(new WalletBalance(90, 0), await billing.BalanceAsync(userId));
     }
 
     [Fact]
-    public async Task An_expired_hold_is_released_by_the_sweeper_and_cannot_be_captured_afterwards()
+    public async Task A_late_capture_after_the_sweeper_released_its_hold_charges_no_more_than_is_available()
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
         await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMilliseconds(300), "Chat", Cancel);
         Assert.Equal(30, (await billing.BalanceAsync(userId)).Held);
-
         var after = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
-        var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 10, "Usage", cancellationToken: Cancel);
+        // Meanwhile the wallet was spent down to 25 available.
+        var other = Guid.NewGuid();
+        await Ledger.ReserveAsync(other, userId, 75, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.CaptureAsync(Guid.NewGuid(), other, 75, "Usage", cancellationToken: Cancel);
+
+        var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 40, "Usage", cancellationToken: Cancel);
 
         Assert.Equal(new WalletBalance(100, 0), after);
-        Assert.Equal(TransferOutcome.Resolved, capture.Outcome);
-        Assert.Equal(TransferKind.Expiry, capture.ResolvedBy);
-        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+        Assert.Equal((TransferOutcome.Created, 25L), (capture.Outcome, capture.Amount));
+        Assert.Equal(new WalletBalance(0, 0), await billing.BalanceAsync(userId));
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class UsageRecordedConsumer(Ledger.Ledger ledger, ILogger<UsageRec
 
         if (!result.Applied)
         {
-            // Nothing to retry: the hold is gone (expired, released, captured by another usage) or never existed.
+            // Nothing to retry: the hold is gone (released, captured by another usage) or never existed.
             logger.LogWarning("Usage {UsageId} for reservation {ReservationId} was not charged: {Outcome} {ResolvedBy}",
                 usage.UsageId, usage.ReservationId, result.Outcome, result.ResolvedBy);
         }

@@ -102,9 +102,10 @@ public static class LedgerSql
 
         -- Resolves a hold exactly once: capture (charge p_amount, release the rest), release, or expiry.
         -- A capture above the hold charges the excess from what is available, never beyond it; the
-        -- shortfall stays uncollected (Requested − Amount). A capture after the hold's expiry is refused
-        -- and the hold is released as expired on the spot. The common case is two statements: take the
-        -- open hold (if this transfer id is new), then the wallet's update with its entry.
+        -- shortfall stays uncollected (Requested − Amount). A capture after the hold's expiry (its usage was
+        -- delayed longer than HoldFor, by a long broker outage) releases the hold as expired, if the sweeper
+        -- has not, and is charged late: from what is available now, never beyond it. The common case is
+        -- two statements: take the open hold (if this transfer id is new), then the wallet's update with its entry.
         CREATE OR REPLACE FUNCTION ledger_resolve(p_id uuid, p_hold uuid, p_kind text, p_amount bigint, p_reason text,
                                                   p_model text, p_input bigint, p_output bigint)
         RETURNS ledger_result LANGUAGE plpgsql AS $$
@@ -119,6 +120,9 @@ public static class LedgerSql
                 IF NOT FOUND THEN
                     RETURN ('no_hold', p_id, p_kind, p_amount, NULL, NULL, NULL, NULL)::ledger_result;
                 END IF;
+                IF p_kind = 'capture' AND t.kind = 'expiry' THEN
+                    RETURN ledger_capture_late(t.wallet_id, p_hold, p_amount, p_reason, p_model, p_input, p_output);
+                END IF;
                 SELECT * INTO a FROM accounts WHERE id = t.wallet_id;
                 RETURN ('resolved', t.id, p_kind, t.amount, a.balance, a.held, NULL, t.kind)::ledger_result;
             END IF;
@@ -128,11 +132,11 @@ public static class LedgerSql
             END IF;
 
             IF p_kind = 'capture' AND h.expires_at <= now() THEN
-                UPDATE accounts SET held = held - h.amount WHERE id = h.wallet_id RETURNING * INTO a;
+                UPDATE accounts SET held = held - h.amount WHERE id = h.wallet_id;
                 INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, wallet_id, pending_id, reason, created_at)
                 VALUES (gen_random_uuid(), 'expiry', h.wallet_id, '00000000-0000-0000-0000-000000000003', h.amount, h.wallet_id,
                         p_hold, 'Hold expired before it was captured', now());
-                RETURN ('expired', p_id, p_kind, 0, a.balance, a.held, h.expires_at, 'expiry')::ledger_result;
+                RETURN ledger_capture_late(h.wallet_id, p_hold, p_amount, p_reason, p_model, p_input, p_output);
             END IF;
 
             IF p_kind <> 'capture' THEN
@@ -155,6 +159,30 @@ public static class LedgerSql
             RETURN ('created', p_id, p_kind, v_charge, a.balance, a.held, h.expires_at, NULL)::ledger_result;
         END $$;
 
+        -- The capture of a hold that expired first: charged from what is available now, never beyond it, the
+        -- shortfall uncollected (Requested − Amount) as for any capture. Once per hold, whichever usage comes:
+        -- its transfer id is derived from the hold's (md5 of the name, as uuid), so a redelivery, or a second usage
+        -- for the same hold, finds it. Its pending_id stays empty: the hold was resolved by its expiry.
+        CREATE OR REPLACE FUNCTION ledger_capture_late(p_wallet uuid, p_hold uuid, p_amount bigint, p_reason text,
+                                                       p_model text, p_input bigint, p_output bigint)
+        RETURNS ledger_result LANGUAGE plpgsql AS $$
+        DECLARE t transfers; a accounts; v_id uuid := md5('late-capture:' || p_hold::text)::uuid; v_charge bigint;
+        BEGIN
+            SELECT * INTO t FROM transfers WHERE id = v_id;
+            IF FOUND THEN
+                SELECT * INTO a FROM accounts WHERE id = t.wallet_id;
+                RETURN ('resolved', t.id, 'capture', t.amount, a.balance, a.held, NULL, 'capture')::ledger_result;
+            END IF;
+            SELECT * INTO a FROM accounts WHERE id = p_wallet FOR UPDATE;
+            v_charge := LEAST(p_amount, GREATEST(a.balance - a.held, 0));
+            INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, requested, wallet_id,
+                                   reason, model, input_tokens, output_tokens, created_at)
+            VALUES (v_id, 'capture', p_wallet, '00000000-0000-0000-0000-000000000003', v_charge, p_amount, p_wallet,
+                    p_reason || ' (charged after its hold expired)', p_model, p_input, p_output, now());
+            UPDATE accounts SET balance = balance - v_charge WHERE id = p_wallet RETURNING * INTO a;
+            RETURN ('created', v_id, 'capture', v_charge, a.balance, a.held, NULL, NULL)::ledger_result;
+        END $$;
+
         -- Many holds and captures in one transaction (one commit for all). Each operation locks one wallet;
         -- they run in wallet order (a capture's wallet is its open hold's), as in every concurrent batch, so
         -- batches cannot deadlock each other. Any error rolls the whole batch back; Ledger then runs its
@@ -168,7 +196,8 @@ public static class LedgerSql
         BEGIN
             FOR i IN SELECT s.i FROM generate_subscripts(p_ids, 1) AS s(i)
                      ORDER BY CASE WHEN p_is_hold[s.i] THEN p_targets[s.i]
-                                   ELSE (SELECT o.wallet_id FROM open_holds o WHERE o.hold_id = p_targets[s.i]) END NULLS LAST,
+                                   ELSE COALESCE((SELECT o.wallet_id FROM open_holds o WHERE o.hold_id = p_targets[s.i]),
+                                                 (SELECT t.wallet_id FROM transfers t WHERE t.pending_id = p_targets[s.i])) END NULLS LAST,
                               p_ids[s.i] LOOP
                 -- Assignments, not queries: plpgsql evaluates a lone function call without starting an executor.
                 IF p_is_hold[i] THEN
@@ -186,7 +215,7 @@ public static class LedgerSql
     // The result type and the append-only triggers.
     private const string Types = """
         CREATE TYPE ledger_result AS (
-            outcome text,           -- created | exists | conflict | insufficient | no_hold | resolved | expired
+            outcome text,           -- created | exists | conflict | insufficient | no_hold | resolved
             transfer_id uuid,
             kind text,
             amount bigint,
@@ -209,7 +238,7 @@ public static class LedgerSql
         """;
 
     public const string Drop = """
-        DROP FUNCTION IF EXISTS ledger_batch, ledger_capture_batch, ledger_hold_batch, ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
+        DROP FUNCTION IF EXISTS ledger_batch, ledger_capture_late, ledger_capture_batch, ledger_hold_batch, ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
         DROP TRIGGER IF EXISTS transfers_append_only ON transfers;
         DROP TRIGGER IF EXISTS transfers_no_truncate ON transfers;
         DROP FUNCTION IF EXISTS ledger_transfers_append_only;

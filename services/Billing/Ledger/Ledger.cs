@@ -160,7 +160,7 @@ public sealed class Ledger : IDisposable
     }
 }
 
-public enum TransferOutcome { Created, Exists, Conflict, Insufficient, NoHold, Resolved, Expired }
+public enum TransferOutcome { Created, Exists, Conflict, Insufficient, NoHold, Resolved }
 
 // Balance and Held are the wallet's after the operation (its current ones when the outcome is not Created).
 public sealed record TransferResult(
