@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -37,6 +39,35 @@ public sealed class CompletionsTests(ChatSystem chat)
         var credits = completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount;
         var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
         Assert.Equal(1000 - credits, after.Balance);
+    }
+
+    [Fact]
+    public async Task A_completion_commits_its_usage_row_and_its_UsageRecorded_together_with_what_the_model_reported()
+    {
+        var user = await chat.UserAsync();
+        var client = Sdk(await chat.ApiKeyAsync(user)).GetChatClient("local-model");
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Count [mock:tokens=7]")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 50 }, Cancel);
+
+        // Written without EF's SaveChanges (Gateway.ServiceDefaults/NewRows.cs): read back through EF's model.
+        var reservationId = Guid.ParseExact(completion.Id["chatcmpl-".Length..], "N");
+        await using var scope = chat.System[GatewayService.Chat].Provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gateway.Chat.Infrastructure.ChatDbContext>();
+        var usage = await db.Usage.AsNoTracking().SingleAsync(u => u.ReservationId == reservationId, Cancel);
+        Assert.Equal(("completion", "local-model", (long)completion.Usage.InputTokenCount, 7L, false),
+            (usage.Kind, usage.Model, usage.InputTokens, usage.OutputTokens, usage.Interrupted));
+        Assert.Equal(usage.InputTokens + usage.OutputTokens, usage.Credits);
+        Assert.InRange(usage.RecordedAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);
+        var events = await db.Set<Gateway.ServiceDefaults.Outbox.OutboxMessage>().AsNoTracking()
+            .Where(m => m.CreatedAt >= usage.RecordedAt.AddSeconds(-5)).ToListAsync(Cancel);
+        var recorded = Assert.Single(events.Select(m => m.Read().Message).OfType<Gateway.Contracts.UsageRecorded>(), e => e.UsageId == usage.Id);
+        // Postgres keeps microseconds, the event's JSON the clock's ticks.
+        Assert.InRange(recorded.RecordedAt - usage.RecordedAt, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(new Gateway.Contracts.UsageRecorded(usage.Id, reservationId, user.UserId, usage.Credits, usage.InputTokens, usage.OutputTokens,
+            "local-model", usage.RecordedAt), recorded with { RecordedAt = usage.RecordedAt });
+        // Published (the outbox was woken) and charged.
+        await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == 1000 - usage.Credits);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Upstream;
 using Gateway.Contracts;
+using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
@@ -15,7 +16,8 @@ public sealed record Refusal(int Status, string Title, string Detail);
 // Metering, exactly: reserve before the model is called, then bill what the upstream reports (or what the
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
 public sealed class Meter(
-    CreditReservations reservations, StandbyHolds standby, ChatDbContext db, TokenCounter tokens, TimeProvider clock, IOptions<ChatServiceOptions> options)
+    CreditReservations reservations, StandbyHolds standby, ChatDbContext db, OutboxSignal outbox, TokenCounter tokens, TimeProvider clock,
+    IOptions<ChatServiceOptions> options)
 {
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
@@ -110,16 +112,20 @@ public sealed class Meter(
         using var span = Traces.StartActivity("record usage");
         try
         {
-            // Rows that are all new (a completion's usage and its event) go in one round trip, not two: EF sends them
-            // as one batch, which Npgsql ends with a single Sync, so Postgres runs it as one implicit transaction (a
-            // failing statement rolls back the ones before it: NpgsqlBatchCommand.AppendErrorBarrier's documented
-            // default) and EF's BEGIN … COMMIT would only add the COMMIT's round trip. A batch with an UPDATE (a
-            // session's turn) keeps EF's transaction: EF checks an UPDATE's row count after the batch has run and
-            // must still be able to roll it back.
-            db.Database.AutoTransactionBehavior = db.ChangeTracker.Entries().All(e => e.State == EntityState.Added)
-                ? AutoTransactionBehavior.Never
-                : AutoTransactionBehavior.WhenNeeded;
-            await db.SaveChangesAsync(CancellationToken.None);
+            // Rows that are all new (a completion's usage and its event) go in one round trip, as one Npgsql batch
+            // that Postgres runs as one implicit transaction (NewRows: a failing statement rolls back the ones before
+            // it, NpgsqlBatchCommand.AppendErrorBarrier's documented default), without EF's unit of work, whose
+            // SQL generation and tracking were a quarter of a millisecond on every request's path. A batch with an
+            // UPDATE (a session's turn) goes through SaveChanges in EF's transaction: EF checks an UPDATE's row
+            // count after the batch has run and must still be able to roll it back.
+            if (await db.TryInsertAllAsync(CancellationToken.None))
+            {
+                outbox.Notify();
+            }
+            else
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
         }
         catch (DbUpdateException) when (staged is { } charge)
         {

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Gateway.ServiceDefaults;
+
+// The rows a context has staged, when every one of them is new, written in one round trip without EF Core's
+// SaveChanges pipeline: no command batching or SQL generated per call, and no SQL text for Npgsql to parse (EF's
+// batch is one text of several statements). Each entity type's INSERT is built once from the EF model (table,
+// columns, and each column's type mapping with its value converter), so the tables are still described only there.
+// Npgsql sends the statements as one batch ended by one Sync, which Postgres runs as one implicit transaction:
+// all the rows or none. For a hot path (Chat's usage commit: ~0.1–0.3 ms less per request, Chat's README); the rest
+// saves through SaveChanges. SaveChanges interceptors do not run: the caller wakes the outbox itself.
+public static class NewRows
+{
+    private static readonly ConcurrentDictionary<IEntityType, Insert> Inserts = new();
+
+    // False, writing nothing, unless every tracked row is Added (SaveChanges is then the way).
+    public static async Task<bool> TryInsertAllAsync(this DbContext db, CancellationToken cancellationToken = default)
+    {
+        db.ChangeTracker.DetectChanges();
+        var entries = db.ChangeTracker.Entries().ToList();
+        if (entries.Count == 0 || entries.Any(e => e.State != EntityState.Added) || db.Database.CurrentTransaction is not null)
+        {
+            return false;
+        }
+
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var batch = connection.CreateBatch();
+            await using var parameters = connection.CreateCommand(); // EF's type mappings create parameters for a command
+            foreach (var entry in entries)
+            {
+                batch.BatchCommands.Add(Inserts.GetOrAdd(entry.Metadata, Insert.For).Command(entry, parameters));
+            }
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        db.ChangeTracker.AcceptAllChanges();
+        return true;
+    }
+
+    private sealed record Column(IProperty Property, RelationalTypeMapping Mapping);
+
+    private sealed record Insert(string Sql, Column[] Columns)
+    {
+        public static Insert For(IEntityType entity)
+        {
+            var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+            var columns = entity.GetProperties()
+                .Where(p => p.GetColumnName(table) is not null)
+                .Select(p => new Column(p, (RelationalTypeMapping)p.GetRelationalTypeMapping()))
+                .ToArray();
+            var names = string.Join(", ", columns.Select(c => Quote(c.Property.GetColumnName(table)!)));
+            var values = string.Join(", ", columns.Select((_, i) => $"${i + 1}"));
+            var name = entity.GetSchema() is { } schema ? $"{Quote(schema)}.{Quote(table.Name)}" : Quote(table.Name);
+            return new Insert($"INSERT INTO {name} ({names}) VALUES ({values})", columns);
+        }
+
+        public NpgsqlBatchCommand Command(EntityEntry entry, NpgsqlCommand parameters)
+        {
+            var command = new NpgsqlBatchCommand(Sql);
+            foreach (var column in Columns)
+            {
+                // CreateParameter applies the column's value converter and sets its database type (jsonb, timestamptz, …).
+                var value = entry.Property(column.Property.Name).CurrentValue;
+                command.Parameters.Add((NpgsqlParameter)column.Mapping.CreateParameter(parameters, "", value, column.Property.IsNullable));
+            }
+            return command;
+        }
+
+        private static string Quote(string identifier) => $"\"{identifier.Replace("\"", "\"\"")}\"";
+    }
+}
