@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,13 +61,15 @@ public static class Postgres
                 {
                     await using var scope = services.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<TContext>();
-                    // Created first, if new: MigrateAsync would find out by a failed connection, which EF logs as an error
-                    // ("An error occurred using the connection") on every first start; ExistsAsync expects that failure.
+                    // The database and its migrations history are created first, if new: MigrateAsync would find out by a
+                    // failed connection and a failed query, which EF logs as errors on every first start ("An error
+                    // occurred using the connection", "Failed executing DbCommand"); these two expect that.
                     var creator = db.GetService<IRelationalDatabaseCreator>();
                     if (!await creator.ExistsAsync(cancellationToken))
                     {
                         await creator.CreateAsync(cancellationToken);
                     }
+                    await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
                     await db.Database.MigrateAsync(cancellationToken);
                     logger.LogInformation("Database {Database} is migrated", db.Database.GetDbConnection().Database);
                     return;

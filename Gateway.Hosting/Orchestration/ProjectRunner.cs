@@ -20,16 +20,22 @@ internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput out
     {
         var dll = ProjectBuildOutput.DllPath(resource);
         WarnIfTaken();
+        var startup = new StartupProbeLog();
         var process = ChildProcess.Start(new ChildProcessOptions(DotNetHost.Path, [dll])
         {
             Label = Name,
             WorkingDirectory = Path.GetDirectoryName(resource.ProjectPath),
             Environment = ProjectEnvironment.For(resource, Url, runnerOf, otlpEndpoint),
-            OnOutput = (line, isError) => Output.Line(Name, line, isError),
+            OnOutput = (line, isError) =>
+            {
+                if (startup.IsProbeAnswer(line)) Output.Debug(Name, line);
+                else Output.Line(Name, line, isError);
+            },
         });
         try
         {
             await HealthProbe.WaitReadyAsync(Name, HealthUrl, process, Output, ct);
+            startup.Ready();
             return new RunningInstance(process.Id, process.Exited, async () =>
             {
                 if (!await process.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(10)))
@@ -51,6 +57,25 @@ internal sealed class ProjectRunner(ProjectResource resource, ResourceOutput out
             && (uri.IsLoopback ? !FreePort.IsFree(uri.Port) : !FreePort.IsFree(uri.Port, IPAddress.Any)))
         {
             Output.Event(Name, $"warning: port {uri.Port} of {Url} is already in use by another process; give this project another URL");
+        }
+    }
+
+    // While a project starts, our own readiness probes find it not ready yet (its message bus starts after it
+    // listens), and its health-check service logs each as an error: alarming on a first run and expected, since the
+    // AppHost says "ready in …" itself. Until then those entries (a "fail: …DefaultHealthCheckService[103]" line and
+    // its indented lines) are kept, not printed; afterwards every unhealthy check is printed as it comes.
+    private sealed class StartupProbeLog
+    {
+        private volatile bool ready;
+        private bool inEntry;
+
+        public void Ready() => ready = true;
+
+        public bool IsProbeAnswer(string line)
+        {
+            if (ready) return false;
+            if (line.Contains("DefaultHealthCheckService[", StringComparison.Ordinal)) return inEntry = true;
+            return inEntry = inEntry && line.StartsWith("      ", StringComparison.Ordinal);
         }
     }
 }
