@@ -10,6 +10,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Identity;
 
@@ -53,10 +54,21 @@ public static class Extensions
             .AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods());
 #pragma warning restore EXTEXP0001
 
+        // Mail: through an SMTP server when Identity:Mail:Smtp:Host is set; otherwise Development logs it and
+        // anything else says loudly that it cannot deliver.
         builder.Services.AddScoped<InvitationMail>();
+        builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         if (builder.Environment.IsDevelopment())
         {
             builder.Services.AddSingleton<SentMail>();
+        }
+        if (builder.Configuration.GetSection(SmtpOptions.Section).Get<SmtpOptions>() is { Enabled: true })
+        {
+            builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+        }
+        else if (builder.Environment.IsDevelopment())
+        {
             builder.Services.AddSingleton<IMailSender, LogMailSender>();
         }
         else

@@ -3,6 +3,7 @@ using Gateway.Contracts;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Invitations;
+using Gateway.Identity.Mail;
 using Gateway.Identity.Tokens;
 using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
@@ -98,7 +99,10 @@ public static class InvitationsApi
             return ApiProblems.Conflict("email", "An invitation to this address is already pending; resend it instead.");
         }
 
-        await SendAsync(services, invitation, token, cancellationToken);
+        if (await SendAsync(services, invitation, token, cancellationToken) is { } notSent)
+        {
+            return notSent;
+        }
         return TypedResults.Created((string?)null, Describe(invitation, now));
     }
 
@@ -128,7 +132,10 @@ public static class InvitationsApi
         var now = services.Time.GetUtcNow();
         var token = invitation.Renew(now, services.Options.Value.Lifetime);
         await db.SaveChangesAsync(cancellationToken);
-        await SendAsync(services, invitation, token, cancellationToken);
+        if (await SendAsync(services, invitation, token, cancellationToken) is { } notSent)
+        {
+            return notSent;
+        }
         return TypedResults.Ok(Describe(invitation, now));
     }
 
@@ -179,11 +186,23 @@ public static class InvitationsApi
         return TypedResults.Created("/api/auth/me", new AuthApi.SessionResponse(UserResponse.From(user), tokens.AccessToken, tokens.RefreshToken, tokens.ExpiresAt));
     }
 
-    private static async Task SendAsync(InvitationServices services, Invitation invitation, string token, CancellationToken cancellationToken)
+    // The invitation is saved before its mail goes: when the mail server fails, the caller learns so (502) and can
+    // resend the saved invitation later.
+    private static async Task<ProblemHttpResult?> SendAsync(InvitationServices services, Invitation invitation, string token, CancellationToken cancellationToken)
     {
         var organization = await services.Db.Organizations.Where(o => o.Id == invitation.OrganizationId).Select(o => o.Name).SingleAsync(cancellationToken);
-        await services.Mail.SendAsync(invitation, token, organization, cancellationToken);
+        try
+        {
+            await services.Mail.SendAsync(invitation, token, organization, cancellationToken);
+        }
+        catch (MailNotSentException ex)
+        {
+            services.Logger.LogError("Invitation {InvitationId} to {Email} was saved but not mailed: {Reason}", invitation.Id, invitation.Email, ex.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Invitation not mailed",
+                detail: $"The invitation {invitation.Id} was saved, but {ex.Message}. Resend it with POST /api/users/{invitation.Id}/resend-invite once mail works.");
+        }
         services.Logger.LogInformation("Invitation {InvitationId} sent to {Email} (time {TimesSent})", invitation.Id, invitation.Email, invitation.TimesSent);
+        return null;
     }
 
     private static InvitationResponse Describe(Invitation invitation, DateTimeOffset now) => new(
