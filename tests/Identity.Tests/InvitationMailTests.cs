@@ -12,11 +12,14 @@ public sealed partial class InvitationMailTests(GatewayInfrastructure infrastruc
     private readonly FakeSmtpServer _smtp = FakeSmtpServer.Start();
     private GatewaySystem _system = null!;
 
-    public async ValueTask InitializeAsync() =>
-        _system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: new Dictionary<string, string?>
+    public async ValueTask InitializeAsync() => _system = await StartIdentityAsync(_smtp.Port);
+
+    // Identity mailing through 127.0.0.1:port, in plain SMTP.
+    private Task<GatewaySystem> StartIdentityAsync(int port) =>
+        GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: new Dictionary<string, string?>
         {
             ["Identity:Mail:Smtp:Host"] = "127.0.0.1",
-            ["Identity:Mail:Smtp:Port"] = _smtp.Port.ToString(),
+            ["Identity:Mail:Smtp:Port"] = port.ToString(),
             ["Identity:Mail:Smtp:Security"] = "None",
             ["Identity:Mail:Smtp:From"] = "Gateway <no-reply@gateway.test>",
         });
@@ -52,13 +55,7 @@ public sealed partial class InvitationMailTests(GatewayInfrastructure infrastruc
         var unreachable = FakeSmtpServer.Start();
         var port = unreachable.Port;
         await unreachable.DisposeAsync(); // nothing listens there now
-        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity], settings: new Dictionary<string, string?>
-        {
-            ["Identity:Mail:Smtp:Host"] = "127.0.0.1",
-            ["Identity:Mail:Smtp:Port"] = port.ToString(),
-            ["Identity:Mail:Smtp:Security"] = "None",
-            ["Identity:Mail:Smtp:From"] = "no-reply@gateway.test",
-        });
+        await using var system = await StartIdentityAsync(port);
         using var edge = system.CreateEdgeClient();
         var owner = await edge.RegisterAsync();
         var email = NewEmail("invitee");
