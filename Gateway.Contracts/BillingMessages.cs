@@ -14,7 +14,8 @@ public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amoun
 // Nothing was held. Shown to users as "Required: {Required}, Available: {Available}".
 public sealed record CreditsInsufficient(Guid ReservationId, Guid UserId, long Required, long Available);
 
-// Several holds in one message (Chat's standby holds, made ahead for a busy caller): each is an ordinary
+// One or several holds in one message (Chat asks this way: one for a request, several for the standby holds it
+// makes ahead for a busy caller, and one answer type is cheaper to wait on than two): each is an ordinary
 // ReserveCredits, made or refused as if asked alone, and all are answered by one CreditsReservedBatch. At most
 // MaxHolds; a Fault when any of them cannot be read. One message instead of one per hold is most of what a
 // reservation costs the broker and both services.

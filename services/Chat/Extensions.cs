@@ -17,7 +17,6 @@ public static class Extensions
         builder.AddMessaging(bus =>
         {
             bus.AddConsumers(typeof(Extensions).Assembly);
-            bus.AddRequestClient<ReserveCredits>();
             bus.AddRequestClient<ReserveCreditsBatch>();
         });
         builder.AddOutbox<ChatDbContext>();

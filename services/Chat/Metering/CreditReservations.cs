@@ -17,48 +17,22 @@ public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcom
 // Holds credits in Billing before any money is spent upstream (MassTransit request/response). No answer in
 // time means no: the request is refused and the reservation cancelled, because Billing may yet make it.
 public sealed class CreditReservations(
-    IRequestClient<ReserveCredits> client, IRequestClient<ReserveCreditsBatch> batchClient, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock, ILogger<CreditReservations> logger)
+    IRequestClient<ReserveCreditsBatch> client, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock, ILogger<CreditReservations> logger)
 {
-    public async Task<Reservation> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
-    {
-        var id = Guid.CreateVersion7();
-        var settings = options.Value.Reservations;
-        try
-        {
-            var response = await client.GetResponse<CreditsReserved, CreditsInsufficient>(
-                new ReserveCredits(id, userId, amount, reason, settings.HoldFor),
-                // Not written to the broker's disk: a request lost in a broker restart times out and is cancelled like any other.
-                request => request.UseExecute(context => context.Durable = false),
-                cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
-            return response.Is(out Response<CreditsReserved>? reserved)
-                ? new Reservation(id, userId, ReservationOutcome.Reserved, reserved.Message.Amount, reserved.Message.Available, reserved.Message.Balance)
-                : response.Is(out Response<CreditsInsufficient>? refused)
-                    ? new Reservation(id, userId, ReservationOutcome.Insufficient, refused.Message.Required, refused.Message.Available)
-                    : throw new InvalidOperationException("Billing answered neither reserved nor insufficient.");
-        }
-        catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
-        {
-            logger.LogWarning("Reservation {ReservationId} for {UserId} got no answer ({Reason}); refusing and cancelling it", id, userId, ex.Message);
-            var unavailable = new Reservation(id, userId, ReservationOutcome.Unavailable, amount, 0);
-            await CancelAsync(unavailable, "Billing did not answer in time");
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            return unavailable;
-        }
-    }
+    public async Task<Reservation> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken) =>
+        (await ReserveManyAsync(userId, amount, 1, reason, cancellationToken))[0];
 
-    // Several holds of the same amount in one round trip (standby holds); each is answered as if asked alone, in the
-    // order asked. No answer in time: every one of them is cancelled, as above.
+    // Holds of the same amount in one round trip (one for a request, several for standby holds), each answered as
+    // if asked alone, in the order asked. One answer type, so the request client waits on one response, not two.
     public async Task<IReadOnlyList<Reservation>> ReserveManyAsync(Guid userId, long amount, int count, string reason, CancellationToken cancellationToken)
     {
         var settings = options.Value.Reservations;
         var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
         try
         {
-            var response = await batchClient.GetResponse<CreditsReservedBatch>(
+            var response = await client.GetResponse<CreditsReservedBatch>(
                 new ReserveCreditsBatch(ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor)).ToList()),
+                // Not written to the broker's disk: a request lost in a broker restart times out and is cancelled like any other.
                 request => request.UseExecute(context => context.Durable = false),
                 cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
             var reserved = response.Message.Reserved.ToDictionary(r => r.ReservationId);
@@ -72,7 +46,7 @@ public sealed class CreditReservations(
         }
         catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
         {
-            logger.LogWarning("{Count} reservations for {UserId} got no answer ({Reason}); cancelling them", count, userId, ex.Message);
+            logger.LogWarning("{Count} reservation(s) for {UserId} got no answer ({Reason}); refusing and cancelling them", count, userId, ex.Message);
             var unavailable = ids.Select(id => new Reservation(id, userId, ReservationOutcome.Unavailable, amount, 0)).ToList();
             await CancelAsync(unavailable, "Billing did not answer in time");
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
