@@ -33,6 +33,11 @@ public static class OpenApi
             options.AddSchemaTransformer((schema, context, _) =>
             {
                 MarkOnlyWhatMustBeSentAsRequired(schema, context.JsonTypeInfo);
+                // Strings are read through our own converter (TextWithoutNul), which hides their type from the generator.
+                if (context.JsonTypeInfo.Type == typeof(string) && schema.Type is null)
+                {
+                    schema.Type = JsonSchemaType.String;
+                }
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>

@@ -64,6 +64,21 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(), listed);
     }
 
+    // Strings are read through the services' own converter, which hid their type from the generator ("any").
+    [Theory]
+    [InlineData("ChatRequest", "message")]
+    [InlineData("LoginRequest", "email")]
+    [InlineData("CreateApiKeyRequest", "name")]
+    [InlineData("IconRequest", "prompt")]
+    public async Task A_string_field_is_described_as_a_string(string schema, string property)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var described = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").GetProperty(property);
+        Assert.True(described.TryGetProperty("type", out var type), $"{schema}.{property}: {described}");
+        Assert.Contains("string", type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()) : [type.GetString()]);
+    }
+
     [Fact]
     public async Task Internal_health_and_key_set_paths_are_not_in_the_document()
     {
