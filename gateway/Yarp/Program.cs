@@ -1,6 +1,7 @@
 using Gateway.Edge;
 using Gateway.Edge.ApiReference;
 using Gateway.Edge.Authentication;
+using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
 using Gateway.ServiceDefaults;
 
@@ -17,6 +18,7 @@ app.UseCallerAuthentication();
 app.MapApiReference();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseBodyLimits();
     proxy.UseRateLimits();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();

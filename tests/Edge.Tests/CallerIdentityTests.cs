@@ -112,6 +112,8 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
         using var response = await user.Client.PostAsync("/api/keys", content, Ct);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("The request body is 2,097,152 bytes; /api/keys accepts at most 65,536.", problem.GetProperty("detail").GetString());
     }
 
     // Signing out (and a member's removal) ends the session's access tokens at every edge, not only its refresh

@@ -1,0 +1,37 @@
+using System.Globalization;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Edge.Proxy;
+
+public static class BodyLimits
+{
+    // A body whose declared length is over its route's MaxRequestBodySize is refused before anything is forwarded,
+    // with the limit in words. (Left to Kestrel, the limit trips while YARP streams the body to the service: the
+    // caller got a bare 413 and the edge logged the forwarding failure with its stack trace.) A chunked body
+    // that grows past the limit is still cut off there.
+    public static IReverseProxyApplicationBuilder UseBodyLimits(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength is { } length
+                && context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } limit and > 0
+                && length > limit)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Title = "Request body too large",
+                        Detail = string.Create(CultureInfo.InvariantCulture, $"The request body is {length:N0} bytes; {context.Request.Path} accepts at most {limit:N0}."),
+                    },
+                });
+                return;
+            }
+            await next();
+        });
+        return proxy;
+    }
+}
