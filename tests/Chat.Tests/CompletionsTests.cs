@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
@@ -117,12 +118,21 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
+        (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"},{"role":"user","content":"{{new string('a', 32_001)}}"}]}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "messages"), (status, error.GetProperty("param").GetString()));
+        Assert.Equal("messages[1] has 32001 characters of content; a message may have at most 32000.", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","max_tokens":1024,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal((HttpStatusCode.PaymentRequired, "insufficient_quota"), (status, error.GetProperty("code").GetString()));
         Assert.Matches(@"^Required: \d+, Available: 1000$", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","max_tokens":20,"messages":[{"role":"user","content":"hi [mock:error=503]"}]}""");
         Assert.Equal((HttpStatusCode.BadGateway, "upstream_error"), (status, error.GetProperty("code").GetString()));
         Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+
+        // Broken off after some output: what was produced is charged, and the error says how much.
+        (status, error) = await Post("""{"model":"local-model","max_tokens":20,"messages":[{"role":"user","content":"hi [mock:fail-after=3] [mock:token-ms=50]"}]}""");
+        Assert.Equal((HttpStatusCode.BadGateway, "upstream_error"), (status, error.GetProperty("code").GetString()));
+        var charged = long.Parse(Regex.Match(error.GetProperty("message").GetString()!, @"The 3 tokens produced before it failed were charged \((\d+) credits\)\.$").Groups[1].Value);
+        Assert.Equal(1000 - charged, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
     }
 
     [Fact]

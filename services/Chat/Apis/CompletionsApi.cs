@@ -65,9 +65,9 @@ public static class CompletionsApi
         {
             return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
         }
-        if (Prompt(request.Messages, options.Value.MaxMessageLength) is not { } prompt)
+        if (Prompt(request.Messages, options.Value.MaxMessageLength, out var wrong) is not { } prompt)
         {
-            return OpenAiError.Invalid("'messages' must be a non-empty array of system, developer, user or assistant messages with text content.", "messages");
+            return OpenAiError.Invalid(wrong, "messages");
         }
         var maxOutput = request.MaxCompletionTokens ?? request.MaxTokens ?? model.MaxOutputTokens;
         if (maxOutput < 1 || maxOutput > model.MaxOutputTokens)
@@ -131,10 +131,12 @@ public static class CompletionsApi
         var id = $"chatcmpl-{reservation.Id:N}";
         var created = clock.GetUtcNow().ToUnixTimeSeconds();
 
+        long charged = 0;
         async Task<Completion> SettleAsync()
         {
             await call.DisposeAsync();
             var usage = meter.Stage(reservation, "completion", model, promptTokens, call);
+            charged = usage.Credits;
             var completion = new Completion(id, "chat.completion", created, model.Id,
                 [new CompletionChoice(0, new AssistantMessage("assistant", call.Text), FinishReason(call))],
                 new CompletionUsage(usage.InputTokens, usage.OutputTokens, usage.InputTokens + usage.OutputTokens));
@@ -149,7 +151,11 @@ public static class CompletionsApi
             {
             }
             var completion = await SettleAsync();
-            return call.End == CallEnd.Failed ? OpenAiError.From(new Refusal(call.FailureStatus, "Model failed", call.FailureDetail!)) : TypedResults.Json(completion, Json);
+            // Failed after some output: what was produced is billed, as for a stream that breaks off, and said so.
+            return call.End == CallEnd.Failed
+                ? OpenAiError.From(new Refusal(call.FailureStatus, "Model failed",
+                    $"{call.FailureDetail} The {completion.Usage.CompletionTokens} tokens produced before it failed were charged ({charged} credits)."))
+                : TypedResults.Json(completion, Json);
         }
 
         return new EventStreamResult(async events =>
@@ -210,8 +216,9 @@ public static class CompletionsApi
         : call.FinishReason is { Length: > 0 } reason ? reason
         : "stop";
 
-    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage>? messages, int maxLength)
+    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage>? messages, int maxLength, out string wrong)
     {
+        wrong = "'messages' must be a non-empty array of system, developer, user or assistant messages with text content.";
         if (messages is not { Count: > 0 })
         {
             return null;
@@ -234,8 +241,13 @@ public static class CompletionsApi
                 JsonValueKind.Null when message.Role == "assistant" => "",
                 _ => null,
             };
-            if (role is null || text is null || text.Length > maxLength)
+            if (role is null || text is null)
             {
+                return null;
+            }
+            if (text.Length > maxLength)
+            {
+                wrong = $"messages[{prompt.Count}] has {text.Length} characters of content; a message may have at most {maxLength}.";
                 return null;
             }
             prompt.Add(new AI.ChatMessage(role.Value, text));
