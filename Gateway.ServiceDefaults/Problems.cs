@@ -1,8 +1,10 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,7 +49,9 @@ public static partial class Problems
 
             logger.LogDebug("Bad request: {Reason}", bad.Message);
             context.Response.StatusCode = bad.StatusCode;
-            var (field, detail) = Describe(bad);
+            // The handler runs with the endpoint cleared; the feature keeps the one that failed, and with it the body's type.
+            var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
+            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType);
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
@@ -74,12 +78,62 @@ public static partial class Problems
         }
 
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
-        private static (string? Field, string Detail) Describe(BadHttpRequestException bad) => bad.InnerException switch
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body) => bad.InnerException switch
         {
+            JsonException json when MissingMembers().Match(json.Message) is { Success: true } missing =>
+                Required(Field(json.Path, missing.Groups["name"].Value)),
+            // The serializer names the record being read, not the field's type, so the type is looked up along the path.
+            JsonException { Path: "$" } json when WrongType().IsMatch(json.Message) =>
+                ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
+            JsonException { Path: { Length: > 1 } path } json when WrongType().IsMatch(json.Message) =>
+                (Field(path), $"The field '{Field(path)}' must be {JsonKind(TypeAt(body, path))}."),
             JsonException { Path: { Length: > 1 } path } json =>
-                (path.TrimStart('$', '.'), $"The field '{path.TrimStart('$', '.')}' is not valid: {FirstSentence(json.Message)}"),
+                (Field(path), $"The field '{Field(path)}' is not valid: {FirstSentence(json.Message)}"),
             JsonException => ("body", "The request body is not valid JSON."),
             _ => InOurWords(bad.Message),
+        };
+
+        private static (string? Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
+
+        // "$.turns[0]" and "text" → "turns[0].text".
+        private static string Field(string? path, string? member = null)
+        {
+            var parent = (path ?? "$").TrimStart('$').TrimStart('.');
+            return member is null ? parent : parent.Length == 0 ? member : $"{parent}.{member}";
+        }
+
+        // The .NET type at a JSON path ("$.turns[0].text") of the request body's type; null when it cannot be followed.
+        private static Type? TypeAt(Type? type, string path)
+        {
+            foreach (Match step in PathStep().Matches(path))
+            {
+                if (type is null) return null;
+                type = step.Groups["name"].Success
+                    ? type.GetProperty(step.Groups["name"].Value, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType
+                    : ElementType(type);
+            }
+            return type;
+        }
+
+        private static Type? ElementType(Type type) =>
+            type.IsArray ? type.GetElementType()
+            : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+        // What a JSON value must be for a .NET type, in a caller's words.
+        private static string JsonKind(Type? type) => (type is null ? null : Nullable.GetUnderlyingType(type) ?? type) switch
+        {
+            null => "of another type (see the API reference at /docs)",
+            var t when t == typeof(string) => "a string",
+            var t when t == typeof(int) || t == typeof(long) || t == typeof(short) => "a whole number",
+            var t when t == typeof(decimal) || t == typeof(double) || t == typeof(float) => "a number",
+            var t when t == typeof(bool) => "true or false",
+            var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
+            var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
+            var t when t == typeof(DateOnly) => "a date (e.g. 2026-11-24)",
+            var t when t.IsEnum => $"one of {string.Join(", ", Enum.GetNames(t).Select(n => $"'{JsonNamingPolicy.CamelCase.ConvertName(n)}'"))}",
+            var t when ElementType(t) == typeof(string) => "an array of strings",
+            var t when ElementType(t) is not null => "an array",
+            _ => "an object",
         };
 
         // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
@@ -127,6 +181,15 @@ public static partial class Problems
 
         [GeneratedRegex("""^Failed to read parameter ".*" from the request body as JSON\.$""")]
         private static partial Regex UnreadableBody();
+
+        [GeneratedRegex(@"^The JSON value could not be converted to ")]
+        private static partial Regex WrongType();
+
+        [GeneratedRegex(@"\.(?<name>[^.\[]+)|\[\d+\]")]
+        private static partial Regex PathStep();
+
+        [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
+        private static partial Regex MissingMembers();
 
         private static string FirstSentence(string message)
         {

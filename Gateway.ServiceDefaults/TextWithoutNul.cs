@@ -11,6 +11,12 @@ public sealed class TextWithoutNul : JsonConverter<string>
 
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null or JsonTokenType.PropertyName))
+        {
+            // Without a message the serializer words it with the field's path and type ("could not be converted to
+            // System.String"), which Problems turns into "must be a string"; GetString would name the whole request type.
+            throw new JsonException();
+        }
         var value = reader.GetString();
         return value is not null && value.Contains('\0') ? throw new JsonException(Reason) : value;
     }

@@ -187,6 +187,20 @@ public sealed class ApiKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
         Assert.Contains("expiresAt", problem.GetProperty("detail").GetString());
     }
 
+    // In a caller's words, not .NET's type names ("could not be converted to Gateway.Keys.Apis.ApiKeysApi+…").
+    [Theory]
+    [InlineData("""{"name":123}""", "name", "The field 'name' must be a string.")]
+    [InlineData("""{"name":"x","expiresAt":true}""", "expiresAt", "The field 'expiresAt' must be a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z).")]
+    [InlineData("""[]""", "body", "The request body must be a JSON object.")]
+    public async Task A_value_of_the_wrong_kind_is_named_with_what_it_must_be(string body, string field, string reason)
+    {
+        var user = await keys.RegisterUserAsync();
+
+        using var response = await user.Client.PostAsync("/api/keys", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal(reason, await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field));
+    }
+
     [Fact]
     public async Task A_request_straight_to_the_service_without_the_edge_is_401()
     {
