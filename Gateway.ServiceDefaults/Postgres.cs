@@ -21,7 +21,13 @@ public static class Postgres
         var connectionString = builder.Configuration.RequireConnectionString(connectionName);
         builder.Services.AddDbContextPool<TContext>((services, options) => options
             .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.AsOurServicesUseIt()))
-            .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()));
+            .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>())
+            // A failed command reaches its caller as an exception: one the code expects (a unique name taken: a 409)
+            // is not an error, and one it does not is logged where it is handled (the exception handler, a
+            // background service's loop). EF's own error entries, with the SQL and a stack trace, only repeated them.
+            .ConfigureWarnings(warnings => warnings.Log(
+                (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug),
+                (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, LogLevel.Debug))));
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         return builder;
