@@ -94,7 +94,10 @@ public sealed class OutboxPublisher<TContext>(
         // One statement for the whole batch, not an UPDATE per row.
         var published = DateTimeOffset.UtcNow;
         var ids = publishes.Select(p => p.Row.Id).ToList();
-        await db.Set<OutboxMessage>().Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(m => m.SetProperty(r => r.PublishedAt, published), cancellationToken);
+        if (ids.Count > 0)
+        {
+            await db.Set<OutboxMessage>().Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(m => m.SetProperty(r => r.PublishedAt, published), cancellationToken);
+        }
         await db.SaveChangesAsync(cancellationToken); // rows that could not be read, marked by TryRead
         await transaction.CommitAsync(cancellationToken);
         return batch.Count;
