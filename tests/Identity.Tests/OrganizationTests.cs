@@ -86,6 +86,27 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
     }
 
     [Fact]
+    public async Task A_pending_invitation_removed_from_the_users_list_is_withdrawn_and_its_link_stops_working()
+    {
+        using var edge = identity.Edge();
+        var owner = await edge.RegisterAsync();
+        var email = NewEmail("invitee");
+        using var invite = await edge.PostAsync("/api/users/invite", owner.AccessToken, new { email, role = "owner" });
+        var id = (await invite.JsonAsync()).GetProperty("id").GetGuid();
+        var token = InvitationToken(email);
+
+        using var withdraw = await edge.SendAsync(HttpMethod.Delete, $"/api/users/{id}", owner.AccessToken);
+        using var again = await edge.SendAsync(HttpMethod.Delete, $"/api/users/{id}", owner.AccessToken);
+        using var accept = await edge.PostAsync("/api/auth/accept-invite", null, new { token, password = Password });
+        using var list = await edge.GetAsync("/api/users", owner.AccessToken);
+
+        await withdraw.ShouldBe(HttpStatusCode.NoContent);
+        await again.ShouldBeProblem(HttpStatusCode.NotFound);
+        await accept.ShouldBeProblem(HttpStatusCode.BadRequest, "token");
+        Assert.DoesNotContain(email, await list.Content.ReadAsStringAsync(Cancel));
+    }
+
+    [Fact]
     public async Task A_tampered_invitation_token_names_the_field()
     {
         using var edge = identity.Edge();

@@ -7,6 +7,7 @@ using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Gateway.Identity.Apis;
 
@@ -132,7 +133,7 @@ public static class UsersApi
         var subject = await db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
         if (subject is null)
         {
-            return ApiProblems.NotFound("There is no such user in your organisation.");
+            return await WithdrawInvitationAsync(id, caller, db, transaction, cancellationToken);
         }
         if (subject.Id != caller.Id && !caller.CanManage(subject.Role))
         {
@@ -145,6 +146,30 @@ public static class UsersApi
         await sessions.StageEndOfAllAsync(subject.Id, "account removed", cancellationToken);
         db.Users.Remove(subject);
         db.AddToOutbox(new UserDeleted(subject.Id, subject.OrganizationId, time.GetUtcNow()));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    // The users list shows pending invitations under their own ids: removing one withdraws it, and its link stops working.
+    private static async Task<Results<NoContent, ProblemHttpResult>> WithdrawInvitationAsync(
+        Guid id, User caller, AccountsDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
+    {
+        var invitation = await db.Invitations.SingleOrDefaultAsync(
+            i => i.Id == id && i.OrganizationId == caller.OrganizationId && i.AcceptedAt == null, cancellationToken);
+        if (invitation is null)
+        {
+            return ApiProblems.NotFound("There is no such user or pending invitation in your organisation.");
+        }
+        if (!caller.CanManageMembers())
+        {
+            return ApiProblems.Forbidden("Only owners and admins can withdraw invitations.");
+        }
+        if (!caller.CanGrant(invitation.Role))
+        {
+            return ApiProblems.Forbidden("Only owners can withdraw an invitation to become an owner.");
+        }
+        db.Invitations.Remove(invitation);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
