@@ -7,6 +7,7 @@ using Gateway.ServiceDefaults;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Yarp.ReverseProxy.ServiceDiscovery;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Edge;
 
@@ -37,7 +38,17 @@ public static class Extensions
         // Routes and clusters live in configuration ("ReverseProxy"); cluster addresses are service names.
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddCallerForwarding();
+            .AddCallerForwarding()
+            // A service's 401 (a route that needs a caller, none sent) says how to authenticate, as RFC 9110 asks.
+            .AddTransforms(transforms => transforms.AddResponseTransform(context =>
+            {
+                if (context.HttpContext.Response.StatusCode == StatusCodes.Status401Unauthorized
+                    && !context.HttpContext.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.WWWAuthenticate))
+                {
+                    context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                }
+                return ValueTask.CompletedTask;
+            }));
         builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
 
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);

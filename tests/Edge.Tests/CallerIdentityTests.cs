@@ -92,6 +92,17 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
     }
 
     [Fact]
+    public async Task A_route_that_needs_a_caller_answers_401_with_how_to_authenticate()
+    {
+        using var client = _system.CreateEdgeClient();
+
+        using var response = await client.GetAsync("/api/keys", Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+    }
+
+    [Fact]
     public async Task An_unknown_api_key_is_refused()
     {
         using var client = _system.CreateEdgeClient();
