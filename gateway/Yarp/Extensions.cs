@@ -1,5 +1,4 @@
 using Gateway.Edge.Authentication;
-using Gateway.Edge.Errors;
 using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Readiness;

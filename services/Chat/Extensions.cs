@@ -33,6 +33,10 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<StandbyHolds>());
         builder.Services.AddScoped<IdempotencyKeys>();
         builder.Services.AddScoped<Meter>();
+
+        // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
+        // the framework's too (no such route, wrong method, a body of the wrong kind).
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
         return builder;
     }
 }

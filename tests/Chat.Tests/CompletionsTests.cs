@@ -202,6 +202,14 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, hugeChat.StatusCode);
         Assert.Equal("application/problem+json", hugeChat.Content.Headers.ContentType?.MediaType);
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
+
+        // Chat's own framework answers on /v1 (no such route, wrong method, a body of the wrong kind) too.
+        using var noRoute = await http.PostAsync("/v1/embeddings", new StringContent("{}", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("not_found", (await OpenAiErrorAsync(noRoute, HttpStatusCode.NotFound)).GetProperty("code").GetString());
+        using var wrongMethod = await http.GetAsync("/v1/chat/completions", Cancel);
+        Assert.Equal("invalid_request_error", (await OpenAiErrorAsync(wrongMethod, HttpStatusCode.MethodNotAllowed)).GetProperty("type").GetString());
+        using var wrongKind = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"local-model","messages":"hi"}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("messages", (await OpenAiErrorAsync(wrongKind, HttpStatusCode.BadRequest)).GetProperty("param").GetString());
     }
 
     private static async Task<JsonElement> OpenAiErrorAsync(HttpResponseMessage response, HttpStatusCode status)

@@ -1,4 +1,4 @@
-using Gateway.Edge.Errors;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.IdentityModel.Tokens;
 

@@ -1,13 +1,15 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.WebUtilities;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
-namespace Gateway.Edge.Errors;
+namespace Gateway.ServiceDefaults;
 
 // The OpenAI-compatible API (/v1/*) is called by OpenAI SDKs, which read errors in OpenAI's shape:
-// {"error":{"message","type","param","code"}}. Every error the edge itself answers there (refused key,
-// rate limit, body too large, authentication unavailable, a fault) is written so; other routes keep
-// RFC 7807 problems. The status code and headers (WWW-Authenticate, Retry-After, RateLimit-*) stay.
+// {"error":{"message","type","param","code"}}. Every problem answered there, by the edge (refused key, rate limit,
+// body too large, authentication unavailable, a fault) or by Chat's framework (no such route, wrong method, a
+// body of the wrong kind), is written so; other routes keep RFC 7807 problems. The status code and headers
+// (WWW-Authenticate, Retry-After, RateLimit-*) stay. Registered ahead of the default writer where /v1 is served.
 public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 {
     public const string PathPrefix = "/v1";
@@ -28,7 +30,11 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
         var status = context.ProblemDetails.Status ?? response.StatusCode;
         var message = context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? ReasonPhrases.GetReasonPhrase(status);
         var (type, code) = Classify(status);
-        return new ValueTask(response.WriteAsJsonAsync(new OpenAiError(new OpenAiErrorDetail(message, type, null, code)), Json));
+        // A field at fault (a validation problem's "errors") is OpenAI's "param".
+        var param = context.ProblemDetails.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> named
+            ? named.Keys.FirstOrDefault()
+            : null;
+        return new ValueTask(response.WriteAsJsonAsync(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), Json));
     }
 
     // OpenAI's own types and codes where it has one for the case.
