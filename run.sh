@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole system: Postgres, Redis, RabbitMQ, the five services and the edge.
-# Options: --edge-url URL (default http://localhost:8080), --data DIR (default .gateway/).
+# Options: --edge-url URL (default http://localhost:8080), --dashboard-url URL (default http://localhost:18888),
+# --data DIR (default .gateway/).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prerequisites.sh

@@ -61,7 +61,7 @@ public static class AccessTokens
                     {
                         if (Guid.TryParse(context.Principal?.FindFirst("sid")?.Value, out var session) && endedSessions.HasEnded(session))
                         {
-                            context.Fail(new CredentialRefusedException("This sign-in session has ended (signed out); sign in again."));
+                            context.Fail(new CredentialRefusedException("This sign-in session has ended (signed out, its refresh token reused, or the account removed); sign in again."));
                         }
                         return Task.CompletedTask;
                     },

@@ -43,7 +43,7 @@ public static class CompletionsApi
         catch (JsonException ex)
         {
             var field = ex.Path?.TrimStart('$', '.');
-            return OpenAiError.Invalid(string.IsNullOrEmpty(field) ? "The body is not valid JSON." : $"'{field}' is not valid.", field);
+            return string.IsNullOrEmpty(field) ? OpenAiError.Invalid("The body is not valid JSON.", null) : OpenAiError.Invalid($"'{field}' is not valid.", field);
         }
         if (request is null)
         {
