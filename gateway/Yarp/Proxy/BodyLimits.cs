@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.ServiceDefaults;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge.Proxy;
@@ -17,17 +18,8 @@ public static class BodyLimits
                 && context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } limit and > 0
                 && length > limit)
             {
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status413PayloadTooLarge,
-                        Title = "Request body too large",
-                        Detail = string.Create(CultureInfo.InvariantCulture, $"The request body is {length:N0} bytes; {context.Request.Path} accepts at most {limit:N0}."),
-                    },
-                });
+                await ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", string.Create(CultureInfo.InvariantCulture,
+                    $"The request body is {length:N0} bytes; {context.Request.Path} accepts at most {limit:N0}.")).ExecuteAsync(context);
                 return;
             }
             await next();
