@@ -14,6 +14,7 @@ public static class OutboxExtensions
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<ISaveChangesInterceptor, OutboxSignalInterceptor>();
         builder.Services.AddHostedService<OutboxPublisher<TContext>>();
+        builder.Services.AddHostedService<OutboxCleaner<TContext>>();
         return builder;
     }
 

@@ -72,6 +72,46 @@ public sealed class CompletionsTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task Outbox_rows_published_long_enough_ago_are_deleted_and_unpublished_ones_kept()
+    {
+        await using var scope = chat.System[GatewayService.Chat].Provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gateway.Chat.Infrastructure.ChatDbContext>();
+        var now = DateTimeOffset.UtcNow;
+        var cutoff = now.AddDays(-1);
+        // (created, published): old and published long ago; old but published only after a long outage; recent;
+        // old and never published (a type nobody can read, so the publisher leaves it).
+        (DateTimeOffset Created, DateTimeOffset? Published, string Type)[] rows =
+        [
+            (now.AddDays(-3), now.AddDays(-3), "Gateway.Contracts.UsageRecorded, Gateway.Contracts"),
+            (now.AddDays(-3), now.AddHours(-1), "Gateway.Contracts.UsageRecorded, Gateway.Contracts"),
+            (now.AddMinutes(-1), now.AddMinutes(-1), "Gateway.Contracts.UsageRecorded, Gateway.Contracts"),
+            (now.AddDays(-2), null, "Gone.Message, Gone"),
+        ];
+        var ids = rows.Select(r => Guid.CreateVersion7(r.Created)).ToArray();
+        try
+        {
+            for (var i = 0; i < rows.Length; i++)
+            {
+                await db.Database.ExecuteSqlRawAsync("""
+                    INSERT INTO outbox_messages ("Id", "Type", "Payload", "CreatedAt", "PublishedAt", "Attempts")
+                    VALUES ({0}, {1}, '{{}}', {2}, {3}, 0)
+                    """, [ids[i], rows[i].Type, rows[i].Created, rows[i].Published!], Cancel);
+            }
+
+            await Gateway.ServiceDefaults.Outbox.OutboxCleaner<Gateway.Chat.Infrastructure.ChatDbContext>.DeletePublishedAsync(db, cutoff, Cancel);
+
+            var left = await db.Set<Gateway.ServiceDefaults.Outbox.OutboxMessage>().AsNoTracking()
+                .Where(m => ids.Contains(m.Id)).Select(m => m.Id).ToListAsync(Cancel);
+            Assert.Equal(ids[1..], ids.Where(left.Contains));
+            Assert.False(await db.Set<Gateway.ServiceDefaults.Outbox.OutboxMessage>().AnyAsync(m => m.PublishedAt < cutoff, Cancel));
+        }
+        finally
+        {
+            await db.Set<Gateway.ServiceDefaults.Outbox.OutboxMessage>().Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task The_OpenAI_SDK_streams_the_answer_with_usage_in_the_last_chunk()
     {
         var user = await chat.UserAsync();
