@@ -18,6 +18,7 @@ app.UseCallerAuthentication();
 app.MapApiReference();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseForwarderErrors();
     proxy.UseBodyLimits();
     proxy.UseRateLimits();
     proxy.UseSessionAffinity();

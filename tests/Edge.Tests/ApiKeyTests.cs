@@ -61,7 +61,16 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
     [Fact]
     public async Task When_keys_cannot_be_checked_an_unknown_key_is_refused_with_503_not_let_through()
     {
+        var user = await _system.RegisterUserAsync();
         await _system[GatewayService.Keys].DisposeAsync();
+
+        // Keys' own routes, for a signed-in user: a problem that says the service is unreachable, not a bare 502.
+        using var list = await user.Client.GetAsync("/api/keys", Ct);
+        Assert.Equal(HttpStatusCode.BadGateway, list.StatusCode);
+        var unreachable = await list.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("The service behind /api/keys could not be reached or broke off before answering. Try again shortly.",
+            unreachable.GetProperty("detail").GetString());
+
         using var client = ClientWithKey(_system.Edge, "x-api-key", "sk_live_" + new string('C', 43));
 
         using var response = await client.GetAsync("/api/auth/me", Ct);
