@@ -287,6 +287,8 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
     [InlineData("/api/customer-sessions?status=maybe", "status")]
     [InlineData("/api/events?lastEventId=yesterday", "lastEventId")]
     [InlineData("/api/events", "upgrade")]
+    [InlineData("/api/devices/abc", "id")]
+    [InlineData("/api/customer-sessions/abc", "id")]
     public async Task A_bad_query_names_the_parameter(string url, string field)
     {
         var owner = await devices.RegisterUserAsync();

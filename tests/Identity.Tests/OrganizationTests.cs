@@ -74,11 +74,13 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
         var id = (await invite.JsonAsync()).GetProperty("id").GetGuid();
         var oldToken = InvitationToken(email);
 
+        using var notAnId = await edge.PostAsync("/api/users/abc/resend-invite", owner.AccessToken, null);
         using var resend = await edge.PostAsync($"/api/users/{id}/resend-invite", owner.AccessToken, null);
         var newToken = InvitationToken(email);
         using var withOld = await edge.PostAsync("/api/auth/accept-invite", null, new { token = oldToken, password = Password });
         using var withNew = await edge.PostAsync("/api/auth/accept-invite", null, new { token = newToken, password = Password });
 
+        await notAnId.ShouldBeProblem(HttpStatusCode.BadRequest, "id");
         await resend.ShouldBe(HttpStatusCode.OK);
         Assert.NotEqual(oldToken, newToken);
         await withOld.ShouldBeProblem(HttpStatusCode.BadRequest, "token");

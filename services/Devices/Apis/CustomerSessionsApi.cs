@@ -25,9 +25,9 @@ public static class CustomerSessionsApi
         sessions.MapPost("/", SubmitSession).AllowAnonymous();
         sessions.MapGet("/", ListSessions).RequireAuthorization(CallerPolicies.Member);
         sessions.MapGet("/alerts", GetAlerts).RequireAuthorization(CallerPolicies.Member);
-        sessions.MapGet("/{id:guid}", GetSession).RequireAuthorization(CallerPolicies.Member);
-        sessions.MapPost("/{id:guid}/approve", ApproveSession).RequireAuthorization(CallerPolicies.Manager);
-        sessions.MapPost("/{id:guid}/reject", RejectSession).RequireAuthorization(CallerPolicies.Manager);
+        sessions.MapGet("/{id}", GetSession).RequireAuthorization(CallerPolicies.Member);
+        sessions.MapPost("/{id}/approve", ApproveSession).RequireAuthorization(CallerPolicies.Manager);
+        sessions.MapPost("/{id}/reject", RejectSession).RequireAuthorization(CallerPolicies.Manager);
         return app;
     }
 

@@ -25,7 +25,7 @@ public static class DeviceConnectionApi
     {
         var devices = app.MapGroup("/api/devices").WithTags("Device connection");
         devices.MapPost("/activate", ActivateDevice).AllowAnonymous();
-        devices.MapPost("/{id:guid}/heartbeat", RecordHeartbeat).AllowAnonymous();
+        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous();
         return app;
     }
 

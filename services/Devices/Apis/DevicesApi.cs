@@ -21,9 +21,9 @@ public static class DevicesApi
         var devices = app.MapGroup("/api/devices").WithTags("Devices");
         devices.MapPost("/register", RegisterDevice).RequireAuthorization(CallerPolicies.Manager);
         devices.MapGet("/", ListDevices).RequireAuthorization(CallerPolicies.Member);
-        devices.MapGet("/{id:guid}", GetDevice).RequireAuthorization(CallerPolicies.Member);
-        devices.MapPatch("/{id:guid}", UpdateDevice).RequireAuthorization(CallerPolicies.Manager);
-        devices.MapDelete("/{id:guid}", RemoveDevice).RequireAuthorization(CallerPolicies.Manager);
+        devices.MapGet("/{id}", GetDevice).RequireAuthorization(CallerPolicies.Member);
+        devices.MapPatch("/{id}", UpdateDevice).RequireAuthorization(CallerPolicies.Manager);
+        devices.MapDelete("/{id}", RemoveDevice).RequireAuthorization(CallerPolicies.Manager);
 
         app.MapGet("/api/organization/device-health", GetDeviceHealth).WithTags("Devices").RequireAuthorization(CallerPolicies.Member);
         return app;

@@ -23,7 +23,7 @@ public static class InvitationsApi
     {
         var users = app.MapGroup("/api/users").WithTags("Invitations").RequireAuthorization();
         users.MapPost("/invite", Invite);
-        users.MapPost("/{id:guid}/resend-invite", ResendInvite);
+        users.MapPost("/{id}/resend-invite", ResendInvite);
 
         app.MapPost("/api/auth/accept-invite", AcceptInvite).WithTags("Invitations");
         return app;

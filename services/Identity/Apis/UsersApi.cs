@@ -19,8 +19,8 @@ public static class UsersApi
         var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization();
 
         api.MapGet("/", ListUsers);
-        api.MapPost("/{id:guid}/role", ChangeRole);
-        api.MapDelete("/{id:guid}", RemoveUser);
+        api.MapPost("/{id}/role", ChangeRole);
+        api.MapDelete("/{id}", RemoveUser);
 
         return app;
     }
