@@ -72,6 +72,20 @@ public sealed class TokenTests(IdentitySystem identity, GatewayInfrastructure in
     }
 
     [Fact]
+    public async Task Refresh_with_the_access_token_says_it_needs_the_refresh_token()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        request.Headers.Authorization = new("Bearer", session.AccessToken);
+        using var response = await edge.SendAsync(request, Cancel);
+
+        var detail = await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "refreshToken");
+        Assert.Contains("That is an access token", detail);
+    }
+
+    [Fact]
     public async Task Refresh_token_reuse_revokes_the_family()
     {
         using var edge = identity.Edge();

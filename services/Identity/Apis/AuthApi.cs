@@ -165,6 +165,12 @@ public static class AuthApi
             return body.Problem;
         }
         var presented = body.Value?.RefreshToken ?? BearerToken(http);
+        // Access tokens are JWTs (three dot-separated parts); refresh tokens have no dots.
+        if (presented is not null && presented.Contains('.'))
+        {
+            return ApiProblems.Invalid("refreshToken",
+                "That is an access token; a refresh needs the refresh token issued with it (refreshToken in the body, or as the Bearer token).");
+        }
         if (string.IsNullOrEmpty(presented) || presented.Length > 200)
         {
             return ApiProblems.Invalid("refreshToken", "A refresh token is required, in the body or as a Bearer token.");
