@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.OpenApi;
@@ -48,10 +49,25 @@ public static class OpenApi
                     operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
                     operation.Extensions[AnonymousExtension] = new JsonNodeExtension(JsonValue.Create(true));
                 }
+                AddEventStreams(operation, metadata);
                 return Task.CompletedTask;
             });
         });
         return builder;
+    }
+
+    // The generator keeps one answer type per status, so a 200 that is JSON or a stream of Server-Sent Events
+    // (Chat's EventStreamResult declares the stream) lost its stream: it is added back beside the JSON.
+    private static void AddEventStreams(OpenApiOperation operation, IList<object> metadata)
+    {
+        foreach (var produces in metadata.OfType<IProducesResponseTypeMetadata>().Where(p => p.ContentTypes.Contains("text/event-stream")))
+        {
+            if (operation.Responses?.TryGetValue(produces.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), out var response) == true
+                && response is OpenApiResponse { Content: { } content })
+            {
+                content.TryAdd("text/event-stream", new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+            }
+        }
     }
 
     // The generator lists every constructor parameter of a record as required. A property is required only when

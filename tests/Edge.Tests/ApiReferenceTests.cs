@@ -80,6 +80,25 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
     }
 
     [Fact]
+    public async Task Streamed_answers_and_bodies_read_by_hand_are_described()
+    {
+        var document = await DocumentAsync(reference.System);
+        var paths = document.GetProperty("paths");
+
+        var chat = paths.GetProperty("/api/chat").GetProperty("post");
+        var answers = chat.GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.True(answers.TryGetProperty("text/event-stream", out _), $"POST /api/chat 200: {answers}");
+        Assert.True(answers.TryGetProperty("application/json", out _), $"POST /api/chat 200: {answers}");
+        Assert.Contains("Server-Sent Events", chat.GetProperty("description").GetString());
+        foreach (var path in new[] { "/api/auth/refresh", "/api/auth/logout" })
+        {
+            var body = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody");
+            Assert.False(body.TryGetProperty("required", out var required) && required.GetBoolean(), $"{path}: {body}");
+            Assert.True(body.GetProperty("content").TryGetProperty("application/json", out _), $"{path}: {body}");
+        }
+    }
+
+    [Fact]
     public async Task Internal_health_and_key_set_paths_are_not_in_the_document()
     {
         var paths = Paths(await DocumentAsync(reference.System));

@@ -22,7 +22,9 @@ public static class ChatApi
 
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/chat", Chat).RequireAuthorization();
+        app.MapPost("/api/chat", Chat).RequireAuthorization()
+            .WithDescription("Streams the answer as Server-Sent Events (token, activity, artifact, done, error) by default; " +
+                "with Accept: application/json it answers one JSON object when the turn is done.");
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Gateway.Chat.Apis;
 
@@ -58,7 +59,11 @@ public sealed class EventStream
 }
 
 // A handler's answer that streams: the status is decided before it is returned, the body written after.
-public sealed class EventStreamResult(Func<EventStream, Task> write) : IResult
+// Declared to the API reference as a 200 in text/event-stream, beside the endpoint's JSON answer.
+public sealed class EventStreamResult(Func<EventStream, Task> write) : IResult, IEndpointMetadataProvider
 {
     public Task ExecuteAsync(HttpContext httpContext) => write(EventStream.Start(httpContext));
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/event-stream"]));
 }

@@ -22,8 +22,11 @@ public static class AuthApi
 
         api.MapPost("/register", Register);
         api.MapPost("/login", Login);
-        api.MapPost("/refresh", Refresh);
-        api.MapPost("/logout", Logout);
+        // Both read their optional body themselves (seed 003 sends none), so the reference is told of it.
+        api.MapPost("/refresh", Refresh).Accepts<RefreshRequest>(isOptional: true, "application/json")
+            .WithDescription("The refresh token goes in the body or as the Bearer token; it is rotated, so keep the new one.");
+        api.MapPost("/logout", Logout).Accepts<RefreshRequest>(isOptional: true, "application/json")
+            .WithDescription("Ends the session named by the refresh token in the body, by the access token sent, or by a refresh token sent as the Bearer token.");
         api.MapGet("/me", Me).RequireAuthorization();
 
         return app;
