@@ -6,18 +6,22 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.ServiceDefaults.Outbox;
 
-// Deletes outbox rows the broker confirmed more than Outbox:KeepPublishedFor ago (default one day), at start and
-// then hourly. A published row is only kept to look into what was sent; rows never published are never deleted.
+// Deletes outbox rows the broker confirmed more than Outbox:KeepPublishedFor ago (default one day), ten minutes
+// after start and then hourly. A published row is only kept to look into what was sent; rows never published are
+// never deleted. (Not at start: beside the publisher it took a second connection from every service at once,
+// which ran the test suite's Postgres out of connections.)
 public sealed class OutboxCleaner<TContext>(IServiceScopeFactory scopes, IConfiguration configuration, ILogger<OutboxCleaner<TContext>> logger)
     : BackgroundService
     where TContext : DbContext
 {
+    private static readonly TimeSpan FirstAfter = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan Every = TimeSpan.FromHours(1);
     private const int ChunkSize = 10_000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var keepFor = configuration.GetValue("Outbox:KeepPublishedFor", TimeSpan.FromDays(1));
+        await Task.Delay(FirstAfter, stoppingToken);
         using var timer = new PeriodicTimer(Every);
         do
         {
