@@ -261,6 +261,14 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         var listed = (await owner.GetJsonAsync("/api/devices")).GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetGuid() == device.Id);
         Assert.Equal("2.0.1", listed.GetProperty("version").GetString());
         Assert.Equal(0.8, listed.GetProperty("metrics").GetProperty("battery").GetDouble());
+
+        // A bare heartbeat keeps the version and metrics last reported.
+        using var client = devices.DeviceClient(device.Token);
+        using var bare = await client.PostAsync($"/api/devices/{device.Id}/heartbeat", null, Api.Ct);
+        await bare.ShouldBe(HttpStatusCode.OK);
+        var afterBare = await owner.GetJsonAsync($"/api/devices/{device.Id}");
+        Assert.Equal("2.0.1", afterBare.GetProperty("version").GetString());
+        Assert.Equal(0.8, afterBare.GetProperty("metrics").GetProperty("battery").GetDouble());
     }
 
     [Theory]

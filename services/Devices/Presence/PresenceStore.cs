@@ -34,12 +34,11 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
         var db = Db;
         var statusKey = StatusKey(deviceId);
         var previous = db.ScriptEvaluateAsync(TouchScript, new { key = (RedisKey)LastSeenKey, device = deviceId.ToString(), at = at.ToUnixTimeMilliseconds() });
-        var status = db.HashSetAsync(statusKey,
-        [
-            new("at", at.ToUnixTimeMilliseconds()),
-            new("version", heartbeat.Version ?? ""),
-            new("metrics", heartbeat.MetricsJson ?? ""),
-        ]);
+        // A heartbeat without a version or metrics (a bare POST) keeps the ones last reported.
+        List<HashEntry> fields = [new("at", at.ToUnixTimeMilliseconds())];
+        if (heartbeat.Version is not null) fields.Add(new("version", heartbeat.Version));
+        if (heartbeat.MetricsJson is not null) fields.Add(new("metrics", heartbeat.MetricsJson));
+        var status = db.HashSetAsync(statusKey, [.. fields]);
         var expiry = db.KeyExpireAsync(statusKey, StatusRetention);
         await Task.WhenAll(previous, status, expiry);
         var result = await previous;
