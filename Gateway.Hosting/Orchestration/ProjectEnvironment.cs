@@ -39,6 +39,9 @@ internal static class ProjectEnvironment
             // A batch the dashboard could not take (busy, or still starting) is sent again rather than lost: a
             // service's start-up lines are exported once, in its first batch.
             environment["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory";
+            // Retries stop at the export's deadline (10 s by default): on a machine busy starting everything at once
+            // that was once too short for a service's first batch. Exports run off the request path.
+            environment["OTEL_EXPORTER_OTLP_TIMEOUT"] = "30000";
         }
         else
         {

@@ -86,6 +86,15 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         }
         await host.ScreenshotAsync(page, "trace");
 
+        // Billing logs at Information only while starting. Once (in two sessions' CI runs) the dashboard had none of
+        // them: say what it did have, so the cause can be found.
+        var billingLogs = $"{host.App.DashboardUrl}/api/telemetry/logs?service=billing&level=Information&limit=5";
+        if (!await host.WithinAsync(async () => (await (await page.APIRequest.GetAsync(billingLogs)).JsonAsync())?.GetArrayLength() > 0, TimeSpan.FromSeconds(30)))
+        {
+            var all = (await (await page.APIRequest.GetAsync($"{host.App.DashboardUrl}/api/telemetry/logs?limit=10000")).JsonAsync())!.Value;
+            var held = all.EnumerateArray().GroupBy(e => $"{e.GetProperty("service")} {e.GetProperty("level")}").Select(g => $"{g.Key}: {g.Count()}");
+            Assert.Fail($"The dashboard holds no Information log from billing. It holds: {string.Join(", ", held)}");
+        }
         await page.GotoAsync($"{host.App.DashboardUrl}/#logs");
         await page.Locator("#logs-service").SelectOptionAsync("billing");
         await page.Locator("#logs-level").SelectOptionAsync("Information");
@@ -234,6 +243,17 @@ public sealed class DashboardHost : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, $"Nothing came within {timeout.TotalSeconds:0} s.");
             await Task.Delay(500, TestContext.Current.CancellationToken);
         }
+    }
+
+    public async Task<bool> WithinAsync(Func<Task<bool>> probe, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await probe())
+        {
+            if (DateTime.UtcNow >= deadline) return false;
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+        return true;
     }
 
     public async Task ScreenshotAsync(IPage page, string name)
