@@ -56,9 +56,13 @@ public static class Health
                 {
                     status = Describe(entry.Value.Status),
                     durationMs = Math.Round(entry.Value.Duration.TotalMilliseconds, 1),
+                    // Our checks' own words; an exception's text (often with a server's address) stays in the log,
+                    // since the edge's report is public.
                     error = entry.Value.Status == HealthStatus.Healthy
                         ? null
-                        : entry.Value.Description ?? entry.Value.Exception?.Message,
+                        : entry.Value.Description is { } description && description != entry.Value.Exception?.Message
+                            ? description
+                            : "The check failed; the service's log says why.",
                 }),
         };
         context.Response.ContentType = "application/json";

@@ -30,7 +30,8 @@ public static class Redis
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                return HealthCheckResult.Unhealthy(ex.Message);
+                // In words without the server's address: the edge's readiness report is public.
+                return HealthCheckResult.Unhealthy(ex is TimeoutException ? "Redis timed out." : "Redis does not answer.");
             }
         }
     }

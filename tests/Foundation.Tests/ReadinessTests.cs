@@ -44,6 +44,8 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("unhealthy", report.GetProperty("checks").GetProperty("chat").GetProperty("status").GetString());
         Assert.Equal("healthy", report.GetProperty("checks").GetProperty("billing").GetProperty("status").GetString());
+        // The edge's report is public: why, without the service's address.
+        Assert.Equal("chat does not answer (connection refused or lost)", report.GetProperty("checks").GetProperty("chat").GetProperty("error").GetString());
     }
 
     [Fact]
@@ -61,6 +63,7 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         var checks = report.GetProperty("checks");
         Assert.Equal("unhealthy", checks.GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Redis does not answer.", checks.GetProperty("redis").GetProperty("error").GetString());
         Assert.Equal("healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
     }
 

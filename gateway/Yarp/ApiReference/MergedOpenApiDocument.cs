@@ -138,7 +138,8 @@ public sealed class MergedOpenApiDocument(
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             // Down, unknown to service discovery, slow or answering nonsense: left out, never fatal.
-            return Missing(exception is TaskCanceledException ? "timed out" : exception.Message);
+            logger.LogWarning("The API reference leaves out {Cluster}: {Address} failed: {Error}", cluster.ClusterId, address, exception.Message);
+            return (cluster.ClusterId, null, Readiness.DownstreamHealthChecks.NotAnswering(exception));
         }
 
         (string, JsonObject?, string?) Missing(string error)

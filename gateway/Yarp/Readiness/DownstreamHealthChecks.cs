@@ -31,6 +31,16 @@ public static class DownstreamHealthChecks
         return builder;
     }
 
+    // Why a call to a service got no answer, in words that name no address (the readiness report and the API
+    // reference are public; the exception's text, with the address, goes to the log).
+    internal static string NotAnswering(Exception ex) => ex switch
+    {
+        TaskCanceledException => "timed out",
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "its address is not known",
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => "connection refused or lost",
+        _ => "failed",
+    };
+
     private sealed class DownstreamHealthCheck(IHttpClientFactory clients, string service) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -49,7 +59,7 @@ public static class DownstreamHealthChecks
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
             {
-                return HealthCheckResult.Unhealthy($"{service} does not answer: {ex.Message}");
+                return HealthCheckResult.Unhealthy($"{service} does not answer ({NotAnswering(ex)})");
             }
         }
 
