@@ -323,6 +323,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
     [InlineData("""{"version":"1.0","metrics":{"cpu":"high"}}""", "metrics.cpu")]
     [InlineData("""{"version":"1111111111111111111111111111111111111111111111111111111111111111111111"}""", "version")]
     [InlineData("""{"metrics":{"":1}}""", "metrics")]
+    [InlineData("""{"metrics":{"cpu":1e999}}""", "metrics.cpu")]
     [InlineData("""not json""", "body")]
     public async Task A_bad_heartbeat_names_the_field(string body, string field)
     {

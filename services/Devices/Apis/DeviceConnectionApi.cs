@@ -114,6 +114,11 @@ public static class DeviceConnectionApi
         {
             return ApiProblems.Invalid("metrics", $"A metric name has 1 to {MaxMetricNameLength} characters; '{badName[..Math.Min(badName.Length, 20)]}' does not.");
         }
+        // A number too large for a double (1e999) is read as infinity, which JSON cannot carry back out.
+        if (request.Metrics?.FirstOrDefault(m => !double.IsFinite(m.Value)) is { Key: { } outOfRange })
+        {
+            return ApiProblems.Invalid($"metrics.{outOfRange}", $"The metric '{outOfRange}' is out of range; a metric is a finite number.");
+        }
 
         var heartbeat = new DeviceHeartbeat(request.Version, request.Metrics is null ? null : JsonSerializer.Serialize(request.Metrics));
         try
