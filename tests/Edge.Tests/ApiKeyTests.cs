@@ -45,6 +45,30 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
     }
 
     [Fact]
+    public async Task An_API_key_says_whose_it_is_but_cannot_manage_the_organisation_or_the_profile()
+    {
+        var user = await _system.RegisterUserAsync();
+        var (_, key) = await CreateKeyAsync(user);
+        using var client = ClientWithKey(_system.Edge, "x-api-key", key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/user", Ct)).StatusCode);
+        var refused = new[]
+        {
+            await client.PostAsJsonAsync("/api/users/invite", new { email = $"finder-{Guid.NewGuid():N}@example.com", role = "owner" }, Ct),
+            await client.GetAsync("/api/users", Ct),
+            await client.PostAsJsonAsync($"/api/users/{user.UserId}/role", new { role = "member" }, Ct),
+            await client.PatchAsJsonAsync("/api/organization/profile", new { name = "Taken over" }, Ct),
+            await client.PatchAsJsonAsync("/api/user", new { name = "Taken over" }, Ct),
+        };
+        foreach (var response in refused)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri}: {(int)response.StatusCode}");
+            Assert.Contains("API keys cannot do this", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
     public async Task An_expired_key_is_refused_even_while_cached()
     {
         var user = await _system.RegisterUserAsync();

@@ -16,7 +16,7 @@ public static class UsersApi
 {
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization();
+        var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(CallerPolicies.User);
 
         api.MapGet("/", ListUsers);
         api.MapPost("/{id}/role", ChangeRole);
