@@ -335,4 +335,16 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
 
         await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
     }
+
+    [Fact]
+    public async Task A_heartbeat_that_is_not_JSON_is_a_415_naming_the_content_type()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var client = devices.DeviceClient(device.Token);
+
+        using var response = await client.PostAsync($"/api/devices/{device.Id}/heartbeat", new StringContent("hello", System.Text.Encoding.UTF8, "text/plain"), Api.Ct);
+
+        await response.ShouldBeProblemAbout(HttpStatusCode.UnsupportedMediaType, "Content-Type");
+    }
 }

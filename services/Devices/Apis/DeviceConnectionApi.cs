@@ -101,6 +101,11 @@ public static class DeviceConnectionApi
                 var field = ex.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
                 return ApiProblems.Invalid(field, $"The heartbeat is not valid JSON of the expected shape (version: text, metrics: names → numbers).");
             }
+            catch (InvalidOperationException) when (!http.HasJsonContentType())
+            {
+                return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
+                    $"The body must be JSON (Content-Type: application/json), not '{http.ContentType ?? "none"}'.", "Content-Type");
+            }
         }
         if (request.Version is { Length: > MaxVersionLength })
         {
