@@ -131,6 +131,19 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task A_client_resuming_from_an_id_never_sent_is_told_to_resync_and_still_gets_new_events()
+    {
+        var owner = await devices.RegisterUserAsync();
+
+        await using var resumed = await LiveSocket.ConnectAsync(devices.System.Edge, owner, lastEventId: 99_999);
+        var registered = await owner.RegisterDeviceAsync("After the resync");
+
+        Assert.Equal("resync", resumed.Received[0].GetProperty("type").GetString());
+        Assert.Contains("ahead of the latest event", resumed.Received[0].GetProperty("data").GetProperty("reason").GetString());
+        await resumed.NextAsync("device_registered", registered.Id);
+    }
+
+    [Fact]
     public async Task A_stalled_client_is_dropped_without_slowing_the_others()
     {
         var owner = await devices.RegisterUserAsync();

@@ -48,8 +48,9 @@ public sealed class LiveEventLog(IConnectionMultiplexer redis, IOptions<LiveEven
         await Db.StringGetAsync(Keys.For(organizationId).Counter) is { IsNull: false } value ? (long)value : 0;
 
     // The events after lastEventId still within the window, oldest first; Complete is false when some
-    // that the client missed are no longer kept.
-    public async Task<(IReadOnlyList<LiveFrame> Frames, bool Complete)> ReadAfterAsync(Guid organizationId, long lastEventId)
+    // that the client missed are no longer kept, or when lastEventId is ahead of Latest (an id never sent, or
+    // one from before Redis lost the log).
+    public async Task<(IReadOnlyList<LiveFrame> Frames, bool Complete, long Latest)> ReadAfterAsync(Guid organizationId, long lastEventId)
     {
         var entries = await Db.SortedSetRangeByScoreWithScoresAsync(Keys.For(organizationId).Log, lastEventId, double.PositiveInfinity, Exclude.Start);
         var oldestKept = time.GetUtcNow() - options.Value.ReplayWindow;
@@ -64,8 +65,8 @@ public sealed class LiveEventLog(IConnectionMultiplexer redis, IOptions<LiveEven
         }
         var latest = await LatestIdAsync(organizationId);
         var expectedFirst = lastEventId + 1;
-        var complete = latest <= lastEventId || (frames.Count > 0 && frames[0].Id == expectedFirst);
-        return (frames, complete);
+        var complete = latest == lastEventId || (frames.Count > 0 && frames[0].Id == expectedFirst);
+        return (frames, complete, latest);
     }
 
     private static DateTimeOffset At(string json)

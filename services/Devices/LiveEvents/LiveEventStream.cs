@@ -25,17 +25,21 @@ public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions
             long replayedUpTo = 0;
             if (lastEventId is { } last)
             {
-                var (frames, complete) = await log.ReadAfterAsync(organizationId, last);
+                var (frames, complete, latestKept) = await log.ReadAfterAsync(organizationId, last);
                 if (!complete)
                 {
-                    await SendAsync(socket, Control("resync", new { lastEventId = last, reason = "Some events since lastEventId are no longer kept; reload the current state." }), lifetime.Token);
+                    var reason = last > latestKept
+                        ? $"lastEventId is ahead of the latest event ({latestKept}); reload the current state."
+                        : "Some events since lastEventId are no longer kept; reload the current state.";
+                    await SendAsync(socket, Control("resync", new { lastEventId = last, reason }), lifetime.Token);
                 }
                 foreach (var frame in frames)
                 {
                     await SendAsync(socket, frame.Utf8Json, lifetime.Token);
                     replayedUpTo = frame.Id;
                 }
-                replayedUpTo = Math.Max(replayedUpTo, last);
+                // Never past the latest event: an id from the future would silence every event up to it.
+                replayedUpTo = Math.Max(replayedUpTo, Math.Min(last, latestKept));
             }
             var latest = lastEventId is null ? await log.LatestIdAsync(organizationId) : replayedUpTo;
             await SendAsync(socket, Control("connected", new { lastEventId = latest }), lifetime.Token);
