@@ -21,6 +21,9 @@ public sealed class TwoInstanceSystem(GatewayInfrastructure infrastructure) : De
             settings["Devices:LiveEvents:ConnectionBuffer"] = "8";
             settings["Devices:LiveEvents:SendTimeout"] = "00:00:02";
             settings["Devices:LiveEvents:ReplayLimit"] = "100";
+            // The edge drops an upgraded connection silent for this long; the keep-alive is what keeps a socket open.
+            settings["ReverseProxy:Clusters:devices:HttpRequest:ActivityTimeout"] = "00:00:05";
+            settings["Devices:LiveEvents:KeepAliveInterval"] = "00:00:01";
             return settings;
         }
     }
@@ -141,6 +144,18 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
         Assert.Equal("resync", resumed.Received[0].GetProperty("type").GetString());
         Assert.Contains("ahead of the latest event", resumed.Received[0].GetProperty("data").GetProperty("reason").GetString());
         await resumed.NextAsync("device_registered", registered.Id);
+    }
+
+    [Fact]
+    public async Task An_idle_socket_outlives_the_edges_activity_timeout_and_still_gets_events()
+    {
+        var owner = await devices.RegisterUserAsync();
+        await using var socket = await LiveSocket.ConnectAsync(devices.System.Edge, owner);
+
+        await Task.Delay(TimeSpan.FromSeconds(12), Api.Ct); // over twice the edge's 5 s ActivityTimeout here
+        var registered = await owner.RegisterDeviceAsync("After a quiet spell");
+
+        await socket.NextAsync("device_registered", registered.Id);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Gateway.Devices.LiveEvents;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Devices.Apis;
 
@@ -17,7 +18,7 @@ public static class LiveEventsApi
     }
 
     public static async Task<Results<EmptyHttpResult, ValidationProblem>> ConnectAsync(
-        HttpContext context, ClaimsPrincipal user, LiveEventStream stream, string? lastEventId)
+        HttpContext context, ClaimsPrincipal user, LiveEventStream stream, IOptions<LiveEventOptions> options, string? lastEventId)
     {
         var cursor = lastEventId ?? context.Request.Headers["Last-Event-ID"].ToString();
         long? resumeAfter = null;
@@ -34,7 +35,7 @@ public static class LiveEventsApi
         {
             return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.Value.KeepAliveInterval });
         await stream.RunAsync(socket, user.GetUserId(), user.Organization(), resumeAfter, context.RequestAborted);
         return TypedResults.Empty;
     }

@@ -22,6 +22,11 @@ public sealed record LiveEventOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Devices:LiveEvents:SendTimeout must be between 100 ms and 5 minutes.")]
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    // An idle socket carries a keep-alive frame this often, so that nothing on the way takes it for dead: the edge
+    // closes an upgraded connection that has been silent for its ActivityTimeout (100 s by default).
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Devices:LiveEvents:KeepAliveInterval must be between 100 ms and one minute.")]
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     // A socket is authorised once, at connection, with a caller token made from a user's access token;
     // closing it after this long makes the client come back with a fresh one (and resume).
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00", ErrorMessage = "Devices:LiveEvents:MaxConnectionLifetime must be between one minute and one day.")]
