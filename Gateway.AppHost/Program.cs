@@ -15,9 +15,14 @@ const string CallerKey = "Gateway__CallerToken__Key";
 var mockllm = builder.AddProject("mockllm", "tools/MockLlm/MockLlm.csproj").WithHttpHealthCheck("/health");
 var upstream = builder.Configuration["GATEWAY_UPSTREAM_URL"] ?? $"{mockllm.Resource.Url}/v1";
 
+var edgeUrl = (builder.Configuration["GATEWAY_EDGE_URL"] ?? "http://localhost:8080").TrimEnd('/');
+
+// Links Identity hands out (the invitation page, OAuth callbacks) point at the public URL, unless set explicitly.
 var identity = builder.AddProject("identity", "services/Identity/Gateway.Identity.csproj")
     .WithReference(postgres.AddDatabase("identitydb")).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
+    .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl}/accept-invite")
+    .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl)
     .WaitFor(postgres).WaitFor(rabbitmq);
 
 var keys = builder.AddProject("keys", "services/Keys/Gateway.Keys.csproj")
@@ -41,7 +46,7 @@ var devices = builder.AddProject("devices", "services/Devices/Gateway.Devices.cs
 builder.AddProject("edge", "gateway/Yarp/Gateway.Edge.csproj")
     .WithReference(identity).WithReference(keys).WithReference(billing).WithReference(chat).WithReference(devices)
     .WithReference(redis).WithReference(rabbitmq).WithEnvironment(CallerKey, callerKey)
-    .WithExternalHttpEndpoint(builder.Configuration["GATEWAY_EDGE_URL"] ?? "http://localhost:8080")
+    .WithExternalHttpEndpoint(edgeUrl)
     .WaitFor(identity).WaitFor(keys).WaitFor(billing).WaitFor(chat).WaitFor(devices);
 
 builder.Build().Run();

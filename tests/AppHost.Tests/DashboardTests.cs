@@ -111,6 +111,18 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
     }
 
     [Fact]
+    public async Task An_invitation_link_points_at_the_public_url_the_AppHost_was_given()
+    {
+        using var owner = await host.RegisterUserAsync();
+
+        using var invite = await owner.PostAsJsonAsync("/api/users/invite", new { email = $"invitee-{Guid.NewGuid():N}@example.com", role = "member" }, Ct);
+
+        Assert.Equal(HttpStatusCode.Created, invite.StatusCode);
+        // Development logs the mail it would send, link included.
+        await host.App.WaitForLineAsync($"{host.App.EdgeUrl.TrimEnd('/')}/accept-invite?token=", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task A_console_line_appears_live_and_a_restart_from_the_page_brings_the_resource_back()
     {
         var page = await host.SignedInPageAsync();

@@ -145,7 +145,8 @@ public static class DevicesApi
         if (request.Name is not null) device.Rename(request.Name.Trim());
         if (request.Labels is not null) device.Relabel(DeviceRules.NormalizeLabels(request.Labels));
         await services.Db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(DeviceResponse.From(device, await services.Presence.LastSeenAsync(device.Id)));
+        // The same view as GET, heartbeat included.
+        return TypedResults.Ok(DeviceResponse.From(device, await services.Presence.LastSeenAsync(device.Id), await services.Presence.LastHeartbeatAsync(device.Id)));
     }
 
     // The device's credential stops working with the row; its sessions stay for the record.
