@@ -39,6 +39,13 @@ public static class OpenApi
                 {
                     schema.Type = JsonSchemaType.String;
                 }
+                // The web defaults also read numbers from strings, so the generator says "integer or string" with a
+                // pattern; we write numbers as numbers, and document them so.
+                if (IsNumber(context.JsonTypeInfo.Type) && schema.Type is { } type && type.HasFlag(JsonSchemaType.String))
+                {
+                    schema.Type = type & ~JsonSchemaType.String;
+                    schema.Pattern = null;
+                }
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -55,6 +62,9 @@ public static class OpenApi
         });
         return builder;
     }
+
+    private static bool IsNumber(Type type) => (Nullable.GetUnderlyingType(type) ?? type) is var t
+        && (t == typeof(int) || t == typeof(long) || t == typeof(short) || t == typeof(byte) || t == typeof(decimal) || t == typeof(double) || t == typeof(float));
 
     // The generator keeps one answer type per status, so a 200 that is JSON or a stream of Server-Sent Events
     // (Chat's EventStreamResult declares the stream) lost its stream: it is added back beside the JSON.

@@ -79,6 +79,21 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.Contains("string", type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()) : [type.GetString()]);
     }
 
+    // The services also read numbers written as strings; the reference says what they write: numbers.
+    [Theory]
+    [InlineData("BalanceResponse", "balance", "integer")]
+    [InlineData("CreateApiKeyRequest", "name", "string")]
+    public async Task A_number_is_described_as_a_number_only(string schema, string property, string kind)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var described = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").GetProperty(property);
+        var type = described.GetProperty("type");
+        var types = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()).ToList() : [type.GetString()];
+        Assert.Equal([kind], types.Where(t => t != "null"));
+        Assert.False(kind != "string" && described.TryGetProperty("pattern", out _), $"{schema}.{property}: {described}");
+    }
+
     [Fact]
     public async Task Streamed_answers_and_bodies_read_by_hand_are_described()
     {
@@ -90,7 +105,7 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.True(answers.TryGetProperty("text/event-stream", out _), $"POST /api/chat 200: {answers}");
         Assert.True(answers.TryGetProperty("application/json", out _), $"POST /api/chat 200: {answers}");
         Assert.Contains("Server-Sent Events", chat.GetProperty("description").GetString());
-        foreach (var path in new[] { "/api/auth/refresh", "/api/auth/logout" })
+        foreach (var path in new[] { "/api/auth/refresh", "/api/auth/logout", "/api/devices/{id}/heartbeat" })
         {
             var body = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody");
             Assert.False(body.TryGetProperty("required", out var required) && required.GetBoolean(), $"{path}: {body}");

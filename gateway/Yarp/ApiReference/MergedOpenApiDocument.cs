@@ -93,7 +93,7 @@ public sealed class MergedOpenApiDocument(
                 ["type"] = "apiKey",
                 ["in"] = "header",
                 ["name"] = "x-api-key",
-                ["description"] = "An organisation's API key (`sk_live_…`), created with POST /api/keys.",
+                ["description"] = "A user's API key (`sk_live_…`), created with POST /api/keys. Managing keys, devices, members and the vault takes the user's access token instead.",
             },
         };
 

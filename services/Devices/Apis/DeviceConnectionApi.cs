@@ -25,7 +25,8 @@ public static class DeviceConnectionApi
     {
         var devices = app.MapGroup("/api/devices").WithTags("Device connection");
         devices.MapPost("/activate", ActivateDevice).AllowAnonymous();
-        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous();
+        // The body is optional and read by the handler (a bare POST is a heartbeat), so the reference is told of it.
+        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous().Accepts<HeartbeatRequest>(isOptional: true, "application/json");
         return app;
     }
 
