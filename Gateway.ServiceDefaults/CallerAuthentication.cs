@@ -73,12 +73,13 @@ public static class CallerAuthentication
                         await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
                             "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
                     },
-                    // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys.
+                    // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys; a
+                    // route whose rule is not a role says which it is (ForbiddenMessage).
                     OnForbidden = context =>
                         WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden,
                             context.HttpContext.User.FindFirst(CallerClaims.Method)?.Value == CallerMethods.ApiKey
                                 ? "API keys cannot do this: send a signed-in user's access token (Authorization: Bearer …) instead."
-                                : "Your role does not allow this."),
+                                : context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<ForbiddenMessage>()?.Text ?? "Your role does not allow this."),
                 };
             });
         builder.Services.AddOptions<JwtBearerOptions>(Scheme)
@@ -88,6 +89,9 @@ public static class CallerAuthentication
         return builder;
     }
 }
+
+// What a 403 on an endpoint says when its rule is not the caller's role: .WithMetadata(new ForbiddenMessage("…")).
+public sealed record ForbiddenMessage(string Text);
 
 public sealed record CallerTokenOptions
 {

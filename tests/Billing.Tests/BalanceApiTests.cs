@@ -159,6 +159,8 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
 
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refusedAtIssuePath.StatusCode);
+        // Not a role an organisation's owner could have: the refusal says which list it is.
+        Assert.Contains("Only platform administrators", (await refused.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
         Assert.True(audit.GetProperty("balanced").GetBoolean());
         Assert.Equal(audit.GetProperty("totalDebits").GetInt64(), audit.GetProperty("totalCredits").GetInt64());
     }

@@ -17,7 +17,8 @@ public static class LedgerAdminApi
         // The path, and one under /api/billing that the edge routes to this service today.
         foreach (var prefix in new[] { "/api/admin/ledger", "/api/billing/admin/ledger" })
         {
-            var admin = app.MapGroup(prefix).RequireAuthorization(Policy);
+            var admin = app.MapGroup(prefix).RequireAuthorization(Policy)
+                .WithMetadata(new ForbiddenMessage("Only platform administrators (Billing:Ledger:Administrators, by user id) may use the ledger's administration."));
             admin.MapGet("/audit", GetAudit);
             admin.MapPost("/adjustments", PostAdjustment);
         }
