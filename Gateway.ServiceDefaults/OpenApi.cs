@@ -34,10 +34,13 @@ public static class OpenApi
             options.AddSchemaTransformer((schema, context, _) =>
             {
                 MarkOnlyWhatMustBeSentAsRequired(schema, context.JsonTypeInfo);
-                // Strings are read through our own converter (TextWithoutNul), which hides their type from the generator.
+                // Strings are read through our own converter (TextWithoutNul), which hides their type from the generator;
+                // a string? property may also be null.
                 if (context.JsonTypeInfo.Type == typeof(string) && schema.Type is null)
                 {
-                    schema.Type = JsonSchemaType.String;
+                    schema.Type = context.JsonPropertyInfo is { IsGetNullable: true, IsSetNullable: true }
+                        ? JsonSchemaType.String | JsonSchemaType.Null
+                        : JsonSchemaType.String;
                 }
                 // The web defaults also read numbers from strings, so the generator says "integer or string" with a
                 // pattern; we write numbers as numbers, and document them so.

@@ -83,6 +83,7 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
     [Theory]
     [InlineData("BalanceResponse", "balance", "integer")]
     [InlineData("CreateApiKeyRequest", "name", "string")]
+    [InlineData("DeviceResponse", "name", "string")]
     public async Task A_number_is_described_as_a_number_only(string schema, string property, string kind)
     {
         var document = await DocumentAsync(reference.System);
@@ -92,6 +93,17 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         var types = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()).ToList() : [type.GetString()];
         Assert.Equal([kind], types.Where(t => t != "null"));
         Assert.False(kind != "string" && described.TryGetProperty("pattern", out _), $"{schema}.{property}: {described}");
+    }
+
+    [Theory]
+    [InlineData("DeviceResponse", "version")]
+    [InlineData("RegisterRequest", "name")]
+    public async Task A_string_that_may_be_null_says_so(string schema, string property)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var type = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").GetProperty(property).GetProperty("type");
+        Assert.Equal(["null", "string"], type.EnumerateArray().Select(t => t.GetString()).Order());
     }
 
     [Fact]
