@@ -117,6 +117,7 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.True(answers.TryGetProperty("text/event-stream", out _), $"POST /api/chat 200: {answers}");
         Assert.True(answers.TryGetProperty("application/json", out _), $"POST /api/chat 200: {answers}");
         Assert.Contains("Server-Sent Events", chat.GetProperty("description").GetString());
+        Assert.Contains("WebSocket", paths.GetProperty("/api/events").GetProperty("get").GetProperty("description").GetString());
         foreach (var path in new[] { "/api/auth/refresh", "/api/auth/logout", "/api/devices/{id}/heartbeat" })
         {
             var body = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody");
