@@ -19,6 +19,9 @@ public static class OpenApi
     // Marks an operation that needs no caller (register, login, a webhook); the edge turns it into "security": [].
     public const string AnonymousExtension = "x-gateway-anonymous";
 
+    // Marks an operation a device calls with its own token (Bearer dvc_…); the edge describes that requirement.
+    public const string DeviceExtension = "x-gateway-device";
+
     // Paths the edge never routes publicly stay out of the description, whichever service maps them.
     private static readonly string[] PrivatePrefixes = ["internal/", ".well-known/", "health/", "openapi/"];
 
@@ -58,6 +61,11 @@ public static class OpenApi
                 {
                     operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
                     operation.Extensions[AnonymousExtension] = new JsonNodeExtension(JsonValue.Create(true));
+                }
+                if (metadata.OfType<CalledByDevices>().Any())
+                {
+                    operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                    operation.Extensions[DeviceExtension] = new JsonNodeExtension(JsonValue.Create(true));
                 }
                 AddEventStreams(operation, metadata);
                 return Task.CompletedTask;
@@ -112,3 +120,7 @@ public static class OpenApi
         return app;
     }
 }
+
+// Endpoint metadata: a device calls this with its own token, checked by the handler (the caller pipeline lets it
+// through as anonymous). .WithMetadata(new CalledByDevices()).
+public sealed record CalledByDevices;

@@ -106,6 +106,20 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.Equal(["null", "string"], type.EnumerateArray().Select(t => t.GetString()).Order());
     }
 
+    [Theory]
+    [InlineData("/api/devices/{id}/heartbeat")]
+    [InlineData("/api/customer-sessions")]
+    public async Task What_a_device_sends_requires_the_device_token(string path)
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty("post");
+        var requirement = Assert.Single(operation.GetProperty("security").EnumerateArray());
+        Assert.Equal(["DeviceToken"], requirement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("DeviceToken").GetProperty("scheme").GetString());
+        Assert.DoesNotContain("x-gateway-", operation.GetRawText());
+    }
+
     [Fact]
     public async Task Streamed_answers_and_bodies_read_by_hand_are_described()
     {

@@ -19,6 +19,7 @@ public sealed class MergedOpenApiDocument(
     public const string HttpClientName = "openapi-documents";
     public const string BearerScheme = "Bearer";
     public const string ApiKeyScheme = "ApiKey";
+    public const string DeviceScheme = "DeviceToken";
 
     private static readonly string[] OperationKeys = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
@@ -94,6 +95,13 @@ public sealed class MergedOpenApiDocument(
                 ["in"] = "header",
                 ["name"] = "x-api-key",
                 ["description"] = "A user's API key (`sk_live_…`), created with POST /api/keys. Managing keys, devices, members and the vault takes the user's access token instead.",
+            },
+            [DeviceScheme] = new JsonObject
+            {
+                ["type"] = "http",
+                ["scheme"] = "bearer",
+                ["bearerFormat"] = "dvc_…",
+                ["description"] = "A device's own token, from POST /api/devices/activate: only for what a device sends (heartbeats, customer sessions).",
             },
         };
 
@@ -220,10 +228,14 @@ public sealed class MergedOpenApiDocument(
             }
             foreach (var operation in OperationKeys.Select(m => kept[m]).OfType<JsonObject>())
             {
-                // Needs no caller: overrides the document's global requirement.
+                // Needs no caller: overrides the document's global requirement; a device's call needs the device's token.
                 if (operation.Remove(OpenApi.AnonymousExtension))
                 {
                     operation["security"] = new JsonArray();
+                }
+                if (operation.Remove(OpenApi.DeviceExtension))
+                {
+                    operation["security"] = new JsonArray(new JsonObject { [DeviceScheme] = new JsonArray() });
                 }
             }
             if (merged[path] is JsonObject existing)

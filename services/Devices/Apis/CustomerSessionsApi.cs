@@ -22,7 +22,7 @@ public static class CustomerSessionsApi
     public static IEndpointRouteBuilder MapCustomerSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/api/customer-sessions").WithTags("Customer sessions");
-        sessions.MapPost("/", SubmitSession).AllowAnonymous();
+        sessions.MapPost("/", SubmitSession).AllowAnonymous().WithMetadata(new CalledByDevices());
         sessions.MapGet("/", ListSessions).RequireAuthorization(CallerPolicies.Member);
         sessions.MapGet("/alerts", GetAlerts).RequireAuthorization(CallerPolicies.Member);
         sessions.MapGet("/{id}", GetSession).RequireAuthorization(CallerPolicies.Member);

@@ -26,7 +26,8 @@ public static class DeviceConnectionApi
         var devices = app.MapGroup("/api/devices").WithTags("Device connection");
         devices.MapPost("/activate", ActivateDevice).AllowAnonymous();
         // The body is optional and read by the handler (a bare POST is a heartbeat), so the reference is told of it.
-        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous().Accepts<HeartbeatRequest>(isOptional: true, "application/json");
+        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous().WithMetadata(new CalledByDevices())
+            .Accepts<HeartbeatRequest>(isOptional: true, "application/json");
         return app;
     }
 
