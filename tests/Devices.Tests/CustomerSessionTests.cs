@@ -167,6 +167,8 @@ public sealed class CustomerSessionTests(DevicesSystem devices) : IClassFixture<
     [InlineData("""{"transcript":[{"speaker":"","text":"hi"}]}""", "transcript[0].speaker")]
     [InlineData("""{"transcript":[{"speaker":"a","text":"hi"}],"startedAt":"2026-01-02T10:00:00Z","endedAt":"2026-01-02T09:00:00Z"}""", "endedAt")]
     [InlineData("""{"transcript":"hello"}""", "transcript")]
+    [InlineData("""{"transcript":[{"speaker":"a","text":"hi"}],"startedAt":"9999-12-31T23:59:59Z"}""", "startedAt")]
+    [InlineData("""{"transcript":[{"speaker":"a","text":"hi","at":"0001-01-01T00:00:00Z"}]}""", "transcript[0].at")]
     public async Task A_bad_submission_names_the_field(string body, string field)
     {
         var owner = await devices.RegisterUserAsync();

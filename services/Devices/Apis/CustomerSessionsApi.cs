@@ -67,10 +67,13 @@ public static class CustomerSessionsApi
         {
             return ApiProblems.Unauthorized(DeviceCredentials.Refused);
         }
+        var now = services.Time.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
         if (CustomerSessionRules.CustomerName(request.CustomerName) is { } badName) errors["customerName"] = [badName];
         if (CustomerSessionRules.Summary(request.Summary) is { } badSummary) errors["summary"] = [badSummary];
-        if (CustomerSessionRules.Transcript(request.Transcript) is var (field, reason)) errors[field] = [reason];
+        if (CustomerSessionRules.Transcript(request.Transcript, now) is var (field, reason)) errors[field] = [reason];
+        if (CustomerSessionRules.When(request.StartedAt, now) is { } badStart) errors["startedAt"] = [badStart];
+        if (CustomerSessionRules.When(request.EndedAt, now) is { } badEnd) errors["endedAt"] = [badEnd];
         if (request.EndedAt < request.StartedAt) errors["endedAt"] = ["The session cannot end before it started."];
         if (errors.Count > 0)
         {
@@ -79,7 +82,7 @@ public static class CustomerSessionsApi
 
         var (session, submitted) = CustomerSession.Submit(
             device.OrganizationId, device.Id, device.Name, request.SubmissionId, request.CustomerName?.Trim(), request.Summary,
-            [.. request.Transcript!.Select(t => t!)], request.StartedAt, request.EndedAt, services.Time.GetUtcNow());
+            [.. request.Transcript!.Select(t => t!)], request.StartedAt, request.EndedAt, now);
         services.Db.CustomerSessions.Add(session);
         services.Db.AddToOutbox(submitted);
         try

@@ -19,8 +19,17 @@ public static class CustomerSessionRules
     public static string? Note(string? note) =>
         note is { Length: > CustomerSession.MaxNoteLength } ? $"A note is at most {CustomerSession.MaxNoteLength} characters." : null;
 
+    // A time a device reports: its clock may run a little ahead, not days; nothing before 2000 is a real session.
+    public static string? When(DateTimeOffset? at, DateTimeOffset now) =>
+        at is { } time && (time > now + ClockSkew || time < Earliest)
+            ? $"A time must lie between 2000-01-01 and now (a device's clock may be up to {ClockSkew.TotalMinutes:0} minutes ahead); {time:O} does not."
+            : null;
+
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+    private static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     // Returns the field inside the transcript that is at fault (transcript[3].text) and why.
-    public static (string Field, string Reason)? Transcript(IReadOnlyList<TranscriptTurn?>? transcript)
+    public static (string Field, string Reason)? Transcript(IReadOnlyList<TranscriptTurn?>? transcript, DateTimeOffset now)
     {
         if (transcript is null || transcript.Count == 0)
         {
@@ -44,6 +53,10 @@ public static class CustomerSessionRules
             if (string.IsNullOrWhiteSpace(turn.Text) || turn.Text.Length > TranscriptTurn.MaxTextLength)
             {
                 return ($"transcript[{i}].text", $"The text is required and at most {TranscriptTurn.MaxTextLength} characters.");
+            }
+            if (When(turn.At, now) is { } badTime)
+            {
+                return ($"transcript[{i}].at", badTime);
             }
         }
         return null;
