@@ -13,7 +13,13 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.AddProblemResponses();
         builder.AddOpenApiDocument();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new TextWithoutNul()));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new TextWithoutNul());
+            // {"role":"member","role":"owner"} is refused, not read as its last value: a proxy or a log that keeps the
+            // first one would otherwise see a different request than the service acted on.
+            json.SerializerOptions.AllowDuplicateProperties = false;
+        });
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>

@@ -82,6 +82,10 @@ public static partial class Problems
         {
             JsonException json when MissingMembers().Match(json.Message) is { Success: true } missing =>
                 Required(Field(json.Path, missing.Groups["name"].Value)),
+            // Duplicate members are refused (ServiceDefaults' AllowDuplicateProperties = false); the path may or may not end at the name.
+            JsonException json when DuplicateMember().Match(json.Message) is { Success: true } duplicate =>
+                Repeated(Field(json.Path) is var at && at.EndsWith(duplicate.Groups["name"].Value, StringComparison.Ordinal)
+                    ? at : Field(json.Path, duplicate.Groups["name"].Value)),
             // The serializer names the record being read, not the field's type, so the type is looked up along the path.
             JsonException { Path: "$" } json when WrongType().IsMatch(json.Message) =>
                 ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
@@ -94,6 +98,8 @@ public static partial class Problems
         };
 
         private static (string? Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
+
+        private static (string? Field, string Detail) Repeated(string field) => (field, $"The field '{field}' appears more than once; send it once.");
 
         // "$.turns[0]" and "text" → "turns[0].text".
         private static string Field(string? path, string? member = null)
@@ -190,6 +196,9 @@ public static partial class Problems
 
         [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
         private static partial Regex MissingMembers();
+
+        [GeneratedRegex(@"^Duplicate property '(?<name>[^']+)'")]
+        private static partial Regex DuplicateMember();
 
         private static string FirstSentence(string message)
         {

@@ -192,6 +192,7 @@ public sealed class ApiKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
     [InlineData("""{"name":123}""", "name", "The field 'name' must be a string.")]
     [InlineData("""{"name":"x","expiresAt":true}""", "expiresAt", "The field 'expiresAt' must be a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z).")]
     [InlineData("""[]""", "body", "The request body must be a JSON object.")]
+    [InlineData("""{"name":"a","name":"b"}""", "name", "The field 'name' appears more than once; send it once.")]
     public async Task A_value_of_the_wrong_kind_is_named_with_what_it_must_be(string body, string field, string reason)
     {
         var user = await keys.RegisterUserAsync();
