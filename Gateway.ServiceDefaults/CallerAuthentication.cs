@@ -19,6 +19,9 @@ namespace Gateway.ServiceDefaults;
 // (HMAC-SHA256) and never leaves them; see docs/caller-identity.md.
 public static class CallerAuthentication
 {
+    // The authorization policy of routes that take a signed-in user and refuse API keys (403, worded below).
+    public const string UserPolicy = "user";
+
     public const string Scheme = "Gateway";
     public const string HeaderName = "X-Gateway-Caller";
     public const string Issuer = "gateway-edge";
@@ -85,7 +88,10 @@ public static class CallerAuthentication
         builder.Services.AddOptions<JwtBearerOptions>(Scheme)
             .Configure<IOptions<CallerTokenOptions>>((options, caller) =>
                 options.TokenValidationParameters = CallerTokenIssuer.ValidationParameters(caller.Value));
-        builder.Services.AddAuthorization();
+        // Managing an account (keys, the vault, members, invitations, the organisation) takes a person signed in with an
+        // access token, never one of their API keys: a leaked key cannot keep itself alive or take the account over.
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(UserPolicy, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.User));
         return builder;
     }
 }

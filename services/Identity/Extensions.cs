@@ -45,7 +45,6 @@ public static class Extensions
         builder.Services.AddSingleton<ExpiredSessionPurge>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ExpiredSessionPurge>());
         builder.AddCallerAuthentication();
-        builder.Services.AddAuthorizationBuilder().AddCallerPolicies();
 
         builder.Services.AddOptions<OAuthSignInOptions>().BindConfiguration(OAuthSignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // The token request spends a single-use code: never retried; reading the user is.

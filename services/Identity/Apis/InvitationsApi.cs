@@ -21,7 +21,7 @@ public static class InvitationsApi
 {
     public static IEndpointRouteBuilder MapInvitationsApi(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/users").WithTags("Invitations").RequireAuthorization(CallerPolicies.User);
+        var users = app.MapGroup("/api/users").WithTags("Invitations").RequireAuthorization(CallerAuthentication.UserPolicy);
         users.MapPost("/invite", Invite);
         users.MapPost("/{id}/resend-invite", ResendInvite);
 

@@ -12,7 +12,7 @@ public static class OrganizationApi
 {
     public static IEndpointRouteBuilder MapOrganizationApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/organization").WithTags("Organization").RequireAuthorization(CallerPolicies.User);
+        var api = app.MapGroup("/api/organization").WithTags("Organization").RequireAuthorization(CallerAuthentication.UserPolicy);
 
         api.MapGet("/profile", GetProfile);
         api.MapPatch("/profile", UpdateProfile);

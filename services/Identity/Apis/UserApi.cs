@@ -13,7 +13,7 @@ public static class UserApi
         var api = app.MapGroup("/api/user").WithTags("User").RequireAuthorization();
 
         api.MapGet("/", GetProfile);
-        api.MapPatch("/", UpdateProfile).RequireAuthorization(CallerPolicies.User);
+        api.MapPatch("/", UpdateProfile).RequireAuthorization(CallerAuthentication.UserPolicy);
 
         return app;
     }

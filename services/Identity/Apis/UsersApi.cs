@@ -16,7 +16,7 @@ public static class UsersApi
 {
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(CallerPolicies.User);
+        var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(CallerAuthentication.UserPolicy);
 
         api.MapGet("/", ListUsers);
         api.MapPost("/{id}/role", ChangeRole);

@@ -5,14 +5,13 @@ namespace Gateway.Keys.Apis;
 
 public static class CallerPolicies
 {
-    // A person signed in with an access token. An API key cannot mint keys or touch the vault, so a
-    // leaked key cannot be used to keep itself alive or to read what else the user holds.
-    public const string User = "user";
+    // A person signed in with an access token (ServiceDefaults registers it). An API key cannot mint keys or touch
+    // the vault, so a leaked key cannot be used to keep itself alive or to read what else the user holds.
+    public const string User = CallerAuthentication.UserPolicy;
 
     // The edge itself (a caller token with amr=service); never a user, never an API key.
     public const string EdgeService = "edge-service";
 
     public static AuthorizationBuilder AddCallerPolicies(this AuthorizationBuilder authorization) => authorization
-        .AddPolicy(User, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.User))
         .AddPolicy(EdgeService, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.Service));
 }
