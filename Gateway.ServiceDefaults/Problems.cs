@@ -82,10 +82,8 @@ public static partial class Problems
         {
             JsonException json when MissingMembers().Match(json.Message) is { Success: true } missing =>
                 Required(Field(json.Path, missing.Groups["name"].Value)),
-            // Duplicate members are refused (ServiceDefaults' AllowDuplicateProperties = false); the path may or may not end at the name.
-            JsonException json when DuplicateMember().Match(json.Message) is { Success: true } duplicate =>
-                Repeated(Field(json.Path) is var at && at.EndsWith(duplicate.Groups["name"].Value, StringComparison.Ordinal)
-                    ? at : Field(json.Path, duplicate.Groups["name"].Value)),
+            // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
+            JsonException { Path: { Length: > 1 } path } json when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
             // The serializer names the record being read, not the field's type, so the type is looked up along the path.
             JsonException { Path: "$" } json when WrongType().IsMatch(json.Message) =>
                 ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
@@ -197,7 +195,7 @@ public static partial class Problems
         [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
         private static partial Regex MissingMembers();
 
-        [GeneratedRegex(@"^Duplicate property '(?<name>[^']+)'")]
+        [GeneratedRegex(@"^Duplicate propert(y|ies) ")]
         private static partial Regex DuplicateMember();
 
         private static string FirstSentence(string message)
