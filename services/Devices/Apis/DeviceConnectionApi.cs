@@ -105,8 +105,8 @@ public static class DeviceConnectionApi
             }
             catch (InvalidOperationException) when (!http.HasJsonContentType())
             {
-                return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
-                    $"The body must be JSON (Content-Type: application/json), not '{http.ContentType ?? "none"}'.", "Content-Type");
+                // Worded by ServiceDefaults' problem details, as the framework's own 415s are.
+                return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType);
             }
         }
         if (request.Version is { Length: > MaxVersionLength })
