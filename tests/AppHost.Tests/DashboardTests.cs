@@ -245,18 +245,12 @@ public sealed class DashboardHost : IAsyncLifetime
 
     public async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout) where T : class
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"Nothing came within {timeout.TotalSeconds:0} s.");
-            await Task.Delay(500, TestContext.Current.CancellationToken);
-        }
+        T? value = null;
+        Assert.True(await WithinAsync(async () => (value = await probe()) is not null, timeout), $"Nothing came within {timeout.TotalSeconds:0} s.");
+        return value!;
     }
 
+    // Polls until the probe holds; false once the time is up.
     public async Task<bool> WithinAsync(Func<Task<bool>> probe, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
