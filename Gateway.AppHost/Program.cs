@@ -1,52 +1,80 @@
 using Gateway.Hosting;
+using Gateway.Hosting.Servers;
 
-var builder = DistributedApplication.CreateBuilder(args);
+var builder = DistributedApplication.CreateBuilder(AppHostSettings.WithDashboardDefaults(args));
+builder.Configuration["ASPIRE_DASHBOARD_DATA_DIRECTORY"] ??= Path.Combine(builder.DataDirectory(), "dashboard");
 
-var postgres = builder.AddPostgres("postgres");
-var redis = builder.AddRedis("redis");
-var rabbitmq = builder.AddRabbitMQ("rabbitmq");
-// Secrets generated once and kept outside the data folder: the key the edge signs each caller with, the vault's
-// key, and the key Identity encrypts its token-signing keys with.
-var callerKey = builder.AddParameter("caller-token-key", ParameterDefault.RandomHex(32), secret: true);
-var vaultKey = builder.AddParameter("vault-key", ParameterDefault.RandomBase64(32), secret: true);
-var signingKeysKey = builder.AddParameter("signing-keys-key", ParameterDefault.RandomBase64(32), secret: true);
+var postgres = builder.AddPostgresServer("postgres");
+var redis = builder.AddRedisServer("redis");
+var rabbitmq = builder.AddRabbitMQServer("rabbitmq");
+
+// Keys generated on the first run and kept in the AppHost's user secrets: the one the edge signs each caller with,
+// the edge's key-cache MAC key, the vault's key, and the key Identity encrypts its token-signing keys with.
+var callerKey = builder.AddSecret("caller-token-key", SecretKind.Key);
+var keyCacheKey = builder.AddSecret("key-cache-key", SecretKind.Key);
+var vaultKey = builder.AddSecret("vault-key", SecretKind.Key);
+var signingKeysKey = builder.AddSecret("signing-keys-key", SecretKind.Key);
 const string CallerKey = "Gateway__CallerToken__Key";
-// Chat's model: the local OpenAI-compatible MockLlm, unless GATEWAY_UPSTREAM_URL (--upstream-url) names a real one.
-var mockllm = builder.AddProject("mockllm", "tools/MockLlm/MockLlm.csproj").WithHttpHealthCheck("/health");
-var upstream = builder.Configuration["GATEWAY_UPSTREAM_URL"] ?? $"{mockllm.Resource.Url}/v1";
 
-var edgeUrl = (builder.Configuration["GATEWAY_EDGE_URL"] ?? "http://localhost:8080").TrimEnd('/');
+var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
+// Services run as in production unless asked (--services-environment Development logs mail instead of sending it).
+var environment = builder.Setting("services-environment") ?? "Production";
+
+IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness")
+    where TProject : IProjectMetadata, new() =>
+    builder.AddProject<TProject>(name)
+        .WithHttpEndpoint(port: port ?? FreePort.Next(), isProxied: false)
+        .WithEnvironment("DOTNET_ENVIRONMENT", environment).WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
+        .WithHttpHealthCheck(health)
+        .AsBuiltBinary()
+        .WithRestarts();
+
+// Chat's model: the local OpenAI-compatible MockLlm, unless --upstream-url names a real one.
+var mockllm = Service<Projects.MockLlm>("mockllm", health: "/health");
+var upstream = builder.Setting("upstream-url") is { } upstreamUrl
+    ? ReferenceExpression.Create($"{upstreamUrl}")
+    : ReferenceExpression.Create($"{mockllm.GetEndpoint("http")}/v1");
+
+var identityDb = postgres.AddDatabase("identitydb");
+var keysDb = postgres.AddDatabase("keysdb");
+var billingDb = postgres.AddDatabase("billingdb");
+var chatDb = postgres.AddDatabase("chatdb");
+var devicesDb = postgres.AddDatabase("devicesdb");
 
 // Links Identity hands out (the invitation page, OAuth callbacks) point at the public URL, unless set explicitly.
-var identity = builder.AddProject("identity", "services/Identity/Gateway.Identity.csproj")
-    .WithReference(postgres.AddDatabase("identitydb")).WithReference(redis).WithReference(rabbitmq)
+var identity = Service<Projects.Gateway_Identity>("identity")
+    .WithReference(identityDb).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
-    .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl}/accept-invite")
-    .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl)
-    .WaitFor(postgres).WaitFor(rabbitmq);
+    .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
+    .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl.GetLeftPart(UriPartial.Authority))
+    .WaitFor(identityDb).WaitFor(rabbitmq);
 
-var keys = builder.AddProject("keys", "services/Keys/Gateway.Keys.csproj")
-    .WithReference(postgres.AddDatabase("keysdb")).WithReference(redis).WithReference(rabbitmq)
+var keys = Service<Projects.Gateway_Keys>("keys")
+    .WithReference(keysDb).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Keys__Vault__EncryptionKey", vaultKey)
-    .WaitFor(postgres).WaitFor(rabbitmq);
+    .WaitFor(keysDb).WaitFor(rabbitmq);
 
-var billing = builder.AddProject("billing", "services/Billing/Gateway.Billing.csproj")
-    .WithReference(postgres.AddDatabase("billingdb")).WithReference(rabbitmq)
-    .WithEnvironment(CallerKey, callerKey).WaitFor(postgres).WaitFor(rabbitmq);
+var billing = Service<Projects.Gateway_Billing>("billing")
+    .WithReference(billingDb).WithReference(rabbitmq)
+    .WithEnvironment(CallerKey, callerKey)
+    .WaitFor(billingDb).WaitFor(rabbitmq);
 
-var chat = builder.AddProject("chat", "services/Chat/Gateway.Chat.csproj")
-    .WithReference(postgres.AddDatabase("chatdb")).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
+var chat = Service<Projects.Gateway_Chat>("chat")
+    .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Chat__Upstream__BaseUrl", upstream)
-    .WaitFor(postgres).WaitFor(rabbitmq).WaitFor(mockllm);
+    .WaitFor(chatDb).WaitFor(rabbitmq).WaitFor(mockllm);
 
-var devices = builder.AddProject("devices", "services/Devices/Gateway.Devices.csproj")
-    .WithReference(postgres.AddDatabase("devicesdb")).WithReference(redis).WithReference(rabbitmq)
-    .WithEnvironment(CallerKey, callerKey).WaitFor(postgres).WaitFor(rabbitmq).WaitFor(redis);
+var devices = Service<Projects.Gateway_Devices>("devices")
+    .WithReference(devicesDb).WithReference(redis).WithReference(rabbitmq)
+    .WithEnvironment(CallerKey, callerKey)
+    .WaitFor(devicesDb).WaitFor(rabbitmq).WaitFor(redis);
 
-builder.AddProject("edge", "gateway/Yarp/Gateway.Edge.csproj")
+Service<Projects.Gateway_Edge>("edge", edgeUrl.Port)
     .WithReference(identity).WithReference(keys).WithReference(billing).WithReference(chat).WithReference(devices)
-    .WithReference(redis).WithReference(rabbitmq).WithEnvironment(CallerKey, callerKey)
-    .WithExternalHttpEndpoint(edgeUrl)
-    .WaitFor(identity).WaitFor(keys).WaitFor(billing).WaitFor(chat).WaitFor(devices);
+    .WithReference(redis).WithReference(rabbitmq)
+    .WithEnvironment(CallerKey, callerKey).WithEnvironment("Edge__ApiKeys__CacheKey", keyCacheKey)
+    .WithExternalHttpEndpoints()
+    .WaitFor(identity).WaitFor(keys).WaitFor(billing).WaitFor(chat).WaitFor(devices)
+    .AnnouncePublicUrl(edgeUrl);
 
 builder.Build().Run();

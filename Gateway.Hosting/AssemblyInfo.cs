@@ -1,4 +1,4 @@
 using System.Runtime.Versioning;
 
-// Child processes, signals, setpriv and /proc: this library only runs on Linux.
+// setpriv, chown and /proc: the local servers only run on Linux.
 [assembly: SupportedOSPlatform("linux")]

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Gateway.Hosting.Processes;
 
 namespace Gateway.Hosting.Servers;
 
@@ -25,7 +24,7 @@ internal sealed class PostgresAccount
 
     public static PostgresAccount Current()
     {
-        if (!Signals.IsRoot)
+        if (!Environment.IsPrivilegedProcess)
         {
             return new PostgresAccount(0, 0, switchUser: false);
         }
@@ -35,11 +34,17 @@ internal sealed class PostgresAccount
         return new PostgresAccount(uint.Parse(entry[2]), uint.Parse(entry[3]), switchUser: true);
     }
 
-    /// <summary>The options that run <paramref name="binary"/> as the postgres user (or as ourselves when we are not root), from cwd "/".</summary>
-    public ChildProcessOptions Command(string binary, IEnumerable<string> arguments, string label) =>
+    /// <summary>The command line that runs <paramref name="binary"/> as the postgres user (or as ourselves when we are not root); run it from "/".</summary>
+    public (string File, string[] Arguments) Command(string binary, IEnumerable<string> arguments) =>
         SwitchUser
-            ? new ChildProcessOptions(SetPriv, [$"--reuid={User}", $"--regid={User}", "--init-groups", "--", binary, .. arguments]) { Label = label, WorkingDirectory = "/" }
-            : new ChildProcessOptions(binary, [.. arguments]) { Label = label, WorkingDirectory = "/" };
+            ? (SetPriv, [$"--reuid={User}", $"--regid={User}", "--init-groups", "--", binary, .. arguments])
+            : (binary, [.. arguments]);
+
+    public Task<(int Code, string Output)> RunAsync(string binary, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken ct, string? standardInput = null)
+    {
+        var (file, args) = Command(binary, arguments);
+        return Servers.Command.RunAsync(file, args, timeout, ct, standardInput: standardInput);
+    }
 
     /// <summary>Whether the postgres user passes `test <paramref name="flags"/> <paramref name="path"/>` (e.g. "-x" to enter a folder).</summary>
     public async Task<bool> CanAsync(string flags, string path, CancellationToken ct)
@@ -48,7 +53,7 @@ internal sealed class PostgresAccount
         {
             return true;
         }
-        var (code, _) = await ChildProcess.RunAsync(Command("/usr/bin/test", [flags, path], "test"), TimeSpan.FromSeconds(10), ct);
+        var (code, _) = await RunAsync("/usr/bin/test", [flags, path], TimeSpan.FromSeconds(10), ct);
         return code == 0;
     }
 
@@ -65,7 +70,7 @@ internal sealed class PostgresAccount
     {
         if (SwitchUser)
         {
-            var (code, output) = await ChildProcess.RunAsync(new ChildProcessOptions("/bin/chown", ["-R", $"{User}:{User}", path]), TimeSpan.FromMinutes(2), ct);
+            var (code, output) = await Servers.Command.RunAsync("/bin/chown", ["-R", $"{User}:{User}", path], TimeSpan.FromMinutes(2), ct);
             if (code != 0)
             {
                 throw new IOException($"chown -R {User} {path} failed: {output}");

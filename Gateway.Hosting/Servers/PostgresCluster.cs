@@ -1,50 +1,43 @@
 using System.Security.Cryptography;
-using Gateway.Hosting.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Hosting.Servers;
 
 /// <summary>
-/// The data folder of one PostgreSQL cluster: created by initdb once and reused afterwards, with the superuser's
-/// password kept beside it (mode 600) so that every restart finds it again.
+/// The data folder of one PostgreSQL cluster: created by initdb once and reused afterwards. The superuser's password
+/// is the AppHost's secret parameter; an existing cluster is given it again before each start, so the parameter is
+/// the one truth even when it was changed.
 /// </summary>
-internal sealed class PostgresCluster
+internal static class PostgresCluster
 {
-    private PostgresCluster(string directory, string password)
+    public static async Task PrepareAsync(string directory, string password, PostgresAccount account, ILogger logger, CancellationToken ct)
     {
-        Directory = directory;
-        Password = password;
-    }
-
-    public string Directory { get; }
-    public string Password { get; }
-
-    public static async Task<PostgresCluster> PrepareAsync(string dataDirectory, PostgresAccount account, ILogger logger, CancellationToken ct)
-    {
-        var directory = Path.GetFullPath(dataDirectory);
-        var parent = Path.GetDirectoryName(directory) ?? throw new ArgumentException("The data folder cannot be the root folder.", nameof(dataDirectory));
-        System.IO.Directory.CreateDirectory(parent);
+        var parent = Path.GetDirectoryName(directory) ?? throw new ArgumentException("The data folder cannot be the root folder.", nameof(directory));
+        Directory.CreateDirectory(parent);
         await EnsureReachableAsync(parent, account, ct);
 
-        var passwordFile = Path.Combine(parent, Path.GetFileName(directory) + ".password");
         if (File.Exists(Path.Combine(directory, "PG_VERSION")))
         {
-            if (!File.Exists(passwordFile))
-            {
-                throw new ServerStartException($"The PostgreSQL data folder {directory} exists but its password file {passwordFile} is gone; delete the data folder to start afresh.");
-            }
             if (!await account.CanAsync("-O", directory, ct))
             {
                 await account.OwnRecursivelyAsync(directory, ct);
             }
-            await RemoveStaleLockAsync(directory, logger);
-            return new PostgresCluster(directory, File.ReadAllText(passwordFile).Trim());
+            await StopLeftoverAsync(directory, logger, ct);
+            await SetPasswordAsync(directory, password, account, ct);
+            return;
         }
-
-        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         await InitializeAsync(directory, password, account, logger, ct);
-        WritePrivately(passwordFile, password);
-        return new PostgresCluster(directory, password);
+    }
+
+    // Single-user mode reads the statement from stdin: the password is never on a command line.
+    private static async Task SetPasswordAsync(string directory, string password, PostgresAccount account, CancellationToken ct)
+    {
+        var (code, output) = await account.RunAsync(ServerBinaries.PostgresBin("postgres"), ["--single", "-D", directory, "-c", "listen_addresses=", "-c", "unix_socket_directories=", "postgres"],
+            TimeSpan.FromMinutes(2), ct, standardInput: $"ALTER USER postgres PASSWORD '{password.Replace("'", "''")}';\n");
+        if (code != 0)
+        {
+            throw new ServerStartException($"Setting the PostgreSQL password in {directory} failed with code {code}:\n  {output.Replace("\n", "\n  ")}");
+        }
     }
 
     // initdb works in a sibling folder that is renamed when complete, so a killed initdb never leaves a half cluster behind.
@@ -52,24 +45,23 @@ internal sealed class PostgresCluster
     {
         var staging = directory + ".initdb";
         var passwordFile = directory + ".initdb-password";
-        if (System.IO.Directory.Exists(staging))
+        if (Directory.Exists(staging))
         {
-            System.IO.Directory.Delete(staging, recursive: true);
+            Directory.Delete(staging, recursive: true);
         }
-        if (System.IO.Directory.Exists(directory) && System.IO.Directory.EnumerateFileSystemEntries(directory).Any())
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
         {
             throw new ServerStartException($"{directory} is not empty but holds no PostgreSQL cluster; empty it or choose another data folder.");
         }
-        System.IO.Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         account.Own(staging);
         WritePrivately(passwordFile, password);
         account.Own(passwordFile);
         try
         {
             logger.LogInformation("Creating a PostgreSQL cluster in {Directory}", directory);
-            var initdb = ServerBinaries.PostgresBin("initdb");
-            var (code, output) = await ChildProcess.RunAsync(
-                account.Command(initdb, ["-D", staging, "-U", "postgres", "-A", "scram-sha-256", $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb"),
+            var (code, output) = await account.RunAsync(ServerBinaries.PostgresBin("initdb"),
+                ["-D", staging, "-U", "postgres", "-A", "scram-sha-256", $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                 TimeSpan.FromMinutes(2), ct);
             if (code != 0)
             {
@@ -80,11 +72,11 @@ internal sealed class PostgresCluster
         {
             File.Delete(passwordFile);
         }
-        if (System.IO.Directory.Exists(directory))
+        if (Directory.Exists(directory))
         {
-            System.IO.Directory.Delete(directory);
+            Directory.Delete(directory);
         }
-        System.IO.Directory.Move(staging, directory);
+        Directory.Move(staging, directory);
     }
 
     private static async Task EnsureReachableAsync(string parent, PostgresAccount account, CancellationToken ct)
@@ -104,36 +96,45 @@ internal sealed class PostgresCluster
         }
     }
 
-    // A SIGKILLed postmaster leaves postmaster.pid behind; Postgres refuses to start while the pid in it belongs to any live process.
-    private static async Task RemoveStaleLockAsync(string directory, ILogger logger)
+    // An AppHost that was SIGKILLed leaves its postmaster running until the orchestrator notices (≈12 s); one that
+    // died with its orchestrator leaves it for good. Either holds the data folder: stop it (fast shutdown), then start.
+    private static async Task StopLeftoverAsync(string directory, ILogger logger, CancellationToken ct)
     {
         var lockFile = Path.Combine(directory, "postmaster.pid");
         if (!File.Exists(lockFile) || !int.TryParse(File.ReadLines(lockFile).FirstOrDefault(), out var pid))
         {
             return;
         }
-        var owner = ProcessTable.Read(pid);
-        if (owner is not null && owner.Command == "postgres" && ProcessTable.CommandLine(pid)?.Contains(directory, StringComparison.Ordinal) == true)
+        if (CommandLine(pid) is { } running && running.Contains(directory, StringComparison.Ordinal) && running.Contains("postgres", StringComparison.Ordinal))
         {
             logger.LogWarning("A PostgreSQL (pid {Pid}) left running on {Directory} by an earlier run is being stopped", pid, directory);
-            Signals.Send(pid, Signals.SIGINT);
-            for (var waited = 0; waited < 100 && ProcessTable.IsAlive(pid); waited++)
+            await Command.RunAsync("/bin/kill", ["-INT", pid.ToString()], TimeSpan.FromSeconds(5), ct);
+            for (var waited = 0; waited < 100 && CommandLine(pid) is not null; waited++)
             {
-                await Task.Delay(100);
+                await Task.Delay(100, ct);
             }
-            if (ProcessTable.IsAlive(pid))
+            if (CommandLine(pid) is not null)
             {
-                foreach (var entry in ProcessTable.TreeAndGroup(pid, owner.StartTicks))
-                {
-                    Signals.Send(entry.Pid, Signals.SIGKILL);
-                }
-                await Task.Delay(500);
+                await Command.RunAsync("/bin/kill", ["-KILL", pid.ToString()], TimeSpan.FromSeconds(5), ct);
+                await Task.Delay(500, ct);
             }
         }
         if (File.Exists(lockFile))
         {
             logger.LogInformation("Removing the stale {LockFile} (pid {Pid} is gone)", lockFile, pid);
             File.Delete(lockFile);
+        }
+    }
+
+    private static string? CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

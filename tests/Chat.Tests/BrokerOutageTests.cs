@@ -1,8 +1,8 @@
 using System.Net;
 using Gateway.Hosting.Servers;
+using Aspire.Hosting;
 using Gateway.MockLlm;
 using Gateway.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chat.Tests;
 
@@ -15,14 +15,12 @@ public sealed class BrokerOutageTests(GatewayInfrastructure infrastructure)
     [Fact]
     public async Task A_charge_recorded_while_RabbitMQ_is_down_arrives_once_after_it_restarts()
     {
-        var directory = Path.Combine(Path.GetTempPath(), $"chat-broker-{Guid.NewGuid():N}"[..24]);
-        var broker = await RabbitMqServer.StartAsync(new RabbitMqServerOptions(directory), NullLogger.Instance, Cancel);
-        var (port, managementPort) = (broker.Port, broker.ManagementPort);
+        await using var broker = await LocalServers.StartAsync(builder => builder.AddRabbitMQServer("rabbitmq"), Cancel);
         await using var model = await MockLlmServer.StartAsync();
         GatewaySystem? system = null;
         try
         {
-            system = await ChatSystem.StartSystemAsync(infrastructure, model, new() { ["ConnectionStrings:rabbitmq"] = broker.AmqpUri().ToString() });
+            system = await ChatSystem.StartSystemAsync(infrastructure, model, new() { ["ConnectionStrings:rabbitmq"] = await broker.ConnectionStringAsync("rabbitmq") });
             var user = await ChatSystem.UserAsync(system);
 
             using var response = await user.Client.SendAsync(
@@ -35,7 +33,7 @@ public sealed class BrokerOutageTests(GatewayInfrastructure infrastructure)
             {
                 if (e.Name == "token" && !stopped)
                 {
-                    await broker.DisposeAsync(); // the reservation is held; the broker goes away mid-answer
+                    await broker.StopAsync("rabbitmq", Cancel); // the reservation is held; the broker goes away mid-answer
                     stopped = true;
                 }
                 if (e.Name == "done")
@@ -52,7 +50,7 @@ public sealed class BrokerOutageTests(GatewayInfrastructure infrastructure)
             Assert.Equal(ChatSystem.SignUpGrant, during.Balance); // not charged yet: Billing cannot hear about it
             Assert.True(during.Held > 0);
 
-            broker = await RabbitMqServer.StartAsync(new RabbitMqServerOptions(directory, port, managementPort), NullLogger.Instance, Cancel);
+            await broker.StartAsync("rabbitmq", Cancel);
             var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0, TimeSpan.FromSeconds(120));
 
             Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), after);
@@ -66,8 +64,6 @@ public sealed class BrokerOutageTests(GatewayInfrastructure infrastructure)
             {
                 await system.DisposeAsync();
             }
-            await broker.DisposeAsync();
-            try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
         }
     }
 }
