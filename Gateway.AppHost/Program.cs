@@ -23,7 +23,7 @@ var environment = builder.Setting("services-environment") ?? "Production";
 IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness")
     where TProject : IProjectMetadata, new() =>
     builder.AddProject<TProject>(name)
-        .WithHttpEndpoint(port: port ?? FreePort.Next(), isProxied: false)
+        .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? port ?? FreePort.Next() : null, isProxied: false)
         .WithEnvironment("DOTNET_ENVIRONMENT", environment).WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
         .WithHttpHealthCheck(health)
         .AsBuiltBinary()

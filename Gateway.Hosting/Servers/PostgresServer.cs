@@ -72,7 +72,7 @@ public static class PostgresServerExtensions
     {
         if (server.Resource is PostgresServerResource)
         {
-            return ((IResourceBuilder<PostgresServerResource>)server).AddDatabase(name);
+            return PostgresBuilderExtensions.AddDatabase((IResourceBuilder<PostgresServerResource>)server, name);
         }
         var local = (LocalPostgresServer)server.Resource;
         var database = new LocalPostgresDatabase(name, name, local);

@@ -1,86 +1,100 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Gateway.Hosting.Processes;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Gateway.Hosting.Servers;
 
 namespace Gateway.AppHost.Tests;
 
-/// <summary>The whole stack through the real AppHost: start, heal, stop, and clean up after an AppHost that was killed.</summary>
+/// <summary>The whole system through the real AppHost, run by Aspire.Hosting.Testing: start, heal, stop.</summary>
 public sealed class AppHostTests : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly string[] Services = ["identity", "keys", "billing", "chat", "devices", "edge", "mockllm"];
     private readonly string root;
-    private readonly string data;
+    private readonly DateTime started = DateTime.Now;
 
     public AppHostTests()
     {
         root = Directory.CreateTempSubdirectory("gateway-apphost-").FullName;
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
-        data = Path.Combine(root, "data");
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_stack_starts_healthy_restarts_a_killed_service_and_stops_on_SIGTERM_leaving_nothing()
+    public async Task The_system_starts_healthy_from_built_binaries_restarts_a_killed_service_and_stops_leaving_nothing()
     {
-        await using var host = AppHostProcess.Start(data, $"http://127.0.0.1:{FreePort.Next()}");
-        await host.WaitForLineAsync("All healthy in", StartTimeout);
+        var edgeUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(["--data", Path.Combine(root, "data"), "--edge-url", edgeUrl], Ct);
+        List<int> stack;
+        await using (var app = await builder.BuildAsync(Ct))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(StartTimeout);
+            await app.StartAsync(timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
 
-        var (status, body) = await ReadinessAsync(host);
-        Assert.Equal(HttpStatusCode.OK, status);
-        AssertEveryCheckHealthy(body);
+            var (status, body) = await ReadinessAsync(edgeUrl);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.All(JsonDocument.Parse(body).RootElement.GetProperty("checks").EnumerateObject(), c => Assert.Equal("healthy", c.Value.GetProperty("status").GetString()));
 
-        var identity = host.ChildPids()["identity"];
-        Assert.Contains(host.Lines, l => l.Contains("identity") && l.Contains(identity.ToString()));
-        Signals.Send(identity, Signals.SIGKILL);
-        await WaitForReadinessAsync(host, s => s != HttpStatusCode.OK, TimeSpan.FromSeconds(30));
-        await WaitForReadinessAsync(host, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(90));
-        Assert.Contains(host.Lines, l => l.Contains("identity") && l.Contains("exited unexpectedly"));
-        Assert.NotEqual(identity, host.ChildPids()["identity"]);
+            // Each project runs as its own built program, not under `dotnet run`, and as in production.
+            var projects = Services.ToDictionary(name => name, ProjectProcess);
+            var identity = projects["identity"];
+            var environment = Environ(identity);
+            Assert.Equal("Production", environment["ASPNETCORE_ENVIRONMENT"]);
+            Assert.Equal($"{edgeUrl}/accept-invite", environment["Identity__Invitations__AcceptUrl"]);
+            Assert.DoesNotContain(Process.GetProcesses(), p => Cmdline(p.Id).Contains("run --no-build", StringComparison.Ordinal) && Cmdline(p.Id).Contains(root));
 
-        var stack = host.Descendants();
-        Assert.Contains(stack, p => p.Command == "postgres");
-        Assert.Contains(stack, p => p.Command == "redis-server");
-        Assert.Contains(stack, p => p.Command == "beam.smp");
-        Assert.Contains(stack, p => p.Command == "epmd");
-        var children = host.ChildPids();
-        Assert.All(new[] { "identity", "keys", "billing", "chat", "devices", "edge" },
-            name => Assert.Contains(stack, p => p.Pid == children[name] && p.Command == "dotnet"));
-        host.Process.Signal(Signals.SIGTERM);
-        var code = await host.Process.Exited.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            Process.GetProcessById(identity).Kill();
+            await WaitForReadinessAsync(edgeUrl, s => s != HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+            await WaitForReadinessAsync(edgeUrl, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(90));
+            Assert.NotEqual(identity, ProjectProcess("identity"));
 
-        Assert.Equal(0, code);
-        AssertNoneAlive(stack);
-        Assert.False(File.Exists(Path.Combine(data, "apphost.pids")));
+            stack = [.. Services.Select(ProjectProcess), .. Servers()];
+            Assert.True(Services.Length + 4 == stack.Count, "Services and postgres, redis-server, beam.smp, epmd expected: " + string.Join(", ", stack.Select(pid => $"{pid} {Cmdline(pid).Replace('\0', ' ')}")));
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (stack.Any(IsAlive) && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(200, Ct);
+        }
+        Assert.True(!stack.Any(IsAlive), "Still running: " + string.Join(", ", stack.Where(IsAlive).Select(pid => $"{pid} {Cmdline(pid)}")));
     }
 
     [Fact]
-    public async Task An_AppHost_killed_with_SIGKILL_leaves_ghosts_that_the_next_one_removes_before_starting_on_the_same_data()
+    public async Task Publishing_describes_the_servers_as_Aspire_s_stock_containers_and_every_reference_by_name()
     {
-        List<ProcessEntry> ghosts;
-        await using (var first = AppHostProcess.Start(data, $"http://127.0.0.1:{FreePort.Next()}"))
+        var manifest = Path.Combine(root, "manifest.json");
+        var appHost = Path.Combine(AppContext.BaseDirectory, "Gateway.AppHost.dll");
+        using var publish = Process.Start(new ProcessStartInfo("dotnet", [appHost, "--publisher", "manifest", "--output-path", manifest])
         {
-            await first.WaitForLineAsync("All healthy in", StartTimeout);
-            ghosts = [.. first.Descendants()];
-            Signals.Send(first.Process.Id, Signals.SIGKILL);
-            await first.Process.Exited.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            Assert.Contains(ghosts, g => g.Command == "postgres" && ProcessTable.IsAlive(g.Pid, g.StartTicks));
-        }
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = await publish.StandardOutput.ReadToEndAsync(Ct) + await publish.StandardError.ReadToEndAsync(Ct);
+        await publish.WaitForExitAsync(Ct);
+        Assert.True(publish.ExitCode == 0, output);
 
-        await using var second = AppHostProcess.Start(data, $"http://127.0.0.1:{FreePort.Next()}");
-        await second.WaitForLineAsync("left running by an AppHost that did not stop", TimeSpan.FromSeconds(60));
-        await second.WaitForLineAsync("All healthy in", StartTimeout);
-
-        AssertNoneAlive(ghosts);
-        Assert.DoesNotContain(second.Lines, l => l.Contains("created database")); // the data survived
-        var (status, _) = await ReadinessAsync(second);
-        Assert.Equal(HttpStatusCode.OK, status);
-        var stack = second.Descendants();
-        second.Process.Signal(Signals.SIGTERM);
-        Assert.Equal(0, await second.Process.Exited.WaitAsync(TimeSpan.FromSeconds(60), Ct));
-        AssertNoneAlive(stack);
+        var resources = JsonDocument.Parse(await File.ReadAllTextAsync(manifest, Ct)).RootElement.GetProperty("resources");
+        Assert.StartsWith("container.", resources.GetProperty("postgres").GetProperty("type").GetString());
+        Assert.Contains("postgres", resources.GetProperty("postgres").GetProperty("image").GetString());
+        Assert.Contains("redis", resources.GetProperty("redis").GetProperty("image").GetString());
+        Assert.Contains("rabbitmq", resources.GetProperty("rabbitmq").GetProperty("image").GetString());
+        Assert.Equal("value.v0", resources.GetProperty("billingdb").GetProperty("type").GetString());
+        var billing = resources.GetProperty("billing");
+        Assert.Equal("project.v0", billing.GetProperty("type").GetString());
+        var env = billing.GetProperty("env");
+        Assert.Equal("{billingdb.connectionString}", env.GetProperty("ConnectionStrings__billingdb").GetString());
+        Assert.Equal("{rabbitmq.connectionString}", env.GetProperty("ConnectionStrings__rabbitmq").GetString());
+        Assert.Equal("{caller-token-key.value}", env.GetProperty("Gateway__CallerToken__Key").GetString());
+        Assert.Equal("{redis.connectionString}", resources.GetProperty("edge").GetProperty("env").GetProperty("ConnectionStrings__redis").GetString());
+        Assert.Contains(resources.GetProperty("edge").GetProperty("bindings").EnumerateObject(), b => b.Value.TryGetProperty("external", out var external) && external.GetBoolean());
     }
 
     public void Dispose()
@@ -89,16 +103,58 @@ public sealed class AppHostTests : IDisposable
         {
             Directory.Delete(root, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
     }
 
-    private static async Task<(HttpStatusCode Status, string Body)> ReadinessAsync(AppHostProcess host)
+    // The process started from the project's own bin folder, its first argument the program itself.
+    private int ProjectProcess(string resource)
+    {
+        var folder = resource switch
+        {
+            "edge" => "/gateway/Yarp/bin/",
+            "mockllm" => "/tools/MockLlm/bin/",
+            _ => $"/services/{char.ToUpperInvariant(resource[0])}{resource[1..]}/bin/",
+        };
+        var matches = Process.GetProcesses().Where(p => Cmdline(p.Id).Split('\0')[0].Contains(folder, StringComparison.Ordinal)
+            && Environ(p.Id).GetValueOrDefault("OTEL_SERVICE_NAME") == resource
+            && p.StartTime >= started).Select(p => p.Id).ToList();
+        return Assert.Single(matches);
+    }
+
+    private IEnumerable<int> Servers() =>
+        Process.GetProcesses()
+            .Where(p => (p.ProcessName is "postgres" or "beam.smp" or "epmd" || Cmdline(p.Id).StartsWith("/usr/bin/redis-server", StringComparison.Ordinal)) && p.StartTime >= started)
+            .Where(p => p.ProcessName != "postgres" || Cmdline(p.Id).Contains(root, StringComparison.Ordinal)) // the postmaster, not its workers
+            .Select(p => p.Id);
+
+    private static string Cmdline(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+    }
+
+    private static Dictionary<string, string?> Environ(int pid)
     {
         try
         {
-            using var response = await Http.GetAsync($"{host.EdgeUrl}/health/readiness", Ct);
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(v => v.Split('=', 2)).Where(kv => kv.Length == 2).GroupBy(kv => kv[0]).ToDictionary(g => g.Key, g => (string?)g.First()[1]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
+
+    private static async Task<(HttpStatusCode Status, string Body)> ReadinessAsync(string edgeUrl)
+    {
+        try
+        {
+            using var response = await Http.GetAsync($"{edgeUrl}/health/readiness", Ct);
             return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
         }
         catch (HttpRequestException e)
@@ -107,29 +163,15 @@ public sealed class AppHostTests : IDisposable
         }
     }
 
-    private static async Task WaitForReadinessAsync(AppHostProcess host, Func<HttpStatusCode, bool> expected, TimeSpan timeout)
+    private static async Task WaitForReadinessAsync(string edgeUrl, Func<HttpStatusCode, bool> expected, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        var (status, body) = await ReadinessAsync(host);
+        var (status, body) = await ReadinessAsync(edgeUrl);
         while (!expected(status))
         {
             Assert.True(clock.Elapsed < timeout, $"Edge readiness stayed {(int)status} for {timeout.TotalSeconds:0} s: {body}");
             await Task.Delay(100, Ct);
-            (status, body) = await ReadinessAsync(host);
+            (status, body) = await ReadinessAsync(edgeUrl);
         }
-    }
-
-    private static void AssertEveryCheckHealthy(string body)
-    {
-        using var json = JsonDocument.Parse(body);
-        var checks = json.RootElement.GetProperty("checks").EnumerateObject().ToList();
-        Assert.NotEmpty(checks);
-        Assert.All(checks, c => Assert.Equal("healthy", c.Value.GetProperty("status").GetString()));
-    }
-
-    private static void AssertNoneAlive(IEnumerable<ProcessEntry> processes)
-    {
-        var alive = processes.Where(p => ProcessTable.IsAlive(p.Pid, p.StartTicks)).Select(p => $"{p.Command} ({p.Pid})").ToList();
-        Assert.True(alive.Count == 0, "Still running: " + string.Join(", ", alive));
     }
 }
