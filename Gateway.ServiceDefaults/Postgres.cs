@@ -22,7 +22,7 @@ public static class Postgres
             settings =>
             {
                 settings.ConnectionString = ConnectionStrings.Require(settings.ConnectionString, connectionName);
-                // A retrying strategy refuses our explicit transactions, and a commit retried blindly could apply twice.
+                // Aspire's default is EnableRetryOnFailure; our code opens its own transactions and decides what may run again.
                 settings.DisableRetry = true;
                 // Ours instead: the readiness check named "postgres", and Telemetry.cs's Npgsql instrumentation (only with an endpoint).
                 settings.DisableHealthChecks = true;
