@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,21 +12,35 @@ namespace Gateway.ServiceDefaults;
 
 public static class Postgres
 {
-    // Registers the service's own database (ConnectionStrings:<connectionName>), its readiness check, and
-    // applies EF Core migrations before the service starts listening.
+    // The service's own database through Aspire's client integration (ConnectionStrings:<connectionName>), kept as our
+    // services use it, with our readiness check "postgres", and migrated before the service starts listening.
     public static IHostApplicationBuilder AddPostgresDbContext<TContext>(this IHostApplicationBuilder builder, string connectionName)
         where TContext : DbContext
     {
-        var connectionString = builder.Configuration.RequireConnectionString(connectionName);
-        builder.Services.AddDbContextPool<TContext>((services, options) => options
-            .UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.AsOurServicesUseIt()))
-            .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>())
-            // A failed command reaches its caller as an exception: one the code expects (a unique name taken: a 409)
-            // is not an error, and one it does not is logged where it is handled (the exception handler, a
-            // background service's loop). EF's own error entries, with the SQL and a stack trace, only repeated them.
-            .ConfigureWarnings(warnings => warnings.Log(
-                (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug),
-                (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, LogLevel.Debug))));
+        builder.AddNpgsqlDbContext<TContext>(
+            connectionName,
+            settings =>
+            {
+                settings.ConnectionString = ConnectionStrings.Require(settings.ConnectionString, connectionName);
+                // Aspire's default is EnableRetryOnFailure; our code opens its own transactions and decides what may run again.
+                settings.DisableRetry = true;
+                // Ours instead: the readiness check named "postgres", and Telemetry.cs's Npgsql instrumentation (only with an endpoint).
+                settings.DisableHealthChecks = true;
+                settings.DisableTracing = true;
+                settings.DisableMetrics = true;
+            },
+            options => options
+                .UseNpgsql(npgsql => npgsql.ConfigureDataSource(dataSource => dataSource.AsOurServicesUseIt()))
+                // A failed command reaches its caller as an exception: one the code expects (a unique name taken: a 409)
+                // is not an error, and one it does not is logged where it is handled (the exception handler, a
+                // background service's loop). EF's own error entries, with the SQL and a stack trace, only repeated them.
+                .ConfigureWarnings(warnings => warnings.Log(
+                    (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug),
+                    (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, LogLevel.Debug))));
+        // Interceptors are services (the outbox's needs its signal), which Aspire's options callback cannot reach.
+        builder.Services.ConfigureDbContext<TContext>(
+            (services, options) => options.AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor>()),
+            ServiceLifetime.Singleton);
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Health.ReadyTag]);
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         return builder;
@@ -47,11 +60,6 @@ public static class Postgres
             .ConfigureCommandFilter(_ => Activity.Current is not null)
             .ConfigureBatchFilter(_ => Activity.Current is not null));
     }
-
-    public static string RequireConnectionString(this IConfiguration configuration, string name) =>
-        configuration.GetConnectionString(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"The connection string 'ConnectionStrings:{name}' (environment ConnectionStrings__{name}) is not set.");
 
     private sealed class DatabaseMigrator<TContext>(IServiceProvider services, ILogger<DatabaseMigrator<TContext>> logger) : IHostedService
         where TContext : DbContext

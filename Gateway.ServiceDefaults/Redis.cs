@@ -7,14 +7,25 @@ namespace Gateway.ServiceDefaults;
 
 public static class Redis
 {
-    // One shared multiplexer (ConnectionStrings:redis) that reconnects by itself, and a readiness check.
+    // One shared multiplexer through Aspire's client integration (ConnectionStrings:redis) that reconnects by itself, and
+    // our readiness check "redis".
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder, string connectionName = "redis")
     {
-        var options = ConfigurationOptions.Parse(builder.Configuration.RequireConnectionString(connectionName));
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = 2000;
-
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.AddRedisClient(
+            connectionName,
+            settings =>
+            {
+                settings.ConnectionString = ConnectionStrings.Require(settings.ConnectionString, connectionName);
+                // Ours instead: a check whose words name no address (the edge's report is public).
+                settings.DisableHealthChecks = true;
+                // A span per command on the edge's hot path (key cache, rate-limit sync), recorded even with no receiver.
+                settings.DisableTracing = true;
+            },
+            options =>
+            {
+                options.AbortOnConnectFail = false;
+                options.ConnectTimeout = 2000;
+            });
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [Health.ReadyTag]);
         return builder;
     }
