@@ -20,12 +20,15 @@ await infrastructure.InitializeAsync();
 try
 {
     var callerKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    // The key cache's MAC key, the same for both edges here since they share one Redis database.
+    var edgeCacheKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     await using var upstream = await Upstream.StartAsync();
     // Identity and Keys run in this process (sign-up, key creation, key resolution on a cache miss)…
     await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Keys],
         settings: new Dictionary<string, string?>
         {
             ["Gateway:CallerToken:Key"] = callerKey,
+            ["Edge:ApiKeys:CacheKey"] = edgeCacheKey,
             ["Logging:LogLevel:Default"] = "Warning",
         });
     // …while the measured edge is its own Release process, as nginx is; /api/usage/** (the billing
@@ -35,6 +38,7 @@ try
         ["ConnectionStrings__redis"] = system.Resources.Redis,
         ["ConnectionStrings__rabbitmq"] = system.Resources.RabbitMq,
         ["Gateway__CallerToken__Key"] = callerKey,
+        ["Edge__ApiKeys__CacheKey"] = edgeCacheKey,
         ["services__identity__http__0"] = system[GatewayService.Identity].Address.ToString().TrimEnd('/'),
         ["services__keys__http__0"] = system[GatewayService.Keys].Address.ToString().TrimEnd('/'),
         ["services__billing__http__0"] = upstream.Address,

@@ -73,7 +73,7 @@ public static class Extensions
 
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section);
+        builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddSingleton<ApiKeyUsage>();
         builder.Services.AddSingleton<EndedSessions>();

@@ -112,7 +112,7 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         Assert.Equal("service_unavailable", error.GetProperty("type").GetString());
     }
 
-    private static async Task<(Guid Id, string Key)> CreateKeyAsync(TestUser user, DateTimeOffset? expiresAt = null)
+    internal static async Task<(Guid Id, string Key)> CreateKeyAsync(TestUser user, DateTimeOffset? expiresAt = null)
     {
         using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name = "test key", expiresAt }, Ct);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -120,7 +120,7 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         return (created.GetProperty("id").GetGuid(), created.GetProperty("key").GetString()!);
     }
 
-    private static HttpClient ClientWithKey(IServiceHost edge, string header, string value)
+    internal static HttpClient ClientWithKey(IServiceHost edge, string header, string value)
     {
         var client = edge.CreateHttpClient();
         if (header == "Authorization")
@@ -134,7 +134,7 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         return client;
     }
 
-    private static async Task<TimeSpan> WaitForRefusalAsync(HttpClient client)
+    internal static async Task<TimeSpan> WaitForRefusalAsync(HttpClient client)
     {
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromSeconds(5))

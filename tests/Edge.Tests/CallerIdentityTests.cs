@@ -175,6 +175,30 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
         await WaitUntilTheEdgeEndsTheSessionAsync(member.Client);
     }
 
+    // Anything that reaches Redis can add to the set; all it can do is refuse a session, never stop an edge.
+    [Fact]
+    public async Task An_edge_starts_and_keeps_serving_beside_an_ended_session_planted_in_Redis_with_an_absurd_expiry()
+    {
+        var user = await _system.RegisterUserAsync();
+        var signedOut = await _system.RegisterUserAsync();
+        using var logout = await signedOut.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = signedOut.RefreshToken }, Ct);
+        Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        await WaitUntilTheEdgeEndsTheSessionAsync(signedOut.Client);
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_system.Resources.Redis))
+        {
+            await redis.GetDatabase().SortedSetAddAsync("edge:ended-sessions", Guid.NewGuid().ToString(), double.PositiveInfinity);
+        }
+
+        var later = await _system.StartEdgeAsync();
+        // It has read the set when it refuses the session that really ended.
+        using var refused = WithToken(later, signedOut.AccessToken);
+        await WaitUntilTheEdgeEndsTheSessionAsync(refused);
+        using var client = WithToken(later, user.AccessToken);
+        using var me = await client.GetAsync("/api/auth/me", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
     private static HttpClient WithToken(IServiceHost edge, string accessToken)
     {
         var client = edge.CreateHttpClient();

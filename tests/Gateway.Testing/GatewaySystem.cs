@@ -17,6 +17,8 @@ public sealed class GatewaySystem : IAsyncDisposable
 
     // Shared by the edge and the services, as the AppHost shares one per run.
     private readonly string _callerTokenKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    // Held by the edges only, and the same for every edge of this system (their shared key cache in Redis).
+    private readonly string _edgeCacheKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private GatewaySystem(IsolatedResources resources) => Resources = resources;
 
@@ -129,6 +131,7 @@ public sealed class GatewaySystem : IAsyncDisposable
             settings["Edge:RateLimits:Groups:default:PermitLimit"] = "100000";
             settings["Edge:RateLimits:Groups:auth:PermitLimit"] = "100000";
             settings["Edge:RateLimits:Groups:chat:PermitLimit"] = "100000";
+            settings["Edge:ApiKeys:CacheKey"] = _edgeCacheKey;
         }
         if (service is { } named)
         {

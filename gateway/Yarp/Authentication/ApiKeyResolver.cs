@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -11,18 +12,34 @@ namespace Gateway.Edge.Authentication;
 
 public sealed record ResolvedKey(Guid KeyId, Guid UserId, Guid? OrganizationId, DateTimeOffset? ExpiresAt);
 
-public sealed record ApiKeyCacheOptions
+public sealed record ApiKeyCacheOptions : IValidatableObject
 {
     public const string Section = "Edge:ApiKeys";
+    public const string CacheKeySetting = "Edge:ApiKeys:CacheKey";
     public TimeSpan MemoryTtl { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan RedisTtl { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan NegativeTtl { get; init; } = TimeSpan.FromSeconds(5);
+
+    // Base64 of 32 random bytes, the same on every edge replica and held by nothing else: the MAC key of the
+    // entries the edge writes to Redis (KeyCacheSeal). Passed in by the AppHost; never in appsettings.json.
+    public string CacheKey { get; init; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Convert.TryFromBase64String(CacheKey, new byte[32], out var written) || written != 32)
+        {
+            yield return new ValidationResult(
+                $"{CacheKeySetting} (environment Edge__ApiKeys__CacheKey) must be the base64 of 32 random bytes, the same on every edge replica, for example from `openssl rand -base64 32`.",
+                [nameof(CacheKey)]);
+        }
+    }
 }
 
 // Finds who a key belongs to: in memory for a few seconds, in Redis (shared by edge replicas) for a
 // minute, else from the Keys service. Unknown keys are remembered briefly too. Entries never outlive
 // the key's expiry, and a revocation (Forget) wins over any lookup that was in flight when it arrived.
-// If neither Redis nor Keys can answer, the key is refused: authentication fails closed.
+// If neither Redis nor Keys can answer, the key is refused: authentication fails closed. An entry in Redis
+// counts only if it carries the edge's MAC (KeyCacheSeal); anything else is ignored and replaced.
 public sealed class ApiKeyResolver(
     IMemoryCache memory,
     IConnectionMultiplexer redis,
@@ -34,11 +51,20 @@ public sealed class ApiKeyResolver(
 {
     public const string KeysClient = "keys-resolve";
     private const string Unknown = "-";
+    // Replaces an entry the edge does not trust, unless something else (a revocation tombstone) replaced it first.
+    private const string ReplaceScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current == false or current == ARGV[1] then
+            return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        end
+        return false
+        """;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedKey?>>> _inFlight = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new();
     private readonly ApiKeyCacheOptions _ttl = options.Value;
+    private readonly byte[] _cacheKey = Convert.FromBase64String(options.Value.CacheKey);
 
     public async ValueTask<ResolvedKey?> ResolveAsync(string hash, CancellationToken cancellationToken)
     {
@@ -75,7 +101,8 @@ public sealed class ApiKeyResolver(
         }
         try
         {
-            await redis.GetDatabase().StringSetAsync(RedisKey(hash), Unknown, _ttl.RedisTtl);
+            var name = RedisKey(hash);
+            await redis.GetDatabase().StringSetAsync(name, KeyCacheSeal.Seal(_cacheKey, name, now + _ttl.RedisTtl, Unknown), _ttl.RedisTtl);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -85,10 +112,12 @@ public sealed class ApiKeyResolver(
 
     private async Task<ResolvedKey?> LookUpAsync(string hash)
     {
-        var shared = await ReadRedisAsync(hash);
+        var (shared, untrusted) = await ReadRedisAsync(hash);
         if (shared is { } found)
         {
-            Remember(hash, found.Key, found.Key is null ? _ttl.NegativeTtl : _ttl.MemoryTtl);
+            var ttl = found.Key is null ? _ttl.NegativeTtl : _ttl.MemoryTtl;
+            var left = found.ValidUntil - time.GetUtcNow();
+            Remember(hash, found.Key, left < ttl ? left : ttl);
             return found.Key;
         }
 
@@ -98,7 +127,7 @@ public sealed class ApiKeyResolver(
             return null;
         }
         Remember(hash, resolved, resolved is null ? _ttl.NegativeTtl : _ttl.MemoryTtl);
-        await WriteRedisAsync(hash, resolved);
+        await WriteRedisAsync(hash, resolved, untrusted);
         return resolved;
     }
 
@@ -126,25 +155,39 @@ public sealed class ApiKeyResolver(
         }
     }
 
-    private async Task<(ResolvedKey? Key, bool)?> ReadRedisAsync(string hash)
+    // Shared: an entry the edge wrote and may believe. Untrusted: a value it may not believe, to be replaced.
+    private async Task<(SharedEntry? Shared, RedisValue Untrusted)> ReadRedisAsync(string hash)
     {
+        var name = RedisKey(hash);
         try
         {
-            var value = await redis.GetDatabase().StringGetAsync(RedisKey(hash));
+            var value = await redis.GetDatabase().StringGetAsync(name);
             if (value.IsNull)
             {
-                return null;
+                return (null, RedisValue.Null);
             }
-            return value == Unknown ? (null, true) : (JsonSerializer.Deserialize<ResolvedKey>(value.ToString(), Json), true);
+            if (!KeyCacheSeal.TryOpen(_cacheKey, name, value.ToString(), out var payload, out var validUntil))
+            {
+                // Written by something else that reaches Redis (or a replica given another key). Never log the value.
+                logger.LogWarning("Ignored an API key cache entry in Redis whose MAC does not verify ({RedisKey}): not written by an edge holding this Edge:ApiKeys:CacheKey. Asking Keys instead and replacing it.", name);
+                return (null, value);
+            }
+            if (validUntil <= time.GetUtcNow())
+            {
+                // An edge wrote it, but Redis kept it past its time: a replay, or clocks that disagree.
+                logger.LogDebug("Ignored an API key cache entry in Redis past its time ({RedisKey}).", name);
+                return (null, value);
+            }
+            return (new SharedEntry(payload == Unknown ? null : JsonSerializer.Deserialize<ResolvedKey>(payload, Json), validUntil), RedisValue.Null);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
         {
             logger.LogDebug("Redis key cache unavailable: {Reason}", ex.Message);
-            return null;
+            return (null, RedisValue.Null);
         }
     }
 
-    private async Task WriteRedisAsync(string hash, ResolvedKey? key)
+    private async Task WriteRedisAsync(string hash, ResolvedKey? key, RedisValue replacing)
     {
         var ttl = Bounded(key, key is null ? _ttl.NegativeTtl : _ttl.RedisTtl);
         if (ttl <= TimeSpan.Zero)
@@ -153,9 +196,18 @@ public sealed class ApiKeyResolver(
         }
         try
         {
-            // NX: a revocation tombstone written meanwhile is never overwritten by this older answer.
-            var value = key is null ? Unknown : JsonSerializer.Serialize(key, Json);
-            await redis.GetDatabase().StringSetAsync(RedisKey(hash), value, ttl, When.NotExists);
+            var name = RedisKey(hash);
+            var value = KeyCacheSeal.Seal(_cacheKey, name, time.GetUtcNow() + ttl, key is null ? Unknown : JsonSerializer.Serialize(key, Json));
+            var database = redis.GetDatabase();
+            if (replacing.IsNull)
+            {
+                // NX: a revocation tombstone written meanwhile is never overwritten by this older answer.
+                await database.StringSetAsync(name, value, ttl, When.NotExists);
+            }
+            else
+            {
+                await database.ScriptEvaluateAsync(ReplaceScript, [name], [replacing, value, (long)ttl.TotalMilliseconds]);
+            }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -181,4 +233,6 @@ public sealed class ApiKeyResolver(
     private static string RedisKey(string hash) => $"edge:apikey:{hash}";
 
     private sealed record CachedKey(ResolvedKey? Key);
+
+    private readonly record struct SharedEntry(ResolvedKey? Key, DateTimeOffset ValidUntil);
 }

@@ -9,7 +9,8 @@ namespace Gateway.Edge.Authentication;
 // account): a token naming one (`sid`) is refused. Every replica hears SessionEnded on its own queue and keeps
 // the set in memory, checked on every access token without a round trip; the set is also kept in Redis, so a
 // replica that starts later learns what ended before it. Each entry lasts until the session's last access
-// token would have expired anyway.
+// token would have expired anyway. No MAC on the set, unlike the key cache: a member planted in Redis can
+// only refuse a session, never admit one (and one deleted, which no MAC prevents, is the outage case below).
 public sealed class EndedSessions(IConnectionMultiplexer redis, TimeProvider time, ILogger<EndedSessions> logger) : BackgroundService
 {
     private const string RedisKey = "edge:ended-sessions";
@@ -17,6 +18,7 @@ public sealed class EndedSessions(IConnectionMultiplexer redis, TimeProvider tim
     private static readonly TimeSpan RetryLoadEvery = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan TrimEvery = TimeSpan.FromMinutes(1);
+    private static readonly double LatestScore = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _ended = new();
     private DateTimeOffset _nextTrim;
@@ -53,7 +55,9 @@ public sealed class EndedSessions(IConnectionMultiplexer redis, TimeProvider tim
                 {
                     if (Guid.TryParse(entry.Element.ToString(), out var sessionId))
                     {
-                        _ended.TryAdd(sessionId, DateTimeOffset.FromUnixTimeMilliseconds((long)entry.Score));
+                        // A score past what a date can hold was not written by an edge; it must not stop this one.
+                        var until = entry.Score >= LatestScore ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeMilliseconds((long)entry.Score);
+                        _ended.TryAdd(sessionId, until);
                     }
                 }
                 return;
