@@ -55,7 +55,7 @@ public sealed class AppHostTests : IDisposable
             await WaitForReadinessAsync(edgeUrl, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(90));
             Assert.NotEqual(identity, ProjectProcess("identity"));
 
-            stack = [.. Services.Select(ProjectProcess), .. Servers()];
+            stack = [.. Services.Select(ProjectProcess), .. Servers(ProjectProcess("keys"))];
             Assert.True(Services.Length + 4 == stack.Count, "Services and postgres, redis-server, beam.smp, epmd expected: " + string.Join(", ", stack.Select(pid => $"{pid} {Cmdline(pid).Replace('\0', ' ')}")));
         }
 
@@ -111,7 +111,7 @@ public sealed class AppHostTests : IDisposable
     // The process started from the project's own bin folder, its first argument the program itself.
     private int ProjectProcess(string resource)
     {
-        var folder = resource switch
+        var folder = Repository + resource switch
         {
             "edge" => "/gateway/Yarp/bin/",
             "mockllm" => "/tools/MockLlm/bin/",
@@ -123,11 +123,35 @@ public sealed class AppHostTests : IDisposable
         return Assert.Single(matches);
     }
 
-    private IEnumerable<int> Servers() =>
-        Process.GetProcesses()
-            .Where(p => (p.ProcessName is "postgres" or "beam.smp" or "epmd" || Cmdline(p.Id).StartsWith("/usr/bin/redis-server", StringComparison.Ordinal)) && p.StartTime >= started)
-            .Where(p => p.ProcessName != "postgres" || Cmdline(p.Id).Contains(root, StringComparison.Ordinal)) // the postmaster, not its workers
-            .Select(p => p.Id);
+    // This checkout: tests/AppHost.Tests/bin/<configuration>/net10.0/ is five folders down.
+    private static readonly string Repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+
+    // The servers among what this run's orchestrator (the parent of its services) started.
+    private static IEnumerable<int> Servers(int service)
+    {
+        var parents = Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Parent: Parent(pid))).ToList();
+        var orchestrator = Parent(service);
+        var descendants = new HashSet<int> { orchestrator };
+        for (var grown = true; grown;)
+        {
+            grown = false;
+            foreach (var (pid, parent) in parents.Where(p => descendants.Contains(p.Parent) && !descendants.Contains(p.Pid)))
+            {
+                grown = descendants.Add(pid);
+            }
+        }
+        return descendants.Where(pid => Cmdline(pid).Split('\0')[0] is var program
+            && (program.EndsWith("/postgres", StringComparison.Ordinal) || program.EndsWith("/beam.smp", StringComparison.Ordinal)
+                || program.EndsWith("/epmd", StringComparison.Ordinal) || program.StartsWith("/usr/bin/redis-server", StringComparison.Ordinal))
+            && Parent(pid) is var parent && !Cmdline(parent).Split('\0')[0].EndsWith("/postgres", StringComparison.Ordinal)); // the postmaster, not its workers
+    }
+
+    private static int Parent(int pid)
+    {
+        try { return int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return 0; }
+    }
 
     private static string Cmdline(int pid)
     {
