@@ -92,7 +92,9 @@ public sealed class DashboardTests : IDisposable
         await browser.ScreenshotAsync("billing-metrics.png");
 
         // The dashboard keeps its telemetry in the data folder.
-        Assert.True(Directory.Exists(Path.Combine(data, "dashboard")), "No dashboard folder in " + data);
+        var telemetry = Path.Combine(data, "dashboard");
+        Assert.True(Directory.Exists(telemetry) && Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories).Any(), "Nothing in " + telemetry);
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join("\n", Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories)));
     }
 
     public void Dispose()
