@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Gateway.Hosting.Servers;
+using Microsoft.Playwright;
+
+namespace Gateway.AppHost.Tests;
+
+/// <summary>The real AppHost with Aspire's real dashboard, looked at through headless Chromium.</summary>
+public sealed class DashboardTests : IDisposable
+{
+    private static readonly string[] Resources =
+    [
+        "postgres", "redis", "rabbitmq", "rabbitmq-epmd",
+        "identitydb", "keysdb", "billingdb", "chatdb", "devicesdb",
+        "mockllm", "identity", "keys", "billing", "chat", "devices", "edge",
+    ];
+
+    private readonly string root;
+
+    public DashboardTests()
+    {
+        root = Directory.CreateTempSubdirectory("gateway-dashboard-").FullName;
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_chat_request_through_the_edge_is_one_trace_with_spans_from_edge_chat_and_billing_in_the_Aspire_dashboard()
+    {
+        var dashboardUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        var edgeUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var data = Path.Combine(root, "data");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
+            ["--data", data, "--edge-url", edgeUrl, "--dashboard-url", dashboardUrl, $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={token}"],
+            (options, _) => options.DisableDashboard = false,
+            Ct);
+        // The testing builder moves the dashboard to random ports; keep it where --dashboard-url puts it, as run.sh does.
+        builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
+        await using var app = await builder.BuildAsync(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        await app.StartAsync(timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
+
+        // One chat request through the edge.
+        using var http = new HttpClient { BaseAddress = new Uri(edgeUrl), Timeout = TimeSpan.FromSeconds(30) };
+        var register = await http.PostAsJsonAsync("/api/auth/register", new { email = $"trace-{Guid.NewGuid():N}@example.com", password = "correct-Horse-9", name = "Trace" }, Ct);
+        var registered = await register.Content.ReadAsStringAsync(Ct);
+        Assert.True(register.IsSuccessStatusCode, registered);
+        var accessToken = JsonDocument.Parse(registered).RootElement.GetProperty("accessToken").GetString();
+        using var chatRequest = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = JsonContent.Create(new { message = "Show me a trace" }) };
+        chatRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        chatRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var chat = await http.SendAsync(chatRequest, Ct);
+        Assert.True(chat.IsSuccessStatusCode, $"{(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync(Ct)}");
+
+        await using var browser = await DashboardBrowser.SignInAsync(dashboardUrl, token);
+
+        // Every resource listed as running.
+        var resources = await browser.OpenAsync("/");
+        foreach (var resource in Resources)
+        {
+            var row = resources.GetByRole(AriaRole.Row).Filter(new() { Has = resources.GetByText(resource, new() { Exact = true }) });
+            await Assertions.Expect(row.First).ToContainTextAsync("Running", new() { Timeout = 30_000 });
+        }
+        await browser.ScreenshotAsync("resources.png");
+
+        // The chat request as one trace with spans from edge, chat and billing.
+        var trace = await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(60));
+        foreach (var resource in new[] { "edge", "chat", "billing" })
+        {
+            // The detail's Resource column: a span of the resource itself, not a call to it.
+            var cell = trace.GetByRole(AriaRole.Gridcell).Filter(new() { HasTextRegex = new Regex($@"^\s*{resource}\s*$") });
+            await Assertions.Expect(cell.First).ToBeVisibleAsync();
+        }
+        await browser.ScreenshotAsync("trace.png");
+
+        // Billing's structured logs and its Gateway.Billing meter reach the dashboard.
+        var logs = await browser.OpenAsync("/structuredlogs/resource/billing");
+        await Assertions.Expect(logs.GetByRole(AriaRole.Row).Nth(1)).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await browser.ScreenshotAsync("billing-logs.png");
+        var metrics = await browser.OpenAsync("/metrics/resource/billing");
+        await Assertions.Expect(metrics.GetByText("Gateway.Billing", new() { Exact = true }).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await browser.ScreenshotAsync("billing-metrics.png");
+
+        // The dashboard keeps its telemetry in the data folder.
+        var telemetry = Path.Combine(data, "dashboard");
+        Assert.True(Directory.Exists(telemetry) && Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories).Any(), "Nothing in " + telemetry);
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join("\n", Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories)));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
