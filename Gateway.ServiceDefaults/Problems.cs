@@ -37,6 +37,23 @@ public static partial class Problems
         return builder;
     }
 
+    // When the body is not JSON at all, or stops short, why in a caller's words; null for a JSON value the body's type
+    // refused. The reader's own failure comes wrapped by the serializer, and its message is the parser's vocabulary
+    // (depths, tokens, "Path: $.model | LineNumber: 0"); the caller gets where it broke instead.
+    public static string? NotJson(JsonException json)
+    {
+        if (json.InnerException is not JsonException)
+        {
+            return null;
+        }
+        var where = json.LineNumber is { } line && json.BytePositionInLine is { } position
+            ? $" at line {line + 1}, byte {position + 1}"
+            : "";
+        var member = (json.Path ?? "$").TrimStart('$').TrimStart('.');
+        var inField = member.Length > 0 ? $" (in '{member}')" : "";
+        return $"The request body is not valid JSON: it breaks off or has something out of place{where}{inField}.";
+    }
+
     private sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
         : IExceptionHandler
     {
@@ -80,6 +97,7 @@ public static partial class Problems
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
         private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body) => bad.InnerException switch
         {
+            JsonException json when NotJson(json) is { } notJson => ("body", notJson),
             JsonException json when MissingMembers().Match(json.Message) is { Success: true } missing =>
                 Required(Field(json.Path, missing.Groups["name"].Value)),
             // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.

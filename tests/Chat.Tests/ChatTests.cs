@@ -116,6 +116,11 @@ public sealed class ChatTests(ChatSystem chat)
         using var noBody = await user.Client.PostAsync("/api/chat", new StringContent("", Encoding.UTF8, "application/json"), Cancel);
         Assert.Equal("The request needs a JSON body.", await noBody.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
 
+        // Cut off after a colon: the parser's own words were passed on.
+        using var cutOff = await user.Client.PostAsync("/api/chat", new StringContent("""{"message":""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("The request body is not valid JSON: it breaks off or has something out of place at line 1, byte 12 (in 'message').",
+            await cutOff.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
+
         using var text = await user.Client.PostAsync("/api/chat", new StringContent("hello", Encoding.UTF8, "text/plain"), Cancel);
         Assert.Equal("The body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'.",
             await text.ShouldBeProblemAbout(HttpStatusCode.UnsupportedMediaType, "Content-Type"));

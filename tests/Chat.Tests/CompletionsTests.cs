@@ -150,7 +150,10 @@ public sealed class CompletionsTests(ChatSystem chat)
             return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("error"));
         }
 
-        var (status, error) = await Post("""{"model":"local-model"}""");
+        var (status, error) = await Post("""{"model":""");
+        Assert.Equal((HttpStatusCode.BadRequest, "body"), (status, error.GetProperty("param").GetString()));
+        Assert.StartsWith("The request body is not valid JSON: it breaks off", error.GetProperty("message").GetString());
+        (status, error) = await Post("""{"model":"local-model"}""");
         Assert.Equal((HttpStatusCode.BadRequest, "messages"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post("""{"model":"nope","messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (status, error.GetProperty("code").GetString()));

@@ -40,6 +40,10 @@ public static class CompletionsApi
         {
             request = await JsonSerializer.DeserializeAsync<CompletionRequest>(http.Request.Body, Json, cancellationToken);
         }
+        catch (JsonException ex) when (Problems.NotJson(ex) is { } notJson)
+        {
+            return OpenAiError.Invalid(notJson, "body");
+        }
         catch (JsonException ex)
         {
             var field = ex.Path?.TrimStart('$', '.');
