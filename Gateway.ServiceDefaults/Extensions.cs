@@ -35,6 +35,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseQueryWithoutNul();
         app.MapHealthEndpoints();
         app.MapOpenApiDocument();
         return app;

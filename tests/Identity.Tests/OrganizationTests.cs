@@ -266,6 +266,19 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
         await response.ShouldBeProblem(HttpStatusCode.BadRequest, "pageSize");
     }
 
+    // Postgres refuses NUL in text: the search reached it and was a 500.
+    [Fact]
+    public async Task A_search_with_a_nul_character_is_a_400_naming_the_parameter()
+    {
+        using var edge = identity.Edge();
+        var owner = await edge.RegisterAsync();
+
+        using var response = await edge.GetAsync("/api/users?search=a%00b", owner.AccessToken);
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest, "search");
+        Assert.Equal("The query parameter 'search' cannot contain the NUL character (%00).", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Owners_update_the_organisation_profile_and_members_cannot()
     {
