@@ -147,6 +147,24 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         Assert.Equal(BillingSystem.SignUpGrant + 100, (await billing.BalanceAsync(user.UserId)).Balance);
     }
 
+    // -long.MinValue overflowed on the way to the ledger (a 500); long.MaxValue would overflow the balance.
+    [Theory]
+    [InlineData(long.MinValue)]
+    [InlineData(long.MaxValue)]
+    [InlineData(-1_000_000_001)]
+    public async Task An_adjustment_beyond_a_billion_credits_either_way_is_a_400_naming_the_amount(long amount)
+    {
+        var user = await SignedUpUserAsync();
+        using var admin = billing.DirectClientFor(BillingSystem.Administrator);
+
+        using var response = await admin.PostAsJsonAsync("/api/admin/ledger/adjustments",
+            new { transferId = Guid.NewGuid(), userId = user.UserId, amount, reason = "Fat finger" }, Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("The field 'amount' must be between -1000000000 and 1000000000.", await response.ProblemDetailAsync());
+        Assert.Equal(BillingSystem.SignUpGrant, (await billing.BalanceAsync(user.UserId)).Balance);
+    }
+
     [Fact]
     public async Task Only_an_administrator_reads_the_ledger_audit()
     {

@@ -12,6 +12,10 @@ public static class LedgerAdminApi
 {
     public const string Policy = "ledger-admin";
 
+    // Far beyond any real correction, and far from long's ends: negating the amount or adding it to a balance
+    // cannot overflow (long.MinValue was a 500).
+    public const long MaxAdjustment = 1_000_000_000;
+
     public static IEndpointRouteBuilder MapLedgerAdminApi(this IEndpointRouteBuilder app)
     {
         // The path, and one under /api/billing that the edge routes to this service today.
@@ -43,6 +47,10 @@ public static class LedgerAdminApi
         if (request.Amount is not { } amount || amount == 0)
         {
             return BillingProblems.Invalid("amount", "is required and must not be zero");
+        }
+        if (amount is < -MaxAdjustment or > MaxAdjustment)
+        {
+            return BillingProblems.Invalid("amount", $"must be between -{MaxAdjustment} and {MaxAdjustment}");
         }
         if (string.IsNullOrWhiteSpace(request.Reason))
         {
