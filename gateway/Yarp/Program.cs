@@ -19,6 +19,7 @@ app.MapApiReference();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseForwarderErrors();
+    proxy.UseAsciiHeaders();
     proxy.UseBodyLimits();
     proxy.UseRateLimits();
     proxy.UseSessionAffinity();

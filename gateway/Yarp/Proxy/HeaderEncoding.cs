@@ -1,0 +1,41 @@
+using System.Text;
+using Gateway.ServiceDefaults;
+
+namespace Gateway.Edge.Proxy;
+
+public static class HeaderEncoding
+{
+    // Kestrel accepts a header value in UTF-8, but HttpClient sends only ASCII ones: "Idempotency-Key: ключ" failed
+    // YARP's forward and the caller got a 502 saying the service could not be reached. Refused here, naming the header
+    // (forwarding UTF-8 through YARP's RequestHeaderEncoding would make every service decide what such values mean).
+    public static IReverseProxyApplicationBuilder UseAsciiHeaders(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.Use(async (context, next) =>
+        {
+            if (NotAscii(context.Request.Headers) is { } name)
+            {
+                await ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
+                    $"The header '{name}' must be plain ASCII text; encode other characters (for example as percent-encoded UTF-8).", name).ExecuteAsync(context);
+                return;
+            }
+            await next();
+        });
+        return proxy;
+    }
+
+    // The first header with a value that is not ASCII, if any.
+    private static string? NotAscii(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && !Ascii.IsValid(value))
+                {
+                    return name;
+                }
+            }
+        }
+        return null;
+    }
+}
