@@ -5,6 +5,7 @@ using Gateway.Edge.Readiness;
 using Gateway.ServiceDefaults;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Yarp.ReverseProxy.ServiceDiscovery;
 using Yarp.ReverseProxy.Transforms;
 
@@ -12,6 +13,8 @@ namespace Gateway.Edge;
 
 public static class Extensions
 {
+    private const long RefusedBodyDrain = 8 * 1024 * 1024;
+
     public static IHostApplicationBuilder AddEdgeServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedis();
@@ -55,6 +58,11 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<RateLimiter>());
 
         builder.AddDownstreamHealthChecks();
+
+        // Never a route's limit (each route has its own MaxRequestBodySize, which YARP applies per request): how much of
+        // a body refused with 413 the edge still reads and discards, so that a client still sending gets the answer
+        // rather than a reset connection. Kestrel reads no limits from a "Kestrel" section, so it is set here.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = RefusedBodyDrain);
 
         // Ahead of the default writer (the first that can write a response wins): /v1/* errors in OpenAI's shape.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());

@@ -5,12 +5,16 @@ using Gateway.Contracts;
 using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Chat;
 
 public static class Extensions
 {
+    // A /v1 conversation carries its whole history (the edge allows the same 2 MiB); an icon prompt is far smaller.
+    private const long MaxRequestBody = 2 * 1024 * 1024;
+
     public static IHostApplicationBuilder AddChatServices(this IHostApplicationBuilder builder)
     {
         builder.AddPostgresDbContext<ChatDbContext>("chatdb");
@@ -37,6 +41,9 @@ public static class Extensions
         // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
         // the framework's too (no such route, wrong method, a body of the wrong kind).
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
+
+        // Refuse big bodies before reading them, whoever calls (Kestrel's own default is 30 MB).
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBody);
         return builder;
     }
 }
