@@ -31,7 +31,9 @@ public sealed record CreditsReservedBatch(IReadOnlyList<CreditsReserved> Reserve
 
 // What a reserved request actually cost (published by Chat through its outbox). Billing captures it
 // exactly once per ReservationId: the hold is charged Credits and the rest goes back. UsageId is the
-// capture's idempotency key; redelivery with the same UsageId does nothing.
+// capture's idempotency key; redelivery with the same UsageId does nothing. A request whose hold grew with its
+// answer (a low balance) names the further holds in MoreHolds with each one's share of Credits: the
+// reservation's own hold is charged the rest.
 public sealed record UsageRecorded(
     Guid UsageId,
     Guid ReservationId,
@@ -40,7 +42,10 @@ public sealed record UsageRecorded(
     long InputTokens,
     long OutputTokens,
     string Model,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt,
+    IReadOnlyList<HoldCharge>? MoreHolds = null);
+
+public sealed record HoldCharge(Guid ReservationId, long Credits);
 
 // Published by a holder (a Chat instance) every few seconds while it runs: the holds it asked for are still in use.
 // Billing releases the holds of a holder it has not heard from for its HolderLease (Billing:Ledger), counted only

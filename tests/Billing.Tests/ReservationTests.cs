@@ -119,6 +119,26 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
     }
 
     [Fact]
+    public async Task A_usage_that_grew_through_several_holds_charges_each_its_share_once()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var (first, second, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await billing.ReserveAsync(userId, 30, first);
+        await billing.ReserveAsync(userId, 20, second);
+        await billing.ReserveAsync(userId, 40, third);
+        var usage = new UsageRecorded(Guid.NewGuid(), first, userId, 45, 10, 35, "gpt-test", DateTimeOffset.UtcNow,
+            [new HoldCharge(second, 15), new HoldCharge(third, 0)]);
+
+        await billing.Bus.Publish(usage, Cancel);
+        await billing.Bus.Publish(usage, Cancel);
+        var charged = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        await Task.Delay(500, Cancel);
+
+        Assert.Equal(new WalletBalance(55, 0), charged);
+        Assert.Equal(new WalletBalance(55, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
     public async Task A_cancelled_reservation_gives_its_credits_back_once()
     {
         var userId = await billing.NewWalletAsync(100);
