@@ -74,6 +74,8 @@ Service<Projects.Gateway_Edge>("edge", edgeUrl.Port)
     .WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Edge__ApiKeys__CacheKey", keyCacheKey)
     .WithExternalHttpEndpoints()
+    // --edge-url's host is where the edge listens: localhost by default, 0.0.0.0 (or an address) to be reached from outside.
+    .WithEndpoint("http", endpoint => endpoint.TargetHost = edgeUrl.Host)
     .WaitFor(identity).WaitFor(keys).WaitFor(billing).WaitFor(chat).WaitFor(devices)
     .AnnouncePublicUrl(edgeUrl);
 
