@@ -148,7 +148,8 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
         var elapsed = Stopwatch.StartNew();
         using var prober = Client(input.Prober.AccessToken);
         using var anonymous = Client(null);
-        // Signing out ends the prober's session: those probes go last.
+        // Signing out ends the prober's session: those probes go last, and after the first of them the edge refuses the
+        // prober's token before anything else, so only 5xx and leaks are judged there.
         foreach (var batch in probes.GroupBy(p => p.Operation.Path.EndsWith("/logout", StringComparison.Ordinal)).OrderBy(g => g.Key))
         {
             var calls = batch.SelectMany(probe => new[] { (probe, Caller: "prober", Client: prober), (probe, Caller: "anonymous", Client: anonymous) });
@@ -160,7 +161,7 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
                 {
                     failures.Add($"{call.probe.Operation.Method} {call.probe.Operation.Path} [{call.probe.Label}] as {call.Caller}: {problem}");
                 }
-                else if (call.Caller == "prober" && call.probe.Expected is { } expected && status != expected && status != ClosedWhileSending)
+                else if (call.Caller == "prober" && !batch.Key && call.probe.Expected is { } expected && status != expected && status != ClosedWhileSending)
                 {
                     failures.Add($"{call.probe.Operation.Method} {call.probe.Operation.Path} [{call.probe.Label}] as {call.Caller}: {status}, expected {expected}");
                 }
