@@ -17,11 +17,13 @@ public sealed record PricedModel(string Id, string UpstreamModel, decimal InputP
 // A generation kind (an icon) at a flat price, on one of the models.
 public sealed record Generation(string Kind, PricedModel Model, long Price, int MaxOutputTokens, string Instructions);
 
-// The models of Chat:Models, each behind an IChatClient on the one OpenAI-compatible provider.
+// The models of Chat:Models, each behind an IChatClient (an embedding model: an IEmbeddingGenerator) on the one
+// OpenAI-compatible provider.
 public sealed class ModelCatalog : IDisposable
 {
     private readonly Dictionary<string, PricedModel> _models;
     private readonly Dictionary<string, Generation> _generations;
+    private readonly Dictionary<string, EmbeddingModel> _embeddings;
 
     public ModelCatalog(IOptions<ChatServiceOptions> options)
     {
@@ -36,7 +38,7 @@ public sealed class ModelCatalog : IDisposable
                 NetworkTimeout = settings.Upstream.Timeout + TimeSpan.FromSeconds(5),
             });
 
-        _models = settings.Models.ToDictionary(
+        _models = settings.Models.Where(m => m.Value.Kind == ModelKind.Chat).ToDictionary(
             m => m.Key,
             m =>
             {
@@ -44,6 +46,10 @@ public sealed class ModelCatalog : IDisposable
                 return new PricedModel(m.Key, upstream, m.Value.InputPrice, m.Value.OutputPrice, m.Value.MaxOutputTokens, m.Value.ContextTokens,
                     provider.GetChatClient(upstream).AsIChatClient());
             },
+            StringComparer.Ordinal);
+        _embeddings = settings.Models.Where(m => m.Value.Kind == ModelKind.Embedding).ToDictionary(
+            m => m.Key,
+            m => EmbeddingModel.Create(m.Key, m.Value, provider),
             StringComparer.Ordinal);
         Default = _models[settings.DefaultModel];
         Label = settings.Upstream.Label;
@@ -64,11 +70,19 @@ public sealed class ModelCatalog : IDisposable
 
     public Generation? FindGeneration(string kind) => _generations.GetValueOrDefault(kind);
 
+    public IReadOnlyCollection<EmbeddingModel> Embeddings => _embeddings.Values;
+
+    public EmbeddingModel? FindEmbedding(string id) => _embeddings.GetValueOrDefault(id);
+
     public void Dispose()
     {
         foreach (var model in _models.Values)
         {
             model.Client.Dispose();
+        }
+        foreach (var model in _embeddings.Values)
+        {
+            model.Generator.Dispose();
         }
     }
 }
