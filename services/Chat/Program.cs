@@ -16,6 +16,7 @@ app.UseAuthorization();
 app.MapChatApi();
 app.MapSessionsApi();
 app.MapCompletionsApi();
+app.MapResponsesApi();
 app.MapIconsApi();
 
 app.Run();
