@@ -17,6 +17,7 @@ app.MapChatApi();
 app.MapSessionsApi();
 app.MapCompletionsApi();
 app.MapResponsesApi();
+app.MapEmbeddingsApi();
 app.MapIconsApi();
 
 app.Run();
