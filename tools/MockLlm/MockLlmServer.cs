@@ -35,6 +35,7 @@ public sealed class MockLlmServer : IAsyncDisposable
         var app = builder.Build();
         app.MapCompletions();
         app.MapEmbeddings();
+        app.MapMessages();
         return app;
     }
 

@@ -1,19 +1,12 @@
 using System.ClientModel;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace Gateway.Chat.Upstream;
 
 // An embedding model this gateway serves (Chat:Models:<id>:Kind = Embedding): charged per input token.
 public sealed record EmbeddingModel(string Id, string UpstreamModel, decimal InputPrice, int MaxInputTokens, IEmbeddingGenerator<string, Embedding<float>> Generator)
 {
-    public static EmbeddingModel Create(string id, ModelOptions options, OpenAIClient provider)
-    {
-        var upstream = options.UpstreamModel is { Length: > 0 } name ? name : id;
-        return new EmbeddingModel(id, upstream, options.InputPrice, options.ContextTokens, provider.GetEmbeddingClient(upstream).AsIEmbeddingGenerator());
-    }
-
     // Whole credits, rounded up, as for chat.
     public long Cost(long inputTokens) => (long)Math.Ceiling(inputTokens * InputPrice);
 }
