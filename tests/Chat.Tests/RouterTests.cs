@@ -166,4 +166,13 @@ public sealed class RouterTests(RouterTests.RoutedSystem routed) : IClassFixture
         Assert.True(-charged[0].GetProperty("amount").GetInt64() > 3);
         _ = failed; // an error event in the stream, or a broken stream: either way no more text
     }
+
+    [Fact]
+    public void A_providers_key_is_never_printed_with_its_options()
+    {
+        var options = new Gateway.Chat.Upstream.UpstreamOptions { BaseUrl = "https://api.example", ApiKey = "sk-very-secret" };
+
+        Assert.DoesNotContain("sk-very-secret", options.ToString());
+        Assert.Contains("https://api.example", options.ToString());
+    }
 }

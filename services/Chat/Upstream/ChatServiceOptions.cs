@@ -45,6 +45,13 @@ public record ProviderOptions
 
     // Shown in logs and traces, e.g. "local model" when the AppHost starts MockLlm; the provider's name when empty.
     public string? Label { get; init; }
+
+    // Printed (ToString) without its key, so that logging the options never logs the secret.
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(none)" : "(set)")}");
+        return true;
+    }
 }
 
 public sealed record UpstreamOptions : ProviderOptions

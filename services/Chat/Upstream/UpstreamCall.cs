@@ -82,8 +82,9 @@ public sealed class UpstreamCall : IAsyncDisposable
             {
                 if (_budget is not null && !await _budget.CoversAsync(_outputTokens, _cancel.Token))
                 {
-                    FinishReason = "length";
-                    End = CallEnd.Completed;
+                    // Not paid for beyond this: the answer ends here, as at the model's own limit (unless the caller left).
+                    End = _caller.IsCancellationRequested ? CallEnd.CallerLeft : CallEnd.Completed;
+                    FinishReason = End == CallEnd.Completed ? "length" : FinishReason;
                     break;
                 }
                 if (!await _updates.MoveNextAsync())
