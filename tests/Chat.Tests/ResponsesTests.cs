@@ -136,6 +136,32 @@ public sealed class ResponsesTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task A_model_failing_midway_ends_the_stream_with_response_failed_and_what_it_produced_is_charged()
+    {
+        var user = await chat.UserAsync();
+        using var http = await KeyClientAsync(user);
+
+        using var response = await http.PostAsync("/v1/responses",
+            Json("""{"model":"local-model","stream":true,"max_output_tokens":20,"input":"hi [mock:fail-after=3] [mock:token-ms=50]"}"""), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = new List<ServerSentEvent>();
+        await foreach (var e in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)))
+        {
+            events.Add(e);
+        }
+        Assert.Equal(3, events.Count(e => e.Name == "response.output_text.delta"));
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => e.Data.GetProperty("sequence_number").GetInt32()));
+        var failed = events[^1];
+        Assert.Equal("response.failed", failed.Name);
+        var body = failed.Data.GetProperty("response");
+        Assert.Equal(("failed", "server_error", 3L), (body.GetProperty("status").GetString(), body.GetProperty("error").GetProperty("code").GetString(),
+            body.GetProperty("usage").GetProperty("output_tokens").GetInt64()));
+        var entry = Assert.Single(await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), e => e.Count == 1));
+        Assert.Equal(-body.GetProperty("usage").GetProperty("total_tokens").GetInt64(), entry.GetProperty("amount").GetInt64());
+    }
+
+    [Fact]
     public async Task A_response_retried_with_its_idempotency_key_is_answered_again_and_charged_once()
     {
         var user = await chat.UserAsync();
