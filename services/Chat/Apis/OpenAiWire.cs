@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Gateway.ServiceDefaults;
 using System.Text.Json.Serialization;
 using Gateway.Chat.Metering;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Chat.Apis;
