@@ -59,7 +59,8 @@ public sealed record UpstreamOptions : ProviderOptions
     // The longest a single call may take, first token to last; a hang ends here.
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
-    // An upstream that has not begun answering in this time is given up for the model's next one, if it has one.
+    // An upstream that has not begun answering in this time is given up for the model's next one; a model's last
+    // upstream has only Timeout.
     public TimeSpan FirstTokenTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
@@ -162,6 +163,10 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
         if (options.Upstream.Timeout <= TimeSpan.Zero || options.Upstream.FirstTokenTimeout <= TimeSpan.Zero)
         {
             failures.Add("Chat:Upstream:Timeout and Chat:Upstream:FirstTokenTimeout must be more than zero.");
+        }
+        if (options.Upstream.FirstTokenTimeout >= options.Upstream.Timeout && options.Models.Values.Any(m => m.Upstreams.Count > 1))
+        {
+            failures.Add("Chat:Upstream:FirstTokenTimeout must be shorter than Chat:Upstream:Timeout, or no upstream would ever be given up for the next.");
         }
         if (options.Models.Count == 0)
         {

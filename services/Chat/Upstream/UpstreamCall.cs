@@ -183,7 +183,10 @@ public sealed class UpstreamCall : IAsyncDisposable
     {
         _route++;
         _attempt = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token);
-        _attempt.CancelAfter(_firstTokenTimeout);
+        if (_route + 1 < _model.Routes.Count)
+        {
+            _attempt.CancelAfter(_firstTokenTimeout); // only worth giving up on when there is another to ask
+        }
         _updates = Route.Client.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
     }
 
