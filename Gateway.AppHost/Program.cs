@@ -17,7 +17,7 @@ var signingKeysKey = builder.AddSecret("signing-keys-key", SecretKind.Key);
 const string CallerKey = "Gateway__CallerToken__Key";
 
 var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
-// Services run as in production unless asked (--services-environment Development logs mail instead of sending it).
+// Services run as in production unless asked (--services-environment Development).
 var environment = builder.Setting("services-environment") ?? "Production";
 
 IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness")
@@ -48,6 +48,11 @@ var identity = Service<Projects.Gateway_Identity>("identity")
     .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
     .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl.GetLeftPart(UriPartial.Authority))
     .WaitFor(identityDb).WaitFor(rabbitmq);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // One machine has no mail server: each mail is a file in <data folder>/mail/ (docs/running.md), never a log line.
+    identity.WithEnvironment("Identity__Mail__Directory", Path.Combine(builder.DataDirectory(), "mail"));
+}
 
 var keys = Service<Projects.Gateway_Keys>("keys")
     .WithReference(keysDb).WithReference(redis).WithReference(rabbitmq)
