@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Gateway.ServiceDefaults;
@@ -14,10 +13,7 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.AddProblemResponses();
         builder.AddOpenApiDocument();
-        builder.Services.AddOptions<RepeatedFailureOptions>().BindConfiguration(RepeatedFailureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<RepeatedFailures>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<RepeatedFailures>());
+        builder.Services.AddRepeatedFailures();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new TextWithoutNul());

@@ -18,7 +18,7 @@ public static class Messaging
         // Its warnings and information are mostly the broker connection's retries, each with a stack trace;
         // BrokerConnectionFailures logs those summarised. A consumer's fault (R-FAULT) is an error and still shows.
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
-        builder.Services.AddReceiveEndpointObserver<BrokerConnectionFailures>();
+        builder.Services.AddRepeatedFailures().AddReceiveEndpointObserver<BrokerConnectionFailures>();
 
         builder.Services.AddMassTransit(bus =>
         {

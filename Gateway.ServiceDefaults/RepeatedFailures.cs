@@ -1,11 +1,24 @@
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Net.Sockets;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.ServiceDefaults;
+
+public static class RepeatedFailureRegistration
+{
+    // Called by every part that feeds it (ServiceDefaults, messaging); registered once.
+    public static IServiceCollection AddRepeatedFailures(this IServiceCollection services)
+    {
+        services.AddOptions<RepeatedFailureOptions>().BindConfiguration(RepeatedFailureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RepeatedFailures>();
+        return services;
+    }
+}
 
 public sealed record RepeatedFailureOptions
 {
@@ -20,9 +33,12 @@ public sealed record RepeatedFailureOptions
 // times in the last 10 s: connection refused"), and the first success after it one more. Never a stack trace: the
 // libraries that log these themselves (YARP, MassTransit) log each one with its exception (12,400 lines in 11 s while
 // Chat restarted), nothing served summarises log entries, so their categories are quieted where this is fed.
-public sealed class RepeatedFailures(IOptions<RepeatedFailureOptions> options, TimeProvider time, ILogger<RepeatedFailures> logger) : BackgroundService
+public sealed class RepeatedFailures : IDisposable
 {
-    private readonly TimeSpan _interval = options.Value.SummaryInterval;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RepeatedFailures> _logger;
+    private readonly ITimer _summaries;
 
     // Per (what, reason): repeats since the last summary. Present = already announced in this interval.
     private readonly ConcurrentDictionary<(string What, string Reason), int> _repeats = new();
@@ -30,15 +46,21 @@ public sealed class RepeatedFailures(IOptions<RepeatedFailureOptions> options, T
     // What is failing now, since when: its next success is announced.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _failing = new();
 
+    public RepeatedFailures(IOptions<RepeatedFailureOptions> options, TimeProvider time, ILogger<RepeatedFailures> logger)
+    {
+        (_interval, _time, _logger) = (options.Value.SummaryInterval, time, logger);
+        _summaries = time.CreateTimer(_ => Summarise(what: null), null, _interval, _interval);
+    }
+
     // Cheap enough for every request: most of the time nothing is failing.
     public bool AnyFailing => !_failing.IsEmpty;
 
     public void Record(string what, string reason)
     {
-        _failing.TryAdd(what, time.GetUtcNow());
+        _failing.TryAdd(what, _time.GetUtcNow());
         if (_repeats.TryAdd((what, reason), 0))
         {
-            logger.LogWarning("{What} failed: {Reason}", what, reason);
+            _logger.LogWarning("{What} failed: {Reason}", what, reason);
             return;
         }
         _repeats.AddOrUpdate((what, reason), 1, (_, count) => count + 1);
@@ -51,7 +73,7 @@ public sealed class RepeatedFailures(IOptions<RepeatedFailureOptions> options, T
             return;
         }
         Summarise(what);
-        logger.LogInformation("{What} works again, {Seconds:0.0} s after it began failing", what, (time.GetUtcNow() - since).TotalSeconds);
+        _logger.LogInformation("{What} works again, {Seconds:0.0} s after it began failing", what, (_time.GetUtcNow() - since).TotalSeconds);
     }
 
     // In a few words and without an address: the innermost socket error, else the exception's type.
@@ -78,19 +100,9 @@ public sealed class RepeatedFailures(IOptions<RepeatedFailureOptions> options, T
         return exception.GetType().Name;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public void Dispose()
     {
-        using var timer = new PeriodicTimer(_interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                Summarise(what: null);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        _summaries.Dispose();
         Summarise(what: null);
     }
 
@@ -101,7 +113,7 @@ public sealed class RepeatedFailures(IOptions<RepeatedFailureOptions> options, T
             // A kind that did not come back this interval is forgotten, so its next failure is announced at once.
             if ((what is null || key.What == what) && _repeats.TryRemove(key, out var count) && count > 0)
             {
-                logger.LogWarning("{What} failed {Count} times in the last {Seconds} s: {Reason}", key.What, count, _interval.TotalSeconds, key.Reason);
+                _logger.LogWarning("{What} failed {Count} times in the last {Seconds} s: {Reason}", key.What, count, _interval.TotalSeconds, key.Reason);
             }
         }
     }
