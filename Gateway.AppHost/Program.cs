@@ -21,7 +21,7 @@ var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
 // --cors-origins names others (comma-separated; "*" for any).
 var corsOrigins = (builder.Setting("cors-origins") ?? "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173")
     .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-// Services run as in production unless asked (--services-environment Development logs mail instead of sending it).
+// Services run as in production unless asked (--services-environment Development).
 var environment = builder.Setting("services-environment") ?? "Production";
 
 IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness")
@@ -52,6 +52,11 @@ var identity = Service<Projects.Gateway_Identity>("identity")
     .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
     .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl.GetLeftPart(UriPartial.Authority))
     .WaitFor(identityDb).WaitFor(rabbitmq);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // One machine has no mail server: each mail is a file in <data folder>/mail/ (docs/running.md), never a log line.
+    identity.WithEnvironment("Identity__Mail__Directory", Path.Combine(builder.DataDirectory(), "mail"));
+}
 
 var keys = Service<Projects.Gateway_Keys>("keys")
     .WithReference(keysDb).WithReference(redis).WithReference(rabbitmq)

@@ -210,4 +210,8 @@ public static class CallerPrincipal
         Guid.TryParse(user.FindFirstValue(CallerClaims.OrganizationId), out var id) ? id : null;
 
     public static string? GetRole(this ClaimsPrincipal user) => user.FindFirstValue(CallerClaims.Role);
+
+    // The sign-in session of a caller who came with an access token; null for an API key.
+    public static Guid? GetSessionId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(CallerClaims.SessionId), out var id) ? id : null;
 }

@@ -13,6 +13,7 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.AddProblemResponses();
         builder.AddOpenApiDocument();
+        builder.Services.AddRepeatedFailures();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new TextWithoutNul());

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.ServiceDefaults;
 
@@ -13,6 +14,11 @@ public static class Messaging
     {
         var uri = new Uri(builder.Configuration.RequireConnectionString("rabbitmq"));
         var serviceName = ServiceName(builder);
+
+        // Its warnings and information are mostly the broker connection's retries, each with a stack trace;
+        // BrokerConnectionFailures logs those summarised. A consumer's fault (R-FAULT) is an error and still shows.
+        builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+        builder.Services.AddRepeatedFailures().AddReceiveEndpointObserver<BrokerConnectionFailures>();
 
         builder.Services.AddMassTransit(bus =>
         {

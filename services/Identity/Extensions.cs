@@ -54,22 +54,19 @@ public static class Extensions
             .AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods());
 #pragma warning restore EXTEXP0001
 
-        // Mail: through an SMTP server when Identity:Mail:Smtp:Host is set; otherwise Development logs it and
-        // anything else says loudly that it cannot deliver.
+        // Mail: through an SMTP server when Identity:Mail:Smtp:Host is set, else into files when Identity:Mail:Directory
+        // is (a local run), else nowhere, said loudly. Never into the log: an invitation carries its token.
         builder.Services.AddScoped<InvitationMail>();
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
-        if (builder.Environment.IsDevelopment())
-        {
-            builder.Services.AddSingleton<SentMail>();
-        }
+        builder.Services.AddOptions<MailFolderOptions>().BindConfiguration(MailFolderOptions.Section);
         if (builder.Configuration.GetSection(SmtpOptions.Section).Get<SmtpOptions>() is { Enabled: true })
         {
             builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
         }
-        else if (builder.Environment.IsDevelopment())
+        else if (builder.Configuration.GetSection(MailFolderOptions.Section).Get<MailFolderOptions>() is { Enabled: true })
         {
-            builder.Services.AddSingleton<IMailSender, LogMailSender>();
+            builder.Services.AddSingleton<IMailSender, MailFolderSender>();
         }
         else
         {

@@ -22,6 +22,8 @@ public sealed class LiveSocket : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public string? CloseReason => _socket.CloseStatusDescription;
+
     public Task Completion => _reading;
 
     public IReadOnlyList<JsonElement> Received

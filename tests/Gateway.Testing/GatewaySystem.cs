@@ -24,6 +24,9 @@ public sealed class GatewaySystem : IAsyncDisposable
 
     public IsolatedResources Resources { get; }
 
+    // Identity writes its mail here, as a local run writes it into <data folder>/mail/.
+    public LocalMail Mail { get; } = new(Path.Combine(Path.GetTempPath(), $"gateway-tests-mail-{Guid.NewGuid():N}"));
+
     public IServiceHost Edge { get; private set; } = null!;
 
     public IServiceHost this[GatewayService service] => _services[service];
@@ -136,6 +139,10 @@ public sealed class GatewaySystem : IAsyncDisposable
         if (service is { } named)
         {
             settings[$"ConnectionStrings:{Name(named)}db"] = Resources.Database($"{Name(named)}db");
+            if (named == GatewayService.Identity)
+            {
+                settings["Identity:Mail:Directory"] = Mail.Directory;
+            }
             if (named == GatewayService.Keys)
             {
                 // The vault's encryption key, passed in as the AppHost passes it (a secret store in production).
@@ -173,6 +180,10 @@ public sealed class GatewaySystem : IAsyncDisposable
         foreach (var host in _services.Values.Reverse())
         {
             await host.DisposeAsync();
+        }
+        if (Directory.Exists(Mail.Directory))
+        {
+            Directory.Delete(Mail.Directory, recursive: true);
         }
     }
 }

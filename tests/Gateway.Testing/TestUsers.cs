@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Gateway.Identity.Mail;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Testing;
 
@@ -29,7 +27,7 @@ public static class TestUsers
     }
 
     // Invites a new user into the owner's organisation with the role and accepts through the invitation mail's
-    // link (Identity's SentMail keeps what it sent); needs Identity among the system's services.
+    // link (written into the system's mail folder); needs Identity among the system's services.
     public static async Task<TestUser> InviteAsync(this GatewaySystem system, TestUser owner, string role)
     {
         var email = $"{role}-{Guid.NewGuid():N}@example.com";
@@ -38,8 +36,7 @@ public static class TestUsers
         {
             throw new InvalidOperationException($"Inviting {email} failed with {(int)invite.StatusCode}: {await invite.Content.ReadAsStringAsync()}");
         }
-        var link = system[GatewayService.Identity].Provider.GetRequiredService<SentMail>().To(email).Last().Link!;
-        var token = Uri.UnescapeDataString(link[(link.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
+        var token = system.Mail.InvitationToken(email);
         using var anonymous = system.CreateEdgeClient();
         using var accept = await anonymous.PostAsJsonAsync("/api/auth/accept-invite", new { token, password = Password });
         var body = await accept.Content.ReadAsStringAsync();

@@ -39,7 +39,7 @@ public static class LiveEventsApi
             return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.Value.KeepAliveInterval });
-        await stream.RunAsync(socket, user.GetUserId(), user.Organization(), resumeAfter, context.RequestAborted);
+        await stream.RunAsync(socket, user.GetUserId(), user.Organization(), user.GetSessionId(), resumeAfter, context.RequestAborted);
         return TypedResults.Empty;
     }
 }

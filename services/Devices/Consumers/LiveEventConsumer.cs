@@ -33,10 +33,18 @@ public abstract class LiveEventConsumer(LiveEventLog log) :
 // a socket or one is restarting.
 public sealed class LiveEventRecorder(LiveEventLog log) : LiveEventConsumer(log);
 
-// One temporary queue per instance: every instance pushes every event to the sockets it holds.
-public sealed class LiveEventBroadcaster(LiveEventLog log, LiveEventHub hub, ILogger<LiveEventBroadcaster> logger) : LiveEventConsumer(log)
+// One temporary queue per instance: every instance pushes every event to the sockets it holds, and closes those
+// whose authorisation ended (the SessionEnded every edge replica hears too).
+public sealed class LiveEventBroadcaster(LiveEventLog log, LiveEventHub hub, ILogger<LiveEventBroadcaster> logger)
+    : LiveEventConsumer(log), IConsumer<SessionEnded>
 {
     private readonly LiveEventLog _log = log;
+
+    public Task Consume(ConsumeContext<SessionEnded> context)
+    {
+        hub.EndSession(context.Message.SessionId, context.Message.AccessTokensValidUntil);
+        return Task.CompletedTask;
+    }
 
     protected override async Task RecordAsync<T>(ConsumeContext<T> context)
     {

@@ -11,10 +11,10 @@ public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions
 {
     private const string LifetimeReason = "Reconnect with a fresh access token and lastEventId to resume.";
 
-    public async Task RunAsync(WebSocket socket, Guid userId, Guid organizationId, long? lastEventId, CancellationToken requestAborted)
+    public async Task RunAsync(WebSocket socket, Guid userId, Guid organizationId, Guid? sessionId, long? lastEventId, CancellationToken requestAborted)
     {
         var settings = options.Value;
-        using var connection = new LiveConnection(userId, organizationId, settings.ConnectionBuffer);
+        using var connection = new LiveConnection(userId, organizationId, sessionId, settings.ConnectionBuffer);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, connection.Dropped);
         lifetime.CancelAfter(settings.MaxConnectionLifetime);
         // Registered before the replay is read, so nothing falls between the replay and the live events.

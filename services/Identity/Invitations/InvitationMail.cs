@@ -12,7 +12,6 @@ public sealed class InvitationMail(IMailSender mail, IOptions<InvitationOptions>
             invitation.Email,
             $"You are invited to join {organizationName}",
             $"You have been invited to join {organizationName} as {invitation.Role.ToString().ToLowerInvariant()}.\n" +
-            $"Accept the invitation before {invitation.ExpiresAt:u}: {link}",
-            link), cancellationToken);
+            $"Accept the invitation before {invitation.ExpiresAt:u}: {link}"), cancellationToken);
     }
 }

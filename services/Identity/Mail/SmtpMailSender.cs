@@ -52,13 +52,7 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
     public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var mime = new MimeMessage
-        {
-            Subject = message.Subject,
-            Body = new TextPart("plain") { Text = message.Body },
-        };
-        mime.From.Add(MailboxAddress.Parse(settings.From!)); // validated at start with Host
-        mime.To.Add(MailboxAddress.Parse(message.To));
+        var mime = message.ToMime(settings.From!); // validated at start with Host
 
         using var client = new SmtpClient { Timeout = (int)settings.Timeout.TotalMilliseconds };
         try
