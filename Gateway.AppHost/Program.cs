@@ -17,6 +17,10 @@ var signingKeysKey = builder.AddSecret("signing-keys-key", SecretKind.Key);
 const string CallerKey = "Gateway__CallerToken__Key";
 
 var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
+// Browser apps allowed to call the edge from their own origin: the usual local dashboard ports (Next.js, Vite) unless
+// --cors-origins names others (comma-separated; "*" for any).
+var corsOrigins = (builder.Setting("cors-origins") ?? "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173")
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // Services run as in production unless asked (--services-environment Development logs mail instead of sending it).
 var environment = builder.Setting("services-environment") ?? "Production";
 
@@ -73,7 +77,16 @@ Service<Projects.Gateway_Edge>("edge", edgeUrl.Port)
     .WithReference(identity).WithReference(keys).WithReference(billing).WithReference(chat).WithReference(devices)
     .WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Edge__ApiKeys__CacheKey", keyCacheKey)
+    .WithEnvironment(context =>
+    {
+        for (var i = 0; i < corsOrigins.Length; i++)
+        {
+            context.EnvironmentVariables[$"Edge__Cors__AllowedOrigins__{i}"] = corsOrigins[i];
+        }
+    })
     .WithExternalHttpEndpoints()
+    // --edge-url's host is where the edge listens: localhost by default, 0.0.0.0 (or an address) to be reached from outside.
+    .WithEndpoint("http", endpoint => endpoint.TargetHost = edgeUrl.Host)
     .WaitFor(identity).WaitFor(keys).WaitFor(billing).WaitFor(chat).WaitFor(devices)
     .AnnouncePublicUrl(edgeUrl);
 

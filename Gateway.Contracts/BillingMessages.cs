@@ -4,8 +4,11 @@ namespace Gateway.Contracts;
 // Answered CreditsReserved or CreditsInsufficient; a Fault<ReserveCredits> for a request Billing refuses
 // to read (Amount ≤ 0, HoldFor out of range). Idempotent per ReservationId: asking again returns the
 // first answer. Chat fails closed when no answer comes in time, and then sends ReservationCancelled for
-// the same ReservationId, because the hold may have been made after it stopped waiting.
-public sealed record ReserveCredits(Guid ReservationId, Guid UserId, long Amount, string Reason, TimeSpan HoldFor);
+// the same ReservationId. A request is sent with a time to live equal to that wait: Billing ignores one that
+// arrives expired, and never makes a hold whose cancellation it has already seen.
+// Holder names the running process the hold is for (one Chat instance): its holds go back once it stops
+// renewing them (HoldsRenewed), so a crashed requester's credits are not held until HoldFor runs out.
+public sealed record ReserveCredits(Guid ReservationId, Guid UserId, long Amount, string Reason, TimeSpan HoldFor, Guid? Holder = null);
 
 // The hold exists until ExpiresAt; after that it is released and a capture is refused. Balance and
 // Available are the wallet's once the hold is made (a hold lowers Available, not Balance).
@@ -28,7 +31,9 @@ public sealed record CreditsReservedBatch(IReadOnlyList<CreditsReserved> Reserve
 
 // What a reserved request actually cost (published by Chat through its outbox). Billing captures it
 // exactly once per ReservationId: the hold is charged Credits and the rest goes back. UsageId is the
-// capture's idempotency key; redelivery with the same UsageId does nothing.
+// capture's idempotency key; redelivery with the same UsageId does nothing. A request whose hold grew with its
+// answer (a low balance) names the further holds in MoreHolds with each one's share of Credits: the
+// reservation's own hold is charged the rest.
 public sealed record UsageRecorded(
     Guid UsageId,
     Guid ReservationId,
@@ -37,7 +42,15 @@ public sealed record UsageRecorded(
     long InputTokens,
     long OutputTokens,
     string Model,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt,
+    IReadOnlyList<HoldCharge>? MoreHolds = null);
+
+public sealed record HoldCharge(Guid ReservationId, long Credits);
+
+// Published by a holder (a Chat instance) every few seconds while it runs: the holds it asked for are still in use.
+// Billing releases the holds of a holder it has not heard from for its HolderLease (Billing:Ledger), counted only
+// while Billing itself could hear (a broker outage silences every holder).
+public sealed record HoldsRenewed(Guid Holder, DateTimeOffset RenewedAt);
 
 // The reserved request was not carried out (or Chat gave up waiting for the reservation); the hold is
 // released in full. Handled once per ReservationId.

@@ -33,6 +33,7 @@ public static class Extensions
         });
 
         builder.AddCallerAuthenticationAtTheEdge();
+        builder.AddCrossOrigin();
 
         // Routes and clusters live in configuration ("ReverseProxy"); cluster addresses are service names.
         builder.Services.AddReverseProxy()

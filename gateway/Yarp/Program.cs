@@ -14,6 +14,7 @@ builder.AddApiReference();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseCors();
 app.UseCallerAuthentication();
 app.MapApiReference();
 app.MapReverseProxy(proxy =>

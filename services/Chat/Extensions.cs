@@ -29,6 +29,8 @@ public static class Extensions
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();
         builder.Services.AddScoped<CreditReservations>();
+        builder.Services.AddSingleton<HoldRenewals>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HoldRenewals>());
         builder.Services.AddSingleton<StandbyHolds>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StandbyHolds>());
         builder.Services.AddScoped<IdempotencyKeys>();

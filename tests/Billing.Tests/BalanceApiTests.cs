@@ -51,7 +51,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         var user = await SignedUpUserAsync();
         await billing.Ledger.PurchaseAsync(Guid.NewGuid(), user.UserId, 1000, "Purchase: 1000 credits", Cancel);
         var holdId = Guid.NewGuid();
-        await billing.Ledger.ReserveAsync(holdId, user.UserId, 50, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await billing.Ledger.ReserveAsync(holdId, user.UserId, 50, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         await billing.Ledger.CaptureAsync(Guid.NewGuid(), holdId, 30, "Usage: gpt-test", new Usage("gpt-test", 10, 20), Cancel);
         await billing.Ledger.RefundAsync(Guid.NewGuid(), user.UserId, 30, "Refund: answer was cut off", Cancel);
 
@@ -75,7 +75,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         foreach (var (credits, input, output) in new[] { (12L, 5L, 7L), (8L, 3L, 5L) })
         {
             var holdId = Guid.NewGuid();
-            await billing.Ledger.ReserveAsync(holdId, user.UserId, 20, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+            await billing.Ledger.ReserveAsync(holdId, user.UserId, 20, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
             await billing.Ledger.CaptureAsync(Guid.NewGuid(), holdId, credits, "Usage: gpt-test", new Usage("gpt-test", input, output), Cancel);
         }
 

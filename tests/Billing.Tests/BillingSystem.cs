@@ -15,6 +15,7 @@ namespace Billing.Tests;
 public sealed class BillingSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
     public const long SignUpGrant = 250;
+    public static readonly TimeSpan HolderLease = TimeSpan.FromSeconds(2);
     public static readonly Guid Administrator = Guid.NewGuid();
 
     public GatewaySystem System { get; private set; } = null!;
@@ -34,6 +35,7 @@ public sealed class BillingSystem(GatewayInfrastructure infrastructure) : IAsync
             {
                 ["Billing:Ledger:SignUpGrant"] = SignUpGrant.ToString(),
                 ["Billing:Ledger:SweepInterval"] = "00:00:00.200",
+                ["Billing:Ledger:HolderLease"] = HolderLease.ToString(),
                 ["Billing:Ledger:Administrators:0"] = Administrator.ToString(),
                 ["Billing:Stripe:SecretKey"] = FakeStripe.SecretKey,
                 ["Billing:Stripe:WebhookSecret"] = FakeStripe.WebhookSecret,
@@ -67,11 +69,12 @@ public sealed class BillingSystem(GatewayInfrastructure infrastructure) : IAsync
         return userId;
     }
 
-    public async Task<Response<CreditsReserved, CreditsInsufficient>> ReserveAsync(Guid userId, long amount, Guid? reservationId = null, TimeSpan? holdFor = null)
+    public async Task<Response<CreditsReserved, CreditsInsufficient>> ReserveAsync(
+        Guid userId, long amount, Guid? reservationId = null, TimeSpan? holdFor = null, Guid? holder = null, TimeSpan? timeout = null)
     {
-        var client = Bus.CreateRequestClient<ReserveCredits>(RequestTimeout.After(s: 30));
+        var client = Bus.CreateRequestClient<ReserveCredits>(RequestTimeout.After(ms: (int)(timeout ?? TimeSpan.FromSeconds(30)).TotalMilliseconds));
         return await client.GetResponse<CreditsReserved, CreditsInsufficient>(
-            new ReserveCredits(reservationId ?? Guid.NewGuid(), userId, amount, "Chat request", holdFor ?? TimeSpan.FromMinutes(5)), Cancel);
+            new ReserveCredits(reservationId ?? Guid.NewGuid(), userId, amount, "Chat request", holdFor ?? TimeSpan.FromMinutes(5), holder), Cancel);
     }
 
     public Task<WalletBalance> BalanceAsync(Guid userId) => Ledger.BalanceAsync(userId, Cancel);

@@ -38,7 +38,7 @@ public sealed class LedgerMetricsTests(BillingSystem billing) : IClassFixture<Bi
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
         var captureId = Guid.NewGuid();
-        await billing.Ledger.ReserveAsync(holdId, userId, 40, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await billing.Ledger.ReserveAsync(holdId, userId, 40, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
 
         await billing.Ledger.CaptureAsync(captureId, holdId, 25, "Usage", new Usage("gpt-test", 10, 15), Cancel);
         await billing.Ledger.CaptureAsync(captureId, holdId, 25, "Usage", new Usage("gpt-test", 10, 15), Cancel);

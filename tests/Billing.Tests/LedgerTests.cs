@@ -44,7 +44,7 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
-        var hold = await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        var hold = await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         Assert.Equal(70, hold.Available);
 
         var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 12, "Usage", new Usage("gpt-test", 7, 5), Cancel);
@@ -59,7 +59,7 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
-        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         var captureId = Guid.NewGuid();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
@@ -82,7 +82,7 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
         var pairs = await Task.WhenAll(wallets.SelectMany(wallet => Enumerable.Range(1, 10).Select(charge => Task.Run(async () =>
         {
             var holdId = Guid.NewGuid();
-            var hold = await Ledger.ReserveAsync(holdId, wallet, 50, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+            var hold = await Ledger.ReserveAsync(holdId, wallet, 50, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
             var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, charge, "Usage", cancellationToken: Cancel);
             return (Hold: hold.Outcome, Capture: capture.Outcome, Charged: capture.Amount);
         }, Cancel))));
@@ -100,7 +100,7 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
-        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddSeconds(-1), "Chat", Cancel);
+        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddSeconds(-1), "Chat", cancellationToken: Cancel);
         var usageId = Guid.NewGuid();
 
         // Expired by the capture itself, or by the sweeper (every 200 ms here) just before: charged either way.
@@ -119,12 +119,12 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
-        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMilliseconds(300), "Chat", Cancel);
+        await Ledger.ReserveAsync(holdId, userId, 30, DateTimeOffset.UtcNow.AddMilliseconds(300), "Chat", cancellationToken: Cancel);
         Assert.Equal(30, (await billing.BalanceAsync(userId)).Held);
         var after = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
         // Meanwhile the wallet was spent down to 25 available.
         var other = Guid.NewGuid();
-        await Ledger.ReserveAsync(other, userId, 75, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.ReserveAsync(other, userId, 75, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         await Ledger.CaptureAsync(Guid.NewGuid(), other, 75, "Usage", cancellationToken: Cancel);
 
         var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 40, "Usage", cancellationToken: Cancel);
@@ -139,13 +139,13 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(50);
         var first = Guid.NewGuid();
-        await Ledger.ReserveAsync(first, userId, 20, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.ReserveAsync(first, userId, 20, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         var covered = await Ledger.CaptureAsync(Guid.NewGuid(), first, 35, "Usage", cancellationToken: Cancel);
         Assert.Equal(35, covered.Amount);
         Assert.Equal(new WalletBalance(15, 0), await billing.BalanceAsync(userId));
 
         var second = Guid.NewGuid();
-        await Ledger.ReserveAsync(second, userId, 10, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.ReserveAsync(second, userId, 10, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         var capped = await Ledger.CaptureAsync(Guid.NewGuid(), second, 70, "Usage", cancellationToken: Cancel);
 
         Assert.Equal(15, capped.Amount);
@@ -157,11 +157,11 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(100);
         var holdId = Guid.NewGuid();
-        await Ledger.ReserveAsync(holdId, userId, 60, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        await Ledger.ReserveAsync(holdId, userId, 60, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
         var releaseId = Guid.NewGuid();
 
-        var first = await Ledger.ReleaseAsync(releaseId, holdId, "Cancelled", Cancel);
-        var again = await Ledger.ReleaseAsync(releaseId, holdId, "Cancelled", Cancel);
+        var first = await Ledger.ReleaseAsync(releaseId, holdId, userId, "Cancelled", Cancel);
+        var again = await Ledger.ReleaseAsync(releaseId, holdId, userId, "Cancelled", Cancel);
         var capture = await Ledger.CaptureAsync(Guid.NewGuid(), holdId, 10, "Usage", cancellationToken: Cancel);
 
         Assert.Equal(TransferOutcome.Created, first.Outcome);
@@ -175,8 +175,8 @@ public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSy
     {
         var userId = await billing.NewWalletAsync(37);
 
-        var result = await Ledger.ReserveAsync(Guid.NewGuid(), userId, 120, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
-        var stranger = await Ledger.ReserveAsync(Guid.NewGuid(), Guid.NewGuid(), 1, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", Cancel);
+        var result = await Ledger.ReserveAsync(Guid.NewGuid(), userId, 120, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
+        var stranger = await Ledger.ReserveAsync(Guid.NewGuid(), Guid.NewGuid(), 1, DateTimeOffset.UtcNow.AddMinutes(5), "Chat", cancellationToken: Cancel);
 
         Assert.Equal(TransferOutcome.Insufficient, result.Outcome);
         Assert.Equal(37, result.Available);

@@ -119,6 +119,26 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
     }
 
     [Fact]
+    public async Task A_usage_that_grew_through_several_holds_charges_each_its_share_once()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var (first, second, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await billing.ReserveAsync(userId, 30, first);
+        await billing.ReserveAsync(userId, 20, second);
+        await billing.ReserveAsync(userId, 40, third);
+        var usage = new UsageRecorded(Guid.NewGuid(), first, userId, 45, 10, 35, "gpt-test", DateTimeOffset.UtcNow,
+            [new HoldCharge(second, 15), new HoldCharge(third, 0)]);
+
+        await billing.Bus.Publish(usage, Cancel);
+        await billing.Bus.Publish(usage, Cancel);
+        var charged = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 0);
+        await Task.Delay(500, Cancel);
+
+        Assert.Equal(new WalletBalance(55, 0), charged);
+        Assert.Equal(new WalletBalance(55, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
     public async Task A_cancelled_reservation_gives_its_credits_back_once()
     {
         var userId = await billing.NewWalletAsync(100);
@@ -134,6 +154,63 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
 
         Assert.Equal(new WalletBalance(100, 0), released);
         Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task A_reservation_cancelled_before_it_reaches_billing_is_never_made()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var reservationId = Guid.NewGuid();
+
+        // The requester gave up first, and its cancellation overtook the request.
+        var cancelled = await billing.Ledger.ReleaseAsync(TransferIds.For("release", reservationId), reservationId, userId, "Billing did not answer in time", Cancel);
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => billing.ReserveAsync(userId, 40, reservationId, timeout: TimeSpan.FromSeconds(2)));
+
+        Assert.Equal(TransferOutcome.NoHold, cancelled.Outcome);
+        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task A_reservation_request_that_arrives_after_its_time_to_live_is_not_applied()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var client = billing.Bus.CreateRequestClient<ReserveCredits>(RequestTimeout.After(s: 2));
+
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => client.GetResponse<CreditsReserved, CreditsInsufficient>(
+            new ReserveCredits(Guid.NewGuid(), userId, 40, "Chat request", TimeSpan.FromMinutes(5)),
+            request => request.UseExecute(context => context.TimeToLive = TimeSpan.FromMilliseconds(1)), Cancel));
+
+        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(userId));
+    }
+
+    [Fact]
+    public async Task The_holds_of_a_holder_that_stops_renewing_them_are_released_after_its_lease_and_the_others_are_kept()
+    {
+        var userId = await billing.NewWalletAsync(100);
+        var (silent, renewing) = (Guid.NewGuid(), Guid.NewGuid());
+        await billing.ReserveAsync(userId, 30, holder: silent);
+        await billing.ReserveAsync(userId, 20, holder: renewing);
+        await billing.ReserveAsync(userId, 10); // no holder: kept until its HoldFor
+        using var renewals = new CancellationTokenSource();
+        var renewingTask = Task.Run(async () =>
+        {
+            while (!renewals.IsCancellationRequested)
+            {
+                await billing.Bus.Publish(new HoldsRenewed(renewing, DateTimeOffset.UtcNow), Cancel);
+                await Task.Delay(BillingSystem.HolderLease / 4, Cancel);
+            }
+        }, Cancel);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var released = await Eventually.UntilAsync(() => billing.BalanceAsync(userId), b => b.Held == 30, TimeSpan.FromSeconds(15));
+        var after = stopwatch.Elapsed;
+        await Task.Delay(BillingSystem.HolderLease * 2, Cancel);
+        renewals.Cancel();
+        await renewingTask;
+
+        Assert.Equal(new WalletBalance(100, 30), released);
+        Assert.InRange(after, BillingSystem.HolderLease - TimeSpan.FromSeconds(1), BillingSystem.HolderLease * 4);
+        Assert.Equal(new WalletBalance(100, 30), await billing.BalanceAsync(userId));
     }
 
     [Fact]

@@ -92,6 +92,22 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task Seed_000s_session_id_continues_the_session_as_sessionId_does()
+    {
+        var user = await chat.UserAsync();
+        using var first = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Remember seven [mock:tokens=3]", maxTokens = 100 }, json: true), Cancel);
+        var sessionId = (await first.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("sessionId").GetGuid();
+
+        using var second = await user.Client.SendAsync(
+            ChatSystem.ChatRequest(new { message = "What number? [mock:tokens=3]", session_id = sessionId, maxTokens = 100 }, json: true), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(sessionId, (await second.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("sessionId").GetGuid());
+        var sessions = await user.Client.GetFromJsonAsync<JsonElement>("/api/chat/sessions", Cancel);
+        Assert.Single(sessions.GetProperty("data").EnumerateArray());
+    }
+
+    [Fact]
     public async Task A_message_with_a_nul_character_is_a_400_naming_the_field_and_nothing_is_reserved()
     {
         var user = await chat.UserAsync();

@@ -7,14 +7,19 @@ namespace Gateway.Billing.Consumers;
 
 // Answers Chat's reservations: a hold when the credits are there, what is missing when they are not; one at a
 // time or several in one message. An invalid request throws, which MassTransit answers with a Fault the
-// request client raises.
-public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<LedgerOptions> options, TimeProvider clock)
+// request client raises. A request that arrives after its time to live (its requester stopped waiting and
+// cancels it) is not applied and not answered.
+public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<LedgerOptions> options, TimeProvider clock, ILogger<ReserveCreditsConsumer> logger)
     : IConsumer<ReserveCredits>, IConsumer<ReserveCreditsBatch>
 {
     // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.
     public async Task Consume(ConsumeContext<ReserveCredits> context)
     {
         Validate(context.Message);
+        if (Abandoned(context))
+        {
+            return;
+        }
         switch (await ReserveAsync(context.Message, context.CancellationToken))
         {
             case CreditsReserved reserved:
@@ -38,10 +43,28 @@ public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<Ledger
         {
             Validate(hold);
         }
+        if (Abandoned(context))
+        {
+            return;
+        }
         var answers = await Task.WhenAll(holds.Select(hold => ReserveAsync(hold, context.CancellationToken)));
+        if (answers.Any(answer => answer is null))
+        {
+            return; // cancelled while it was being made: its requester has gone
+        }
         await context.RespondAsync(
             new CreditsReservedBatch(answers.OfType<CreditsReserved>().ToList(), answers.OfType<CreditsInsufficient>().ToList()),
             (SendContext<CreditsReservedBatch> reply) => reply.Durable = false);
+    }
+
+    private bool Abandoned(ConsumeContext context)
+    {
+        if (context.ExpirationTime is not { } expires || expires > clock.GetUtcNow().UtcDateTime)
+        {
+            return false;
+        }
+        logger.LogInformation("A reservation request expired {Late} ago, before it could be applied; its requester has given up", clock.GetUtcNow().UtcDateTime - expires);
+        return true;
     }
 
     private void Validate(ReserveCredits request)
@@ -53,12 +76,14 @@ public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<Ledger
         }
     }
 
-    private async Task<object> ReserveAsync(ReserveCredits request, CancellationToken cancellationToken)
+    // Null when the requester cancelled the reservation before it was made.
+    private async Task<object?> ReserveAsync(ReserveCredits request, CancellationToken cancellationToken)
     {
         var expiresAt = clock.GetUtcNow().Add(request.HoldFor);
-        var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), cancellationToken);
+        var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), request.Holder, cancellationToken);
         return result.Outcome switch
         {
+            TransferOutcome.Cancelled => null,
             TransferOutcome.Created or TransferOutcome.Exists =>
                 new CreditsReserved(request.ReservationId, request.UserId, result.Amount, result.Available, result.ExpiresAt ?? expiresAt, result.Balance),
             TransferOutcome.Insufficient => new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available),

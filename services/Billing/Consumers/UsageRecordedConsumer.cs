@@ -4,17 +4,28 @@ using MassTransit;
 
 namespace Gateway.Billing.Consumers;
 
-// Charges what a reserved request cost: a capture of its hold, once per hold whatever is redelivered.
+// Charges what a reserved request cost: a capture of its hold (and of each hold it grew through), once per hold
+// whatever is redelivered.
 public sealed class UsageRecordedConsumer(Ledger.Ledger ledger, ILogger<UsageRecordedConsumer> logger) : IConsumer<UsageRecorded>
 {
     public async Task Consume(ConsumeContext<UsageRecorded> context)
     {
         var usage = context.Message;
+        var more = usage.MoreHolds ?? [];
         ArgumentOutOfRangeException.ThrowIfNegative(usage.Credits, nameof(usage.Credits));
+        if (more.Any(h => h.Credits < 0) || more.Sum(h => h.Credits) > usage.Credits)
+        {
+            throw new ArgumentOutOfRangeException(nameof(usage.MoreHolds), "Each further hold's share must be positive or zero, and together at most Credits.");
+        }
 
+        // The further holds' captures go to the group commit together with the first one's; each has its own id.
+        var further = more.Select(hold => ledger.CaptureAsync(
+            TransferIds.For("usage", $"{usage.UsageId:N}:{hold.ReservationId:N}"), hold.ReservationId, hold.Credits, $"Usage: {usage.Model}",
+            cancellationToken: context.CancellationToken)).ToList();
         var result = await ledger.CaptureAsync(
-            usage.UsageId, usage.ReservationId, usage.Credits, $"Usage: {usage.Model}",
+            usage.UsageId, usage.ReservationId, usage.Credits - more.Sum(h => h.Credits), $"Usage: {usage.Model}",
             new Usage(usage.Model, usage.InputTokens, usage.OutputTokens), context.CancellationToken);
+        await Task.WhenAll(further);
 
         if (!result.Applied)
         {

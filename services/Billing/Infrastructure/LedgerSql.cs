@@ -72,8 +72,10 @@ public static class LedgerSql
 
         -- A pending transfer from the wallet to revenue: raises Held if, and only if, enough is available.
         -- The common case is one statement (a new id, enough available): the wallet's update and both
-        -- entries, which are written only when the update matched.
-        CREATE OR REPLACE FUNCTION ledger_hold(p_id uuid, p_wallet uuid, p_amount bigint, p_expires_at timestamptz, p_reason text)
+        -- entries, which are written only when the update matched. Then, with the wallet's row locked (so a
+        -- cancellation that got there first has committed, see ledger_cancel), a hold already cancelled by its
+        -- requester is released at once and answered 'cancelled'.
+        CREATE OR REPLACE FUNCTION ledger_hold(p_id uuid, p_wallet uuid, p_amount bigint, p_expires_at timestamptz, p_reason text, p_holder uuid)
         RETURNS ledger_result LANGUAGE plpgsql AS $$
         DECLARE t transfers; a accounts;
         BEGIN
@@ -87,17 +89,42 @@ public static class LedgerSql
                 SELECT p_id, 'hold', p_wallet, '00000000-0000-0000-0000-000000000003', p_amount, p_wallet, p_expires_at, p_reason, now()
                 FROM wallet),
             open_hold AS (
-                INSERT INTO open_holds (hold_id, wallet_id, amount, expires_at)
-                SELECT p_id, p_wallet, p_amount, p_expires_at FROM wallet)
+                INSERT INTO open_holds (hold_id, wallet_id, amount, expires_at, holder)
+                SELECT p_id, p_wallet, p_amount, p_expires_at, p_holder FROM wallet)
             SELECT * INTO a FROM wallet;
             IF FOUND THEN
+                IF EXISTS (SELECT 1 FROM cancelled_reservations WHERE reservation_id = p_id) THEN
+                    PERFORM ledger_resolve(md5('cancelled-hold:' || p_id::text)::uuid, p_id, 'release', NULL,
+                                           'Cancelled before it was made', NULL, NULL, NULL);
+                    SELECT * INTO a FROM accounts WHERE id = p_wallet;
+                    RETURN ('cancelled', p_id, 'hold', p_amount, a.balance, a.held, NULL, NULL)::ledger_result;
+                END IF;
                 RETURN ('created', p_id, 'hold', p_amount, a.balance, a.held, p_expires_at, NULL)::ledger_result;
             END IF;
 
             SELECT * INTO t FROM transfers WHERE id = p_id;
             IF FOUND THEN RETURN ledger_existing(t, 'hold', p_wallet, p_amount, NULL); END IF;
             SELECT * INTO a FROM accounts WHERE id = p_wallet;
+            IF EXISTS (SELECT 1 FROM cancelled_reservations WHERE reservation_id = p_id) THEN
+                RETURN ('cancelled', p_id, 'hold', p_amount, COALESCE(a.balance, 0), COALESCE(a.held, 0), NULL, NULL)::ledger_result;
+            END IF;
             RETURN ('insufficient', p_id, 'hold', p_amount, COALESCE(a.balance, 0), COALESCE(a.held, 0), NULL, NULL)::ledger_result;
+        END $$;
+
+        -- A requester's cancellation: releases the hold, or, when it has not been made yet (the request is still
+        -- on its way, or was never applied), records it so that it never is. The wallet's row is locked first: a
+        -- hold being made for it either commits before this looks for it, or sees this record once it has locked
+        -- the row itself (ledger_hold).
+        CREATE OR REPLACE FUNCTION ledger_cancel(p_id uuid, p_hold uuid, p_wallet uuid, p_reason text)
+        RETURNS ledger_result LANGUAGE plpgsql AS $$
+        DECLARE r ledger_result;
+        BEGIN
+            PERFORM 1 FROM accounts WHERE id = p_wallet FOR UPDATE;
+            r := ledger_resolve(p_id, p_hold, 'release', NULL, p_reason, NULL, NULL, NULL);
+            IF r.outcome = 'no_hold' THEN
+                INSERT INTO cancelled_reservations (reservation_id, cancelled_at) VALUES (p_hold, now()) ON CONFLICT DO NOTHING;
+            END IF;
+            RETURN r;
         END $$;
 
         -- Resolves a hold exactly once: capture (charge p_amount, release the rest), release, or expiry.
@@ -188,7 +215,7 @@ public static class LedgerSql
         -- batches cannot deadlock each other. Any error rolls the whole batch back; Ledger then runs its
         -- operations one by one.
         CREATE OR REPLACE FUNCTION ledger_batch(p_is_hold boolean[], p_ids uuid[], p_targets uuid[], p_amounts bigint[], p_expires timestamptz[],
-                                                p_reasons text[], p_models text[], p_inputs bigint[], p_outputs bigint[])
+                                                p_reasons text[], p_models text[], p_inputs bigint[], p_outputs bigint[], p_holders uuid[])
         RETURNS TABLE (ordinal int, outcome text, transfer_id uuid, kind text, amount bigint, balance bigint, held bigint,
                        expires_at timestamptz, resolved_by text)
         LANGUAGE plpgsql AS $$
@@ -201,7 +228,7 @@ public static class LedgerSql
                               p_ids[s.i] LOOP
                 -- Assignments, not queries: plpgsql evaluates a lone function call without starting an executor.
                 IF p_is_hold[i] THEN
-                    r := ledger_hold(p_ids[i], p_targets[i], p_amounts[i], p_expires[i], p_reasons[i]);
+                    r := ledger_hold(p_ids[i], p_targets[i], p_amounts[i], p_expires[i], p_reasons[i], p_holders[i]);
                 ELSE
                     r := ledger_resolve(p_ids[i], p_targets[i], 'capture', p_amounts[i], p_reasons[i], p_models[i], p_inputs[i], p_outputs[i]);
                 END IF;
@@ -215,7 +242,7 @@ public static class LedgerSql
     // The result type and the append-only triggers.
     private const string Types = """
         CREATE TYPE ledger_result AS (
-            outcome text,           -- created | exists | conflict | insufficient | no_hold | resolved
+            outcome text,           -- created | exists | conflict | insufficient | cancelled | no_hold | resolved
             transfer_id uuid,
             kind text,
             amount bigint,
@@ -238,7 +265,7 @@ public static class LedgerSql
         """;
 
     public const string Drop = """
-        DROP FUNCTION IF EXISTS ledger_batch, ledger_capture_late, ledger_capture_batch, ledger_hold_batch, ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
+        DROP FUNCTION IF EXISTS ledger_batch, ledger_cancel, ledger_capture_late, ledger_capture_batch, ledger_hold_batch, ledger_resolve, ledger_hold, ledger_debit_wallet, ledger_credit_wallet, ledger_existing;
         DROP TRIGGER IF EXISTS transfers_append_only ON transfers;
         DROP TRIGGER IF EXISTS transfers_no_truncate ON transfers;
         DROP FUNCTION IF EXISTS ledger_transfers_append_only;

@@ -43,17 +43,20 @@ public sealed class Ledger : IDisposable
             : RunAsync("SELECT * FROM ledger_debit_wallet($1, 'correction', $2, $3, $4, $5)", cancellationToken,
                 transferId, userId, SystemAccounts.Promotions, Positive(-amount), Clip(reason));
 
-    public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, CancellationToken cancellationToken = default) =>
-        batches.RunAsync(new Operation(OperationKind.Hold, holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason), null), cancellationToken);
+    // A hold for a holder (a running Chat) goes back once the holder stops renewing it (HoldSweeper).
+    public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, Guid? holder = null, CancellationToken cancellationToken = default) =>
+        batches.RunAsync(new Operation(OperationKind.Hold, holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason), null, holder), cancellationToken);
 
     public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
-        return batches.RunAsync(new Operation(OperationKind.Capture, transferId, holdId, amount, null, Clip(reason), usage), cancellationToken);
+        return batches.RunAsync(new Operation(OperationKind.Capture, transferId, holdId, amount, null, Clip(reason), usage, null), cancellationToken);
     }
 
-    public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, string reason, CancellationToken cancellationToken = default) =>
-        ResolveAsync(transferId, holdId, TransferKind.Release, reason, cancellationToken);
+    // The requester's cancellation of its reservation: releases the hold, or, if it has not been made yet,
+    // makes sure it never is (NoHold).
+    public Task<TransferResult> ReleaseAsync(Guid transferId, Guid holdId, Guid userId, string reason, CancellationToken cancellationToken = default) =>
+        RunAsync("SELECT * FROM ledger_cancel($1, $2, $3, $4)", cancellationToken, transferId, holdId, userId, Clip(reason));
 
     public Task<TransferResult> ExpireAsync(Guid holdId, CancellationToken cancellationToken = default) =>
         ResolveAsync(TransferIds.For("expiry", holdId), holdId, TransferKind.Expiry, "Hold expired", cancellationToken);
@@ -101,14 +104,14 @@ public sealed class Ledger : IDisposable
     }
 
     private Task<TransferResult> RunOneAsync(Operation operation) => operation.Kind == OperationKind.Hold
-        ? RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5)", CancellationToken.None,
-            operation.Id, operation.Target, operation.Amount, operation.ExpiresAt, operation.Reason)
+        ? RunAsync("SELECT * FROM ledger_hold($1, $2, $3, $4, $5, $6)", CancellationToken.None,
+            operation.Id, operation.Target, operation.Amount, operation.ExpiresAt, operation.Reason, operation.Holder)
         : RunAsync("SELECT * FROM ledger_resolve($1, $2, 'capture', $3, $4, $5, $6, $7)", CancellationToken.None,
             operation.Id, operation.Target, operation.Amount, operation.Reason, operation.Usage?.Model, operation.Usage?.InputTokens, operation.Usage?.OutputTokens);
 
     private async Task<TransferResult[]> RunBatchAsync(IReadOnlyList<Operation> batch)
     {
-        await using var command = database.CreateCommand("SELECT * FROM ledger_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        await using var command = database.CreateCommand("SELECT * FROM ledger_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Kind == OperationKind.Hold).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Target).ToArray() });
@@ -118,6 +121,7 @@ public sealed class Ledger : IDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.Model).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.InputTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Usage?.OutputTokens).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Holder).ToArray() });
         var results = new TransferResult[batch.Count];
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -148,7 +152,7 @@ public sealed class Ledger : IDisposable
     private enum OperationKind { Hold, Capture }
 
     // A hold (Id = the hold, Target = the wallet) or a capture (Id = the transfer, Target = the hold).
-    private sealed record Operation(OperationKind Kind, Guid Id, Guid Target, long Amount, DateTimeOffset? ExpiresAt, string Reason, Usage? Usage);
+    private sealed record Operation(OperationKind Kind, Guid Id, Guid Target, long Amount, DateTimeOffset? ExpiresAt, string Reason, Usage? Usage, Guid? Holder);
 
     // Reasons are shown to users in their history; a long one is cut, not refused.
     private static string Clip(string reason) => reason.Length <= 200 ? reason : reason[..200];
@@ -160,7 +164,8 @@ public sealed class Ledger : IDisposable
     }
 }
 
-public enum TransferOutcome { Created, Exists, Conflict, Insufficient, NoHold, Resolved }
+// Cancelled: a hold its requester had already cancelled; it was not made (or released as it was made).
+public enum TransferOutcome { Created, Exists, Conflict, Insufficient, Cancelled, NoHold, Resolved }
 
 // Balance and Held are the wallet's after the operation (its current ones when the outcome is not Created).
 public sealed record TransferResult(

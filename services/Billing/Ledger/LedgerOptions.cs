@@ -20,4 +20,9 @@ public sealed record LedgerOptions
     // How often expired holds are looked for and released.
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    // A holder (a running Chat renews every 10 s) silent this long has crashed or been cut off: its holds are
+    // released rather than kept until their HoldFor (HoldSweeper).
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HolderLease { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -39,4 +39,21 @@ public sealed class OpenHold
     public Guid WalletId { get; init; }
     public long Amount { get; init; }
     public DateTimeOffset ExpiresAt { get; init; }
+    // The process the hold is for (ReserveCredits.Holder); its holds go back when it stops renewing them.
+    public Guid? Holder { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+// When a holder last said its holds are still in use (HoldsRenewed).
+public sealed class HolderLease
+{
+    public Guid Holder { get; init; }
+    public DateTimeOffset RenewedAt { get; init; }
+}
+
+// A reservation cancelled before Billing made it (its requester gave up waiting): it is never made afterwards.
+public sealed class CancelledReservation
+{
+    public Guid ReservationId { get; init; }
+    public DateTimeOffset CancelledAt { get; init; }
 }

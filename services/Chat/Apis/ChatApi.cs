@@ -60,7 +60,7 @@ public static class ChatApi
         }
 
         ChatSession? session = null;
-        if ((request.SessionId ?? request.ConversationId) is { } sessionId)
+        if ((request.SessionId ?? request.SeedSessionId ?? request.ConversationId) is { } sessionId)
         {
             session = await db.Sessions.SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
             if (session is null)
@@ -249,8 +249,10 @@ public static class ChatApi
     }
 }
 
-// conversationId is the name one of the seed dashboards sends.
-public sealed record ChatRequest([property: Required] string? Message, Guid? SessionId, string? Model, int? MaxTokens, Guid? ConversationId);
+// The session to continue goes by the names the seeds' dashboards send: sessionId, session_id (seed 000) or conversationId.
+public sealed record ChatRequest(
+    [property: Required] string? Message, Guid? SessionId, string? Model, int? MaxTokens, Guid? ConversationId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("session_id")] Guid? SeedSessionId = null);
 
 public sealed record UsageSummary(long InputTokens, long OutputTokens, long Credits);
 

@@ -15,9 +15,11 @@ public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcom
 }
 
 // Holds credits in Billing before any money is spent upstream (MassTransit request/response). No answer in
-// time means no: the request is refused and the reservation cancelled, because Billing may yet make it.
+// time means no: the request is refused and the reservation cancelled, because Billing may yet make it. The
+// request lives only as long as Chat waits for it, so Billing does not apply one that reaches it later.
 public sealed class CreditReservations(
-    IRequestClient<ReserveCreditsBatch> client, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock, ILogger<CreditReservations> logger)
+    IRequestClient<ReserveCreditsBatch> client, HoldRenewals renewals, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock,
+    ILogger<CreditReservations> logger)
 {
     public async Task<Reservation> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken) =>
         (await ReserveManyAsync(userId, amount, 1, reason, cancellationToken))[0];
@@ -31,9 +33,13 @@ public sealed class CreditReservations(
         try
         {
             var response = await client.GetResponse<CreditsReservedBatch>(
-                new ReserveCreditsBatch(ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor)).ToList()),
+                new ReserveCreditsBatch(ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor, renewals.Holder)).ToList()),
                 // Not written to the broker's disk: a request lost in a broker restart times out and is cancelled like any other.
-                request => request.UseExecute(context => context.Durable = false),
+                request => request.UseExecute(context =>
+                {
+                    context.Durable = false;
+                    context.TimeToLive = settings.Timeout;
+                }),
                 cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
             var reserved = response.Message.Reserved.ToDictionary(r => r.ReservationId);
             var refused = response.Message.Insufficient.ToDictionary(r => r.ReservationId);

@@ -17,22 +17,27 @@ public sealed record Refusal(int Status, string Title, string Detail);
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
 public sealed class Meter(
     CreditReservations reservations, StandbyHolds standby, ChatDbContext db, OutboxSignal outbox, TokenCounter tokens, TimeProvider clock,
-    IOptions<ChatServiceOptions> options)
+    IServiceScopeFactory scopes, IOptions<ChatServiceOptions> options)
 {
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
 
     private (Usage Usage, UsageRecorded Message)? staged;
+    private GrowingHold? growing;
 
     // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
     public const int MinimumAffordableAnswer = 16;
 
+    // A low-balance caller's hold starts at this many output tokens and grows with the answer (GrowingHold).
+    public const int FirstOutput = 32;
+
     public TokenCounter Tokens => tokens;
 
     // Reserves the prompt plus the answer's limit. When the caller left the limit to us and cannot afford the
-    // model's whole output limit, the answer is capped to what they can afford rather than refused: the
-    // capped limit goes to the model, which stops there (finish reason "length"). A limit the caller chose
-    // is theirs: not affording it is a 402, as is affording fewer than MinimumAffordableAnswer tokens.
+    // model's whole output limit, the hold starts at a short answer's cost (FirstOutput tokens, or what they can
+    // afford) and grows with the answer while the wallet pays (GrowingHold), rather than holding everything they
+    // have for one answer: so a small wallet serves as many requests at once as it can pay for. A limit the
+    // caller chose is theirs: not affording it is a 402, as is affording fewer than MinimumAffordableAnswer tokens.
     public async Task<(Reservation Reservation, Refusal? Refusal, int MaxOutput)> ReserveForAsync(
         Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken)
     {
@@ -46,8 +51,14 @@ public sealed class Meter(
         {
             return (reservation, refusal, maxOutput);
         }
-        var (capped, cappedRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, affordable), reason, cancellationToken);
-        return (capped, cappedRefusal, affordable);
+        var first = Math.Min(affordable, FirstOutput);
+        var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
+        if (small.Held)
+        {
+            growing = new GrowingHold(scopes, model, small, first, affordable, reason);
+        }
+        // The model is told the most the caller could pay for, should nobody else spend meanwhile.
+        return (small, smallRefusal, affordable);
     }
 
     public async Task<(Reservation Reservation, Refusal? Refusal)> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
@@ -74,11 +85,12 @@ public sealed class Meter(
     {
         settings ??= new Microsoft.Extensions.AI.ChatOptions();
         settings.MaxOutputTokens = maxOutputTokens;
-        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller);
+        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count);
     }
 
     // Nothing was produced: the whole hold goes back.
-    public Task ReleaseAsync(Reservation reservation, string reason) => reservations.CancelAsync(reservation, reason);
+    public Task ReleaseAsync(Reservation reservation, string reason) =>
+        reservations.CancelAsync(growing?.Holds ?? [reservation], reason);
 
     // Stages the usage and its UsageRecorded; the caller adds its own rows and commits once.
     public Usage Stage(Reservation reservation, string kind, PricedModel model, int promptTokens, UpstreamCall call, long? flatPrice = null)
@@ -97,7 +109,10 @@ public sealed class Meter(
             Interrupted = call.End != CallEnd.Completed,
             RecordedAt = clock.GetUtcNow(),
         };
-        var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt);
+        // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
+        var shares = growing?.Share(usage.Credits);
+        var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt,
+            shares?.Skip(1).Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
         db.Usage.Add(usage);
         db.AddToOutbox(charge);
         staged = (usage, charge);

@@ -69,6 +69,10 @@ public sealed record ReservationOptions
     // How long Billing keeps a hold; must outlast the longest upstream call.
     public TimeSpan HoldFor { get; init; } = TimeSpan.FromMinutes(10);
 
+    // How often this Chat tells Billing its holds are still in use (HoldRenewals); well under Billing's HolderLease
+    // (30 s), after which a silent Chat's holds are released.
+    public TimeSpan RenewEvery { get; init; } = TimeSpan.FromSeconds(10);
+
     public StandbyOptions Standby { get; init; } = new();
 }
 
@@ -129,6 +133,10 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
         if (options.Reservations.HoldFor <= options.Upstream.Timeout + options.Reservations.Timeout)
         {
             failures.Add("Chat:Reservations:HoldFor must be longer than Chat:Upstream:Timeout plus Chat:Reservations:Timeout, or holds could expire before they are charged.");
+        }
+        if (options.Reservations.RenewEvery <= TimeSpan.Zero)
+        {
+            failures.Add("Chat:Reservations:RenewEvery must be more than zero.");
         }
         if (options.Reservations.Standby.MaxPerCaller < 0) failures.Add("Chat:Reservations:Standby:MaxPerCaller must not be negative (0 turns standby holds off).");
         if (options.Reservations.Standby.IdleRelease <= TimeSpan.Zero) failures.Add("Chat:Reservations:Standby:IdleRelease must be more than zero.");

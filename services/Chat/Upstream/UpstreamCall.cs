@@ -12,6 +12,15 @@ public sealed record ActivityPiece(string Type, string? Name, string? Detail) : 
 
 public enum CallEnd { Running, Completed, CallerLeft, Failed }
 
+// What the answer may cost: asked before more of it is read; false ends the answer there, as the model's own output
+// limit would (finish reason "length"). CompleteAsync settles whatever it was doing once the answer has ended.
+public interface IOutputBudget
+{
+    ValueTask<bool> CoversAsync(long outputTokens, CancellationToken cancellationToken);
+
+    Task CompleteAsync();
+}
+
 // One streamed call to the model. Always streamed upstream, even for a JSON answer, so that a caller who
 // leaves, a timeout or a failure mid-answer all end the same way: with what was produced so far, counted.
 public sealed class UpstreamCall : IAsyncDisposable
@@ -22,11 +31,17 @@ public sealed class UpstreamCall : IAsyncDisposable
     private readonly StringBuilder _text = new();
     private readonly Queue<AnswerPiece> _pending = new();
     private readonly TimeSpan _timeout;
+    private readonly IOutputBudget? _budget;
+    private readonly Func<string, int>? _countTokens;
+    private long _outputTokens;
 
-    public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller)
+    public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller,
+        IOutputBudget? budget = null, Func<string, int>? countTokens = null)
     {
         _caller = caller;
         _timeout = timeout;
+        _budget = budget;
+        _countTokens = countTokens;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(caller);
         _cancel.CancelAfter(timeout);
         _updates = model.Client.GetStreamingResponseAsync(messages, options, _cancel.Token).GetAsyncEnumerator(_cancel.Token);
@@ -48,6 +63,12 @@ public sealed class UpstreamCall : IAsyncDisposable
         {
             try
             {
+                if (_budget is not null && !await _budget.CoversAsync(_outputTokens, _cancel.Token))
+                {
+                    FinishReason = "length";
+                    End = CallEnd.Completed;
+                    break;
+                }
                 if (!await _updates.MoveNextAsync())
                 {
                     End = CallEnd.Completed;
@@ -97,6 +118,7 @@ public sealed class UpstreamCall : IAsyncDisposable
             {
                 case TextContent { Text.Length: > 0 } text:
                     _text.Append(text.Text);
+                    _outputTokens += _countTokens?.Invoke(text.Text) ?? 0;
                     ProducedOutput = true;
                     _pending.Enqueue(new TextPiece(text.Text));
                     break;
@@ -150,6 +172,10 @@ public sealed class UpstreamCall : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _cancel.Cancel();
+        if (_budget is not null)
+        {
+            await _budget.CompleteAsync();
+        }
         try
         {
             await _updates.DisposeAsync();

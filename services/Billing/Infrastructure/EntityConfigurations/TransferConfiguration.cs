@@ -41,5 +41,26 @@ public sealed class OpenHoldConfiguration : IEntityTypeConfiguration<OpenHold>
         hold.ToTable("open_holds", table => table.HasCheckConstraint("ck_open_holds_amount", "amount > 0"));
         hold.HasKey(h => h.HoldId);
         hold.HasIndex(h => h.ExpiresAt);
+        hold.Property(h => h.CreatedAt).HasDefaultValueSql("now()");
+    }
+}
+
+public sealed class HolderLeaseConfiguration : IEntityTypeConfiguration<HolderLease>
+{
+    public void Configure(EntityTypeBuilder<HolderLease> lease)
+    {
+        lease.ToTable("holder_leases");
+        lease.HasKey(l => l.Holder);
+    }
+}
+
+public sealed class CancelledReservationConfiguration : IEntityTypeConfiguration<CancelledReservation>
+{
+    public void Configure(EntityTypeBuilder<CancelledReservation> cancelled)
+    {
+        cancelled.ToTable("cancelled_reservations");
+        cancelled.HasKey(c => c.ReservationId);
+        cancelled.Property(c => c.CancelledAt).HasDefaultValueSql("now()");
+        cancelled.HasIndex(c => c.CancelledAt);
     }
 }

@@ -100,6 +100,42 @@ namespace Gateway.Billing.Infrastructure.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Gateway.Billing.Ledger.CancelledReservation", b =>
+                {
+                    b.Property<Guid>("ReservationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("reservation_id");
+
+                    b.Property<DateTimeOffset>("CancelledAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancelled_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.HasKey("ReservationId");
+
+                    b.HasIndex("CancelledAt");
+
+                    b.ToTable("cancelled_reservations", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Billing.Ledger.HolderLease", b =>
+                {
+                    b.Property<Guid>("Holder")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("holder");
+
+                    b.Property<DateTimeOffset>("RenewedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("renewed_at");
+
+                    b.HasKey("Holder");
+
+                    b.ToTable("holder_leases", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Billing.Ledger.OpenHold", b =>
                 {
                     b.Property<Guid>("HoldId")
@@ -111,9 +147,19 @@ namespace Gateway.Billing.Infrastructure.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("amount");
 
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
+
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
+
+                    b.Property<Guid?>("Holder")
+                        .HasColumnType("uuid")
+                        .HasColumnName("holder");
 
                     b.Property<Guid>("WalletId")
                         .HasColumnType("uuid")

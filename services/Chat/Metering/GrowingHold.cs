@@ -1,0 +1,91 @@
+using Gateway.Chat.Upstream;
+
+namespace Gateway.Chat.Metering;
+
+// A low-balance caller's hold: it starts at what a short answer costs and grows with the answer, one more hold at a
+// time (doubling), asked for ahead, once three quarters of what is held is used. So a wallet that can pay for N short
+// answers serves N callers at once rather than one long answer's worst case, and a lone caller still gets as long an
+// answer as they can pay for. When the wallet cannot pay for more, the answer ends there (finish reason "length"):
+// nothing is produced that was not held.
+public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, Reservation first, int heldOutput, int maxOutput, string reason)
+    : IOutputBudget
+{
+    private readonly List<Reservation> more = [];
+    private Task<Reservation?>? growing;
+
+    // Every hold the answer grew through, the first one first.
+    public IReadOnlyList<Reservation> Holds => [first, .. more];
+
+    public async ValueTask<bool> CoversAsync(long outputTokens, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (heldOutput >= maxOutput)
+            {
+                return true; // the model's own limit ends the answer
+            }
+            if (growing is null && outputTokens >= heldOutput * 3L / 4)
+            {
+                growing = GrowAsync(Math.Min(heldOutput, maxOutput - heldOutput), cancellationToken);
+            }
+            if (outputTokens < heldOutput)
+            {
+                return true;
+            }
+            if (growing is null || await growing is not { } grown)
+            {
+                return false;
+            }
+            growing = null;
+            more.Add(grown);
+            heldOutput += (int)Math.Floor(grown.Amount / Math.Max(model.OutputPrice, 0.0001m));
+        }
+    }
+
+    // The answer has ended: a hold still being asked for joins the others, so that it is charged or released with them.
+    public async Task CompleteAsync()
+    {
+        if (growing is not null && await growing is { } grown)
+        {
+            more.Add(grown);
+        }
+        growing = null;
+    }
+
+    // Shares a charge out over the holds, in the order they were made; anything beyond them falls on the last one.
+    public IReadOnlyList<(Reservation Hold, long Credits)> Share(long credits)
+    {
+        var holds = Holds;
+        var shares = new List<(Reservation, long)>(holds.Count);
+        for (var i = 0; i < holds.Count; i++)
+        {
+            var share = i == holds.Count - 1 ? credits : Math.Min(credits, holds[i].Amount);
+            shares.Add((holds[i], share));
+            credits -= share;
+        }
+        return shares;
+    }
+
+    // The hold the next part of the answer needs, or, when the wallet has less, what it has (a hold is never refused
+    // for being too big if a smaller one would do); null when not even that could be held.
+    private async Task<Reservation?> GrowAsync(int tokens, CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // off the answer's path
+        // A scope of its own: the request's DbContext may be busy while this runs.
+        await using var scope = scopes.CreateAsyncScope();
+        var reservations = scope.ServiceProvider.GetRequiredService<CreditReservations>();
+        try
+        {
+            var grown = await reservations.ReserveAsync(first.UserId, model.Cost(0, tokens), reason, cancellationToken);
+            if (grown.Outcome == ReservationOutcome.Insufficient && grown.Available >= model.Cost(0, Meter.MinimumAffordableAnswer))
+            {
+                grown = await reservations.ReserveAsync(first.UserId, grown.Available, reason, cancellationToken);
+            }
+            return grown.Held ? grown : null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null; // the caller left; CreditReservations cancelled the hold
+        }
+    }
+}
