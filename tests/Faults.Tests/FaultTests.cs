@@ -10,7 +10,7 @@ public sealed class FaultTests(RunningSystem running)
 {
     private const int Users = 12;
     private static readonly TimeSpan HoldsBackWithin = TimeSpan.FromSeconds(60);
-    private static readonly PhasePlan Plan = new() { Lead = TimeSpan.FromSeconds(3), Tail = TimeSpan.FromSeconds(3), HoldsBackWithin = HoldsBackWithin };
+    private static readonly PhasePlan Plan = new() { Lead = TimeSpan.FromSeconds(5), Tail = TimeSpan.FromSeconds(3), HoldsBackWithin = HoldsBackWithin };
 
     private FaultSystem System => running.System;
 

@@ -51,8 +51,8 @@ public static class FiguresTable
 
         text.AppendLine();
         text.AppendLine("down s: from the fault until the process ran again and answered ready (a stall: until SIGCONT). held back: per user, from then");
-        text.AppendLine("until their held credits were 0 (the load runs on for the plan's tail after the process is back, so this includes it);
-never: still held when the wait ended (60 s after the process was back).");
+        text.AppendLine("until their held credits were 0 (the load runs on for the plan's tail after the process is back, so this includes it);");
+        text.AppendLine("never: still held when the wait ended (60 s after the process was back).");
         text.AppendLine("doubles: holds captured twice plus /v1 answers charged twice (Billing's database); charged: captures in the users' usage.");
         foreach (var phase in phases)
         {

@@ -27,6 +27,9 @@ public sealed record LoadOptions
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Before the next request after one that failed.</summary>
+    public TimeSpan PauseAfterFailure { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Bounds on the loop, whatever its caller does.</summary>
     public int MaxRequestsPerUser { get; init; } = 20_000;
 
@@ -85,6 +88,9 @@ public sealed class MeteredLoad
 
     public int Requests => tallies.Values.Sum(t => t.Count);
 
+    /// <summary>Done when every loop has sent its MaxRequestsPerUser.</summary>
+    public Task Completion => Task.WhenAll(loops);
+
     /// <summary>No new request is started; answers once every request in flight has finished.</summary>
     public async Task<IReadOnlyDictionary<FaultUser, UserTally>> StopAsync()
     {
@@ -100,7 +106,13 @@ public sealed class MeteredLoad
         {
             var kind = (RequestKind)((i + index) % 4);
             var message = $"Fault probe {user.Name} #{i}: tell me something [mock:token-ms={options.TokenDelayMs}]";
-            tally.Add(await SendAsync(kind, user, sdk, message));
+            var result = await SendAsync(kind, user, sdk, message);
+            tally.Add(result);
+            if (result.Outcome is Outcome.Other or Outcome.Broken or Outcome.Unavailable503)
+            {
+                // As a client would, rather than spinning on a service that is down (502 in a millisecond).
+                await Task.Delay(options.PauseAfterFailure);
+            }
         }
     }
 
