@@ -1,6 +1,6 @@
 using Gateway.MockLlm;
 
-// A local, OpenAI-compatible model for development, tests and benchmarks. Not a model: it answers
+// A local model for development, tests and benchmarks, speaking OpenAI's chat completions and Anthropic's Messages API. Not a model: it answers
 // deterministic text, counts tokens honestly (o200k), and can be slow, fail or hang on request.
 var app = MockLlmServer.Build(args);
 app.Run();

@@ -9,16 +9,21 @@ public sealed class LedgerMetrics
     public const string MeterName = "Gateway.Billing";
     public const string CreditsReserved = "gateway.billing.credits.reserved";
     public const string CreditsCaptured = "gateway.billing.credits.captured";
+    public const string ReservationsAbandoned = "gateway.billing.reservations.abandoned";
 
     private readonly Counter<long> reserved;
     private readonly Counter<long> captured;
+    private readonly Counter<long> abandoned;
 
     public LedgerMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         reserved = meter.CreateCounter<long>(CreditsReserved, "{credit}", "Credits held by reservations.");
         captured = meter.CreateCounter<long>(CreditsCaptured, "{credit}", "Credits charged by captures of reservations.");
+        abandoned = meter.CreateCounter<long>(ReservationsAbandoned, "{request}", "Reservation requests not applied because they arrived after their requester stopped waiting.");
     }
+
+    public void Abandoned() => abandoned.Add(1);
 
     public TransferResult Reserved(TransferResult result) => Count(reserved, result);
 

@@ -17,7 +17,7 @@ public sealed record Refusal(int Status, string Title, string Detail);
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
 public sealed class Meter(
     CreditReservations reservations, StandbyHolds standby, ChatDbContext db, OutboxSignal outbox, TokenCounter tokens, TimeProvider clock,
-    IServiceScopeFactory scopes, IOptions<ChatServiceOptions> options)
+    IServiceScopeFactory scopes, IOptions<ChatServiceOptions> options, ILogger<UpstreamCall> upstreamLogger)
 {
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
@@ -85,7 +85,8 @@ public sealed class Meter(
     {
         settings ??= new Microsoft.Extensions.AI.ChatOptions();
         settings.MaxOutputTokens = maxOutputTokens;
-        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count);
+        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count,
+            options.Value.Upstream.FirstTokenTimeout, upstreamLogger);
     }
 
     // Nothing was produced: the whole hold goes back.

@@ -7,7 +7,11 @@ public sealed record ChatServiceOptions
 {
     public const string Section = "Chat";
 
+    // The default provider (named "default" in a model's Upstreams) and every call's timeouts.
     public UpstreamOptions Upstream { get; init; } = new();
+
+    // Further providers by name, for models whose Upstreams name them (e.g. "anthropic").
+    public Dictionary<string, ProviderOptions> Providers { get; init; } = [];
 
     // The model used when a request names none (a key of Models).
     public string DefaultModel { get; init; } = "";
@@ -26,24 +30,56 @@ public sealed record ChatServiceOptions
     public int MaxMessageLength { get; init; } = 32_000;
 }
 
-public sealed record UpstreamOptions
+public record ProviderOptions
 {
-    // An OpenAI-compatible base URL, e.g. https://api.openai.com/v1 or MockLlm's http://127.0.0.1:PORT/v1.
+    public const string OpenAI = "OpenAI";
+    public const string Anthropic = "Anthropic";
+
+    // OpenAI: any OpenAI-compatible chat completions API; Anthropic: Anthropic's Messages API (the official Anthropic package).
+    public string Kind { get; init; } = OpenAI;
+
+    // e.g. https://api.openai.com/v1, MockLlm's http://127.0.0.1:PORT/v1, or https://api.anthropic.com.
     public string BaseUrl { get; init; } = "";
 
     public string? ApiKey { get; init; }
 
-    // Shown in logs and /v1/models' owned_by, e.g. "local model" when the AppHost starts MockLlm.
-    public string Label { get; init; } = "upstream";
+    // Shown in logs and traces, e.g. "local model" when the AppHost starts MockLlm; the provider's name when empty.
+    public string? Label { get; init; }
 
+    // Printed (ToString) without its key, so that logging the options never logs the secret.
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(none)" : "(set)")}");
+        return true;
+    }
+}
+
+public sealed record UpstreamOptions : ProviderOptions
+{
     // The longest a single call may take, first token to last; a hang ends here.
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    // An upstream that has not begun answering in this time is given up for the model's next one, if it has one.
+    public TimeSpan FirstTokenTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+// One place a model runs: a provider ("default" is Chat:Upstream) and that provider's name for the model.
+public sealed record ModelUpstream
+{
+    public string Provider { get; init; } = "default";
+
+    // The provider's name for the model; the public id when empty.
+    public string? Model { get; init; }
 }
 
 public sealed record ModelOptions
 {
-    // The provider's name for the model; the public id when empty.
+    // The default provider's name for the model (when Upstreams is empty); the public id when empty.
     public string? UpstreamModel { get; init; }
+
+    // Where the model runs, in order: when one fails or times out before its first token, the next is tried; once the
+    // answer has begun, never. Empty: the default provider, as UpstreamModel. The model's prices are the same whichever serves.
+    public List<ModelUpstream> Upstreams { get; init; } = [];
 
     public decimal InputPrice { get; init; } = 1;   // credits per input token
     public decimal OutputPrice { get; init; } = 1;  // credits per output token
@@ -100,11 +136,26 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
         var failures = new List<string>();
         if (!Uri.TryCreate(options.Upstream.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
         {
-            failures.Add("Chat:Upstream:BaseUrl must be the absolute http(s) URL of an OpenAI-compatible API (e.g. http://127.0.0.1:5300/v1).");
+            failures.Add("Chat:Upstream:BaseUrl must be the absolute http(s) URL of the default provider (e.g. MockLlm's http://127.0.0.1:5300/v1).");
         }
-        if (options.Upstream.Timeout <= TimeSpan.Zero)
+        if (options.Upstream.Kind is not (ProviderOptions.OpenAI or ProviderOptions.Anthropic))
         {
-            failures.Add("Chat:Upstream:Timeout must be more than zero.");
+            failures.Add("Chat:Upstream:Kind must be OpenAI or Anthropic.");
+        }
+        foreach (var (providerName, provider) in options.Providers)
+        {
+            if (provider.Kind is not (ProviderOptions.OpenAI or ProviderOptions.Anthropic))
+            {
+                failures.Add($"Chat:Providers:{providerName}:Kind must be OpenAI or Anthropic.");
+            }
+            if (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                failures.Add($"Chat:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
+            }
+        }
+        if (options.Upstream.Timeout <= TimeSpan.Zero || options.Upstream.FirstTokenTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("Chat:Upstream:Timeout and Chat:Upstream:FirstTokenTimeout must be more than zero.");
         }
         if (options.Models.Count == 0)
         {
@@ -115,6 +166,10 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
             if (model.InputPrice < 0 || model.OutputPrice < 0) failures.Add($"Chat:Models:{id}: InputPrice and OutputPrice must not be negative.");
             if (model.MaxOutputTokens < 1) failures.Add($"Chat:Models:{id}:MaxOutputTokens must be at least 1.");
             if (model.ContextTokens <= model.MaxOutputTokens) failures.Add($"Chat:Models:{id}:ContextTokens must be more than MaxOutputTokens.");
+            foreach (var upstream in model.Upstreams.Where(u => u.Provider != "default" && !options.Providers.ContainsKey(u.Provider)))
+            {
+                failures.Add($"Chat:Models:{id}:Upstreams names the provider '{upstream.Provider}', which is not in Chat:Providers.");
+            }
         }
         if (!options.Models.ContainsKey(options.DefaultModel))
         {

@@ -1,13 +1,18 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using Anthropic;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using OpenAI;
 
 namespace Gateway.Chat.Upstream;
 
-// A model this gateway serves: the client that reaches it and what its tokens cost.
-public sealed record PricedModel(string Id, string UpstreamModel, decimal InputPrice, decimal OutputPrice, int MaxOutputTokens, int ContextTokens, IChatClient Client)
+// One place a model runs: a provider's client for it.
+public sealed record ModelRoute(string Provider, string Model, IChatClient Client);
+
+// A model this gateway serves: where it runs, in order of preference (UpstreamCall falls back along Routes), and what
+// its tokens cost, whichever route serves.
+public sealed record PricedModel(string Id, IReadOnlyList<ModelRoute> Routes, decimal InputPrice, decimal OutputPrice, int MaxOutputTokens, int ContextTokens)
 {
     // Whole credits, rounded up: a fraction of a credit is still spent upstream.
     public long Cost(long inputTokens, long outputTokens) =>
@@ -17,7 +22,9 @@ public sealed record PricedModel(string Id, string UpstreamModel, decimal InputP
 // A generation kind (an icon) at a flat price, on one of the models.
 public sealed record Generation(string Kind, PricedModel Model, long Price, int MaxOutputTokens, string Instructions);
 
-// The models of Chat:Models, each behind an IChatClient on the one OpenAI-compatible provider.
+// The models of Chat:Models, each behind one IChatClient per upstream: the OpenAI client for OpenAI-compatible
+// providers, the official Anthropic client for Anthropic's Messages API. Neither retries: a retried completion is
+// billed twice upstream, and falling back is UpstreamCall's decision.
 public sealed class ModelCatalog : IDisposable
 {
     private readonly Dictionary<string, PricedModel> _models;
@@ -26,27 +33,27 @@ public sealed class ModelCatalog : IDisposable
     public ModelCatalog(IOptions<ChatServiceOptions> options)
     {
         var settings = options.Value;
-        var provider = new OpenAIClient(
-            new ApiKeyCredential(settings.Upstream.ApiKey is { Length: > 0 } key ? key : "none"),
-            new OpenAIClientOptions
-            {
-                Endpoint = new Uri(settings.Upstream.BaseUrl.TrimEnd('/')),
-                // No retries: a retried completion is billed twice upstream, and the caller decides.
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-                NetworkTimeout = settings.Upstream.Timeout + TimeSpan.FromSeconds(5),
-            });
+        var networkTimeout = settings.Upstream.Timeout + TimeSpan.FromSeconds(5);
+        var providers = settings.Providers.Append(new("default", settings.Upstream))
+            .ToDictionary(p => p.Key, p => Provider(p.Value with { Label = p.Value.Label is { Length: > 0 } label ? label : p.Key }, networkTimeout));
 
         _models = settings.Models.ToDictionary(
             m => m.Key,
             m =>
             {
-                var upstream = m.Value.UpstreamModel is { Length: > 0 } name ? name : m.Key;
-                return new PricedModel(m.Key, upstream, m.Value.InputPrice, m.Value.OutputPrice, m.Value.MaxOutputTokens, m.Value.ContextTokens,
-                    provider.GetChatClient(upstream).AsIChatClient());
+                var upstreams = m.Value.Upstreams is { Count: > 0 } listed
+                    ? listed
+                    : [new ModelUpstream { Model = m.Value.UpstreamModel }];
+                var routes = upstreams.Select(u =>
+                {
+                    var name = u.Model is { Length: > 0 } model ? model : m.Key;
+                    var (label, client) = providers[u.Provider];
+                    return new ModelRoute(label, name, client(name, m.Value.MaxOutputTokens));
+                }).ToList();
+                return new PricedModel(m.Key, routes, m.Value.InputPrice, m.Value.OutputPrice, m.Value.MaxOutputTokens, m.Value.ContextTokens);
             },
             StringComparer.Ordinal);
         Default = _models[settings.DefaultModel];
-        Label = settings.Upstream.Label;
         _generations = settings.Generations.ToDictionary(
             g => g.Key,
             g => new Generation(g.Key, g.Value.Model is { Length: > 0 } id ? _models[id] : Default, g.Value.Price, g.Value.MaxOutputTokens,
@@ -54,9 +61,25 @@ public sealed class ModelCatalog : IDisposable
             StringComparer.OrdinalIgnoreCase);
     }
 
-    public PricedModel Default { get; }
+    // A provider's label and how it makes a chat client for one of its models.
+    private static (string Label, Func<string, int, IChatClient> Client) Provider(ProviderOptions provider, TimeSpan networkTimeout)
+    {
+        var key = provider.ApiKey is { Length: > 0 } apiKey ? apiKey : "none";
+        if (provider.Kind == ProviderOptions.Anthropic)
+        {
+            var anthropic = new AnthropicClient { ApiKey = key, BaseUrl = provider.BaseUrl.TrimEnd('/'), MaxRetries = 0, Timeout = networkTimeout };
+            return (provider.Label!, (model, maxOutput) => anthropic.AsIChatClient(model, maxOutput));
+        }
+        var openAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(provider.BaseUrl.TrimEnd('/')),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = networkTimeout,
+        });
+        return (provider.Label!, (model, _) => openAi.GetChatClient(model).AsIChatClient());
+    }
 
-    public string Label { get; }
+    public PricedModel Default { get; }
 
     public IReadOnlyCollection<PricedModel> All => _models.Values;
 
@@ -66,9 +89,9 @@ public sealed class ModelCatalog : IDisposable
 
     public void Dispose()
     {
-        foreach (var model in _models.Values)
+        foreach (var route in _models.Values.SelectMany(m => m.Routes))
         {
-            model.Client.Dispose();
+            route.Client.Dispose();
         }
     }
 }

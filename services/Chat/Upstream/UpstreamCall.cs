@@ -23,11 +23,20 @@ public interface IOutputBudget
 
 // One streamed call to the model. Always streamed upstream, even for a JSON answer, so that a caller who
 // leaves, a timeout or a failure mid-answer all end the same way: with what was produced so far, counted.
+// It goes down the model's routes: an upstream that fails, or has not begun answering within FirstTokenTimeout,
+// is given up for the next one; once any output has come, there is no other.
 public sealed class UpstreamCall : IAsyncDisposable
 {
     private readonly CancellationTokenSource _cancel;
     private readonly CancellationToken _caller;
-    private readonly IAsyncEnumerator<ChatResponseUpdate> _updates;
+    private readonly PricedModel _model;
+    private readonly IList<ChatMessage> _messages;
+    private readonly Microsoft.Extensions.AI.ChatOptions? _options;
+    private readonly TimeSpan _firstTokenTimeout;
+    private readonly ILogger? _logger;
+    private int _route = -1;
+    private CancellationTokenSource _attempt = null!;
+    private IAsyncEnumerator<ChatResponseUpdate> _updates = null!;
     private readonly StringBuilder _text = new();
     private readonly Queue<AnswerPiece> _pending = new();
     private readonly TimeSpan _timeout;
@@ -36,16 +45,24 @@ public sealed class UpstreamCall : IAsyncDisposable
     private long _outputTokens;
 
     public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller,
-        IOutputBudget? budget = null, Func<string, int>? countTokens = null)
+        IOutputBudget? budget = null, Func<string, int>? countTokens = null, TimeSpan? firstTokenTimeout = null, ILogger? logger = null)
     {
+        _model = model;
+        _messages = messages;
+        _options = options;
         _caller = caller;
         _timeout = timeout;
+        _firstTokenTimeout = firstTokenTimeout ?? timeout;
         _budget = budget;
         _countTokens = countTokens;
+        _logger = logger;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(caller);
         _cancel.CancelAfter(timeout);
-        _updates = model.Client.GetStreamingResponseAsync(messages, options, _cancel.Token).GetAsyncEnumerator(_cancel.Token);
+        StartNextRoute();
     }
+
+    // The route that is answering (or was last tried).
+    public ModelRoute Route => _model.Routes[_route];
 
     public string Text => _text.ToString();
     public CallEnd End { get; private set; } = CallEnd.Running;
@@ -65,8 +82,9 @@ public sealed class UpstreamCall : IAsyncDisposable
             {
                 if (_budget is not null && !await _budget.CoversAsync(_outputTokens, _cancel.Token))
                 {
-                    FinishReason = "length";
-                    End = CallEnd.Completed;
+                    // Not paid for beyond this: the answer ends here, as at the model's own limit (unless the caller left).
+                    End = _caller.IsCancellationRequested ? CallEnd.CallerLeft : CallEnd.Completed;
+                    FinishReason = End == CallEnd.Completed ? "length" : FinishReason;
                     break;
                 }
                 if (!await _updates.MoveNextAsync())
@@ -80,17 +98,25 @@ public sealed class UpstreamCall : IAsyncDisposable
             {
                 End = CallEnd.CallerLeft;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
             {
                 Fail(StatusCodes.Status504GatewayTimeout, $"The model did not finish answering within {_timeout.TotalSeconds:0.#} s.");
             }
+            catch (OperationCanceledException)
+            {
+                await FailOrFallBackAsync(StatusCodes.Status504GatewayTimeout, $"The model did not begin answering within {_firstTokenTimeout.TotalSeconds:0.#} s.");
+            }
             catch (ClientResultException ex)
             {
-                Fail(StatusCodes.Status502BadGateway, $"The model provider failed: {Describe(ex)}");
+                await FailOrFallBackAsync(StatusCodes.Status502BadGateway, $"The model provider failed: {Describe(ex)}");
+            }
+            catch (Anthropic.Exceptions.AnthropicException ex)
+            {
+                await FailOrFallBackAsync(StatusCodes.Status502BadGateway, $"The model provider failed: {ex.Message.Split('\n')[0]}");
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException)
             {
-                Fail(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
+                await FailOrFallBackAsync(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
             }
         }
         return _pending.TryDequeue(out var piece) ? piece : null;
@@ -117,17 +143,17 @@ public sealed class UpstreamCall : IAsyncDisposable
             switch (content)
             {
                 case TextContent { Text.Length: > 0 } text:
+                    Began();
                     _text.Append(text.Text);
                     _outputTokens += _countTokens?.Invoke(text.Text) ?? 0;
-                    ProducedOutput = true;
                     _pending.Enqueue(new TextPiece(text.Text));
                     break;
                 case TextReasoningContent { Text.Length: > 0 } reasoning:
-                    ProducedOutput = true;
+                    Began();
                     _pending.Enqueue(new ActivityPiece("reasoning", null, reasoning.Text));
                     break;
                 case FunctionCallContent call:
-                    ProducedOutput = true;
+                    Began();
                     _pending.Enqueue(new ActivityPiece("tool_call", call.Name, call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments)));
                     break;
                 case UsageContent usage:
@@ -135,6 +161,52 @@ public sealed class UpstreamCall : IAsyncDisposable
                     ReportedOutputTokens = usage.Details.OutputTokenCount ?? ReportedOutputTokens;
                     break;
             }
+        }
+    }
+
+    // Before any output the next route, if there is one, gets the call; after output, or with none left, it fails.
+    private async Task FailOrFallBackAsync(int status, string detail)
+    {
+        if (ProducedOutput || _route + 1 >= _model.Routes.Count)
+        {
+            Fail(status, detail);
+            return;
+        }
+        var failed = Route;
+        await DisposeAttemptAsync();
+        StartNextRoute();
+        _logger?.LogWarning("{Provider} failed for {Model} before answering ({Reason}); trying {Next}", failed.Provider, _model.Id, detail, Route.Provider);
+        System.Diagnostics.Activity.Current?.AddEvent(new("upstream fallback", tags: new() { ["from"] = failed.Provider, ["to"] = Route.Provider, ["reason"] = detail }));
+    }
+
+    private void StartNextRoute()
+    {
+        _route++;
+        _attempt = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token);
+        _attempt.CancelAfter(_firstTokenTimeout);
+        _updates = Route.Client.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
+    }
+
+    private async ValueTask DisposeAttemptAsync()
+    {
+        _attempt.Cancel();
+        try
+        {
+            await _updates.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+        {
+        }
+        _attempt.Dispose();
+    }
+
+    // The first output: this route answers, with no first-token limit any more and no other route after it.
+    private void Began()
+    {
+        if (!ProducedOutput)
+        {
+            ProducedOutput = true;
+            _attempt.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -176,13 +248,7 @@ public sealed class UpstreamCall : IAsyncDisposable
         {
             await _budget.CompleteAsync();
         }
-        try
-        {
-            await _updates.DisposeAsync();
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
-        {
-        }
+        await DisposeAttemptAsync();
         _cancel.Dispose();
     }
 }
