@@ -133,6 +133,7 @@ public sealed class FaultSystem : IAsyncDisposable
             {
                 http.Dispose();
                 await app.DisposeAsync();
+                DeleteFolder(root);
             }
             throw;
         }
@@ -516,12 +517,18 @@ public sealed class FaultSystem : IAsyncDisposable
         {
             SendSignal(pid, Sigkill);
         }
+        DeleteFolder(root);
+    }
+
+    private static void DeleteFolder(string folder)
+    {
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A file still held open only leaves litter in the temp folder.
         }
     }
 
