@@ -2,6 +2,9 @@
 //   direct  MockLlm called directly (60 ms to the first token), the floor
 //   edge    the same request through the edge with an sk_live_ key: authenticate, reserve in Billing,
 //           stream, persist usage + outbox, capture in Billing
+//   responses the same answer through the edge as OpenAI's Responses API (POST /v1/responses, translated to the chat
+//           upstream, streamed as typed events), metered the same way; run alternating with edge's requests at each
+//           rate, so the difference is what the translation adds
 //   portkey Portkey's open-source gateway (node) proxying the same MockLlm: no auth, no metering
 // at fixed rates (open loop) and then the most a closed loop of callers can push through each gateway; at the
 // end, how many requests took a standby hold (services/Chat/Metering/StandbyHolds.cs) and how many reserved.
@@ -51,7 +54,7 @@ holds.SetMeasurementEventCallback<long>((_, value, tags, _) =>
     }
 });
 holds.Start();
-const string Body = """{"model":"local-model","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"messages":[{"role":"user","content":"Say something short [mock:tokens=8]"}]}""";
+const string ResponseBody = """{"model":"local-model","stream":true,"max_output_tokens":32,"input":"Say something short [mock:tokens=8]"}""";
 
 Console.WriteLine("Starting Postgres, Redis, RabbitMQ, MockLlm, Identity, Keys, Billing, Chat and the edge …");
 var infrastructure = new GatewayInfrastructure();
@@ -84,6 +87,11 @@ try
     };
     var direct = new Target("direct MockLlm", new Uri(model.BaseUrl, "chat/completions"), null);
     var edge = new Target("edge + API key (metered)", new Uri(system.Edge.Address, "v1/chat/completions"), keys);
+    var responses = new Target("edge + API key, /v1/responses", new Uri(system.Edge.Address, "v1/responses"), keys)
+    {
+        Body = ResponseBody,
+        End = "event: response.completed",
+    };
     await using var portkey = portkeyServer is null ? null : await Portkey.StartAsync(portkeyServer);
     var gateways = portkey is null
         ? [edge]
@@ -114,7 +122,7 @@ try
     }
     // Warm-up, unmeasured: a .NET process compiles its code again, optimized, in its first seconds of traffic, and a
     // heavy load reaches code a light one does not (batches, more holds); a first loaded run measured the JIT too.
-    foreach (var gateway in gateways)
+    foreach (var gateway in gateways.Append(responses))
     {
         await ClosedLoopAsync(http, gateway, 16, 3);
         await ClosedLoopAsync(http, gateway, clients.DefaultIfEmpty(16).Max(), 5);
@@ -135,6 +143,12 @@ try
             Print($"{gateway.Name} @ {rate}/s", run);
             Console.WriteLine($"{"  added over direct",-40} {"",8} {run.P(50) - floor.P(50),8:0.0} {run.P(99) - floor.P(99),8:0.0}");
         }
+        // The Responses API against chat completions in the same seconds, alternating request by request, so that
+        // whatever else the machine does weighs on both alike.
+        var pair = await AlternatingAsync(http, [edge, responses], rate, seconds);
+        Print($"  alternating: completions @ {rate / 2}/s", pair[0]);
+        Print($"  alternating: responses @ {rate / 2}/s", pair[1]);
+        Console.WriteLine($"{"  responses added over completions",-40} {"",8} {pair[1].P(50) - pair[0].P(50),8:0.0} {pair[1].P(99) - pair[0].P(99),8:0.0}");
     }
     foreach (var gateway in clients.Length > 0 ? gateways : [])
     {
@@ -163,7 +177,10 @@ finally
     await infrastructure.DisposeAsync();
 }
 
-static async Task<Run> OpenLoopAsync(HttpClient http, Target target, int rate, int seconds)
+static async Task<Run> OpenLoopAsync(HttpClient http, Target target, int rate, int seconds) => (await AlternatingAsync(http, [target], rate, seconds))[0];
+
+// An open loop at rate requests a second whose request i goes to targets[i % count]: one run per target, over the same seconds.
+static async Task<Run[]> AlternatingAsync(HttpClient http, Target[] targets, int rate, int seconds)
 {
     var total = rate * seconds;
     var tasks = new List<Task<double?>>(total);
@@ -175,10 +192,15 @@ static async Task<Run> OpenLoopAsync(HttpClient http, Target target, int rate, i
         {
             await Task.Delay(due - clock.Elapsed);
         }
-        tasks.Add(OneAsync(http, target, i));
+        tasks.Add(OneAsync(http, targets[i % targets.Length], i / targets.Length));
     }
     var results = await Task.WhenAll(tasks);
-    return new Run(results.OfType<double>().Order().ToArray(), results.Count(r => r is null), clock.Elapsed.TotalSeconds);
+    var elapsed = clock.Elapsed.TotalSeconds;
+    return targets.Select((_, t) =>
+    {
+        var mine = results.Where((_, i) => i % targets.Length == t).ToList();
+        return new Run(mine.OfType<double>().Order().ToArray(), mine.Count(r => r is null), elapsed);
+    }).ToArray();
 }
 
 static async Task<Run> ClosedLoopAsync(HttpClient http, Target target, int callers, int seconds)
@@ -206,7 +228,7 @@ static async Task<double?> OneAsync(HttpClient http, Target target, int i)
     var started = Stopwatch.GetTimestamp();
     try
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new StringContent(Body, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new StringContent(target.Body, Encoding.UTF8, "application/json") };
         if (target.Keys is { } keys)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[i % keys.Count]);
@@ -221,7 +243,7 @@ static async Task<double?> OneAsync(HttpClient http, Target target, int i)
             return null;
         }
         var text = await response.Content.ReadAsStringAsync();
-        return text.Contains("[DONE]") ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : null;
+        return text.Contains(target.End) ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : null;
     }
     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
     {
@@ -246,7 +268,12 @@ int Argument(string name, int fallback)
     return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var value) ? value : fallback;
 }
 
-sealed record Target(string Name, Uri Url, List<string>? Keys, Dictionary<string, string>? Headers = null);
+// What each request sends, and what in the answer shows it ended well.
+sealed record Target(string Name, Uri Url, List<string>? Keys, Dictionary<string, string>? Headers = null)
+{
+    public string Body { get; init; } = """{"model":"local-model","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"messages":[{"role":"user","content":"Say something short [mock:tokens=8]"}]}""";
+    public string End { get; init; } = "[DONE]";
+}
 
 sealed record Run(double[] Latencies, int Errors, double Seconds)
 {

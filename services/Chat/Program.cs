@@ -16,6 +16,8 @@ app.UseAuthorization();
 app.MapChatApi();
 app.MapSessionsApi();
 app.MapCompletionsApi();
+app.MapResponsesApi();
+app.MapEmbeddingsApi();
 app.MapIconsApi();
 
 app.Run();

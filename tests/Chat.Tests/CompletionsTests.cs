@@ -244,7 +244,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
 
         // Chat's own framework answers on /v1 (no such route, wrong method, a body of the wrong kind) too.
-        using var noRoute = await http.PostAsync("/v1/embeddings", new StringContent("{}", Encoding.UTF8, "application/json"), Cancel);
+        using var noRoute = await http.PostAsync("/v1/audio/speech", new StringContent("{}", Encoding.UTF8, "application/json"), Cancel);
         Assert.Equal("not_found", (await OpenAiErrorAsync(noRoute, HttpStatusCode.NotFound)).GetProperty("code").GetString());
         using var wrongMethod = await http.GetAsync("/v1/chat/completions", Cancel);
         Assert.Equal("invalid_request_error", (await OpenAiErrorAsync(wrongMethod, HttpStatusCode.MethodNotAllowed)).GetProperty("type").GetString());

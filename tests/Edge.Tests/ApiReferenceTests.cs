@@ -39,6 +39,9 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
     [InlineData("/api/keys", "post")]
     [InlineData("/api/tokens/balance", "get")]
     [InlineData("/v1/chat/completions", "post")]
+    [InlineData("/v1/responses", "post")]
+    [InlineData("/v1/embeddings", "post")]
+    [InlineData("/v1/models/{id}", "get")]
     [InlineData("/api/devices", "get")]
     public async Task The_merged_document_describes_a_public_route_of_every_service(string path, string method)
     {

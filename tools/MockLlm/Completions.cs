@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.MockLlm;
 
-// POST /v1/chat/completions and GET /v1/models, in OpenAI's wire format.
+// POST /v1/chat/completions and GET /v1/models (chat and embedding models), in OpenAI's wire format.
 public static class Completions
 {
     public static IEndpointRouteBuilder MapCompletions(this IEndpointRouteBuilder app)
@@ -22,7 +22,7 @@ public static class Completions
         Unauthorized(http, options.Value) ?? TypedResults.Json(new
         {
             @object = "list",
-            data = options.Value.Models.Select(id => new { id, @object = "model", created = 1_700_000_000, owned_by = "mock-llm" }),
+            data = options.Value.Models.Concat(options.Value.EmbeddingModels).Select(id => new { id, @object = "model", created = 1_700_000_000, owned_by = "mock-llm" }),
         });
 
     public static async Task Complete(HttpContext http, IOptions<MockLlmOptions> options, MockLlmStats stats)
@@ -137,7 +137,7 @@ public static class Completions
 
     private sealed record Usage(int Prompt, int Completion);
 
-    private static IResult? Unauthorized(HttpContext http, MockLlmOptions options) =>
+    internal static IResult? Unauthorized(HttpContext http, MockLlmOptions options) =>
         options.ApiKey is { Length: > 0 } key && http.Request.Headers.Authorization != $"Bearer {key}"
             ? TypedResults.Json(new { error = new { message = "Incorrect API key provided.", type = "invalid_request_error", param = (string?)null, code = "invalid_api_key" } }, statusCode: 401)
             : null;
@@ -149,7 +149,7 @@ public static class Completions
         _ => "",
     };
 
-    private static Task Error(HttpContext http, int status, string message, string type, string? code)
+    internal static Task Error(HttpContext http, int status, string message, string type, string? code)
     {
         http.Response.StatusCode = status;
         return http.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });

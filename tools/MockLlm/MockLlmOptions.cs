@@ -8,6 +8,12 @@ public sealed record MockLlmOptions
 
     public string[] Models { get; init; } = ["local-model"];
 
+    // Served by /v1/embeddings only.
+    public string[] EmbeddingModels { get; init; } = ["local-embedding"];
+
+    // An embedding's length when the request names no dimensions (text-embedding-3-small's).
+    public int EmbeddingDimensions { get; init; } = 1536;
+
     // Before the first token (time to first token).
     public TimeSpan FirstTokenLatency { get; init; } = TimeSpan.Zero;
 

@@ -34,6 +34,7 @@ public sealed class MockLlmServer : IAsyncDisposable
         builder.Services.AddSingleton<MockLlmStats>();
         var app = builder.Build();
         app.MapCompletions();
+        app.MapEmbeddings();
         app.MapMessages();
         return app;
     }

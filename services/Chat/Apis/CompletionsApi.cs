@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Upstream;
 using Gateway.ServiceDefaults;
@@ -10,52 +9,42 @@ using AI = Microsoft.Extensions.AI;
 namespace Gateway.Chat.Apis;
 
 // OpenAI's chat completions and models, so an OpenAI SDK pointed at the edge with an sk_live_ key works
-// unchanged. Metered like POST /api/chat; errors in OpenAI's shape; nothing is stored but the usage.
+// unchanged. Metered through OpenAiAnswers, as /v1/responses is; errors in OpenAI's shape; nothing is stored but the usage.
 public static class CompletionsApi
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1").RequireAuthorization();
         api.MapGet("/models", ListModels);
+        api.MapGet("/models/{**id}", GetModel);
         api.MapPost("/chat/completions", Complete);
         return app;
     }
 
     public static JsonHttpResult<ModelList> ListModels(ModelCatalog catalog) =>
-        TypedResults.Json(new ModelList("list", catalog.All.Select(m => new ModelView(m.Id, "model", 0, "gateway")).ToList()), Json);
+        TypedResults.Json(new ModelList("list", catalog.All.Select(m => m.Id).Concat(catalog.Embeddings.Select(m => m.Id)).Select(View).ToList()),
+            OpenAiWire.Json);
+
+    // A model id may hold a slash ("org/model"), which a client sends escaped.
+    public static Results<JsonHttpResult<ModelView>, JsonHttpResult<OpenAiError>> GetModel(string id, ModelCatalog catalog)
+    {
+        id = Uri.UnescapeDataString(id);
+        return catalog.Find(id) is not null || catalog.FindEmbedding(id) is not null ? TypedResults.Json(View(id), OpenAiWire.Json) : OpenAiError.ModelNotFound(id);
+    }
+
+    private static ModelView View(string id) => new(id, "model", 0, "gateway");
 
     public static async Task<Results<EventStreamResult, JsonHttpResult<Completion>, JsonHttpResult<OpenAiError>>> Complete(
         HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
     {
-        var (_, meter, keys, catalog, clock, options) = services;
-        var cancellationToken = http.RequestAborted;
-        CompletionRequest? request;
-        try
+        var (request, invalid) = await OpenAiWire.ReadAsync<CompletionRequest>(http.Request);
+        if (invalid is not null)
         {
-            request = await JsonSerializer.DeserializeAsync<CompletionRequest>(http.Request.Body, Json, cancellationToken);
+            return invalid;
         }
-        catch (JsonException ex)
+        if (OpenAiTurn.FindModel(services.Catalog, request!.Model, out var model) is { } unknown)
         {
-            var field = ex.Path?.TrimStart('$', '.');
-            return string.IsNullOrEmpty(field) ? OpenAiError.Invalid("The body is not valid JSON.", null) : OpenAiError.Invalid($"'{field}' is not valid.", field);
-        }
-        if (request is null)
-        {
-            return OpenAiError.Invalid("The body must be a JSON object.", null);
-        }
-        if (string.IsNullOrWhiteSpace(request.Model))
-        {
-            return OpenAiError.Invalid("'model' is required.", "model");
-        }
-        if (catalog.Find(request.Model) is not { } model)
-        {
-            return OpenAiError.Of(404, $"The model '{request.Model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+            return unknown;
         }
         if (request.N is not (null or 1))
         {
@@ -65,156 +54,82 @@ public static class CompletionsApi
         {
             return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
         }
-        if (Prompt(request.Messages, options.Value.MaxMessageLength, out var wrong) is not { } prompt)
+        if (Prompt(request.Messages, services.Options.Value.MaxMessageLength, out var wrong) is not { } prompt)
         {
             return OpenAiError.Invalid(wrong, "messages");
         }
-        var maxOutput = request.MaxCompletionTokens ?? request.MaxTokens ?? model.MaxOutputTokens;
-        if (maxOutput < 1 || maxOutput > model.MaxOutputTokens)
+        var (turn, problem) = OpenAiTurn.Create(model, prompt, "messages", request.MaxCompletionTokens ?? request.MaxTokens,
+            request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", request.Temperature, request.TopP, request.Stream == true,
+            IdempotencyKeys.Hash(request), services.Meter.Tokens);
+        if (problem is not null)
         {
-            return OpenAiError.Invalid($"'max_tokens' must be between 1 and {model.MaxOutputTokens} for {model.Id}.", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+            return problem;
         }
-        if (request.Temperature is < 0 or > 2)
-        {
-            return OpenAiError.Invalid("'temperature' must be between 0 and 2.", "temperature");
-        }
-        if (request.TopP is < 0 or > 1)
-        {
-            return OpenAiError.Invalid("'top_p' must be between 0 and 1.", "top_p");
-        }
-        var promptTokens = meter.Tokens.CountPrompt(prompt);
-        if (promptTokens + maxOutput > model.ContextTokens)
-        {
-            return OpenAiError.Invalid($"The messages are {promptTokens} tokens; with {maxOutput} for the answer that exceeds {model.Id}'s context of {model.ContextTokens}.", "messages");
-        }
-        string? key = http.Request.Headers[IdempotencyKeys.Header];
-        if (IdempotencyKeys.Problem(key) is { } keyProblem)
-        {
-            return OpenAiError.Invalid($"The Idempotency-Key header {keyProblem}.", null);
-        }
+        return await OpenAiAnswers.AnswerAsync(http, user, services, turn!, new ChatCompletionFormat(request.StreamOptions?.IncludeUsage == true));
+    }
 
-        var userId = user.GetUserId();
-        var stream = request.Stream == true;
-        var includeUsage = request.StreamOptions?.IncludeUsage == true;
-        var claim = await keys.ClaimAsync(userId, key, "completions", IdempotencyKeys.Hash(request), cancellationToken);
-        switch (claim)
-        {
-            case Replay replay:
-                http.Response.Headers["Idempotent-Replayed"] = "true";
-                var stored = JsonSerializer.Deserialize<Completion>(replay.Response, Json)!;
-                return stream ? new EventStreamResult(events => ReplayAsync(events, stored, includeUsage)) : TypedResults.Json(stored, Json);
-            case StillRunning:
-                return OpenAiError.Of(409, "A request with this Idempotency-Key is still running; retry when it has finished.", "invalid_request_error", null, "conflict");
-            case KeyReused:
-                return OpenAiError.Of(422, "This Idempotency-Key was used for a different request.", "invalid_request_error", null, "idempotency_key_reused");
-        }
+    // A chat completion, and its stream of chunks ending in "[DONE]".
+    private sealed class ChatCompletionFormat(bool includeUsage) : AnswerFormat<Completion>
+    {
+        private string _id = "";
+        private long _created;
+        private string _model = "";
 
-        (var reservation, var refusal, maxOutput) = await meter.ReserveForAsync(userId, model, promptTokens, maxOutput,
-            limitChosenByCaller: request.MaxCompletionTokens is not null || request.MaxTokens is not null, $"Completion: {model.Id}", cancellationToken);
-        if (refusal is not null)
-        {
-            await keys.ReleaseAsync(claim);
-            return OpenAiError.From(refusal);
-        }
+        public override string Endpoint => "completions";
 
-        var settings = new AI.ChatOptions { Temperature = request.Temperature, TopP = request.TopP };
-        var call = meter.Call(model, prompt, maxOutput, cancellationToken, settings);
-        var first = await call.NextAsync();
-        if (!call.ProducedOutput && call.End is CallEnd.Failed or CallEnd.CallerLeft)
-        {
-            await call.DisposeAsync();
-            await meter.ReleaseAsync(reservation, call.FailureDetail ?? "The caller left before the model answered");
-            await keys.ReleaseAsync(claim);
-            return OpenAiError.From(new Refusal(call.End == CallEnd.Failed ? call.FailureStatus : 499, "Model failed", call.FailureDetail ?? "The caller left."));
-        }
+        public override string Kind => "completion";
 
-        var id = $"chatcmpl-{reservation.Id:N}";
-        var created = clock.GetUtcNow().ToUnixTimeSeconds();
-
-        long charged = 0;
-        async Task<Completion> SettleAsync()
-        {
-            await call.DisposeAsync();
-            var usage = meter.Stage(reservation, "completion", model, promptTokens, call);
-            charged = usage.Credits;
-            var completion = new Completion(id, "chat.completion", created, model.Id,
+        public override Completion Answer(Guid id, long created, PricedModel model, UpstreamCall call, Usage usage) =>
+            new($"chatcmpl-{id:N}", "chat.completion", created, model.Id,
                 [new CompletionChoice(0, new AssistantMessage("assistant", call.Text), FinishReason(call))],
                 new CompletionUsage(usage.InputTokens, usage.OutputTokens, usage.InputTokens + usage.OutputTokens));
-            keys.Complete(claim, () => JsonSerializer.Serialize(completion, Json));
-            await meter.CommitAsync();
-            return completion;
+
+        public override Task<bool> StartAsync(EventStream events, Guid id, long created, string model)
+        {
+            (_id, _created, _model) = ($"chatcmpl-{id:N}", created, model);
+            return events.SendDataAsync(Chunk(new { role = "assistant", content = "" }, null));
         }
 
-        if (!stream)
-        {
-            while (await call.NextAsync() is not null)
-            {
-            }
-            var completion = await SettleAsync();
-            // Failed after some output: what was produced is billed, as for a stream that breaks off, and said so.
-            return call.End == CallEnd.Failed
-                ? OpenAiError.From(new Refusal(call.FailureStatus, "Model failed",
-                    $"{call.FailureDetail} The {completion.Usage.CompletionTokens} tokens produced before it failed were charged ({charged} credits)."))
-                : TypedResults.Json(completion, Json);
-        }
+        public override Task<bool> TextAsync(EventStream events, string text) => events.SendDataAsync(Chunk(new { content = text }, null));
 
-        return new EventStreamResult(async events =>
+        public override Task EndAsync(EventStream events, Completion completion)
         {
-            var sent = await events.SendDataAsync(Chunk(id, created, model.Id, new { role = "assistant", content = "" }, null));
-            for (var piece = first; sent && piece is not null; piece = await call.NextAsync())
+            var closing = new List<string> { Chunk(new { }, completion.Choices[0].FinishReason) };
+            if (includeUsage)
             {
-                if (piece is TextPiece text)
+                closing.Add(JsonSerializer.Serialize(new
                 {
-                    sent = await events.SendDataAsync(Chunk(id, created, model.Id, new { content = text.Text }, null));
-                }
+                    id = completion.Id, @object = "chat.completion.chunk", created = completion.Created, model = completion.Model,
+                    choices = Array.Empty<object>(), usage = completion.Usage,
+                }, OpenAiWire.Json));
             }
-            if (!sent)
-            {
-                call.CallerLeft();
-            }
-            var completion = await SettleAsync();
-            if (call.End == CallEnd.Failed)
-            {
-                await events.SendDataAsync(JsonSerializer.Serialize(OpenAiError.Body(new Refusal(call.FailureStatus, "Model failed", call.FailureDetail!)), Json));
-                return;
-            }
-            await FinishAsync(events, completion, includeUsage);
-        });
-    }
-
-    private static async Task ReplayAsync(EventStream events, Completion stored, bool includeUsage)
-    {
-        await events.SendDataAsync(Chunk(stored.Id, stored.Created, stored.Model, new { role = "assistant", content = "" }, null));
-        await events.SendDataAsync(Chunk(stored.Id, stored.Created, stored.Model, new { content = stored.Choices[0].Message.Content }, null));
-        await FinishAsync(events, stored, includeUsage);
-    }
-
-    private static Task FinishAsync(EventStream events, Completion completion, bool includeUsage)
-    {
-        var closing = new List<string> { Chunk(completion.Id, completion.Created, completion.Model, new { }, completion.Choices[0].FinishReason) };
-        if (includeUsage)
-        {
-            closing.Add(JsonSerializer.Serialize(new
-            {
-                id = completion.Id, @object = "chat.completion.chunk", created = completion.Created, model = completion.Model,
-                choices = Array.Empty<object>(), usage = completion.Usage,
-            }, Json));
+            closing.Add("[DONE]");
+            return events.EndWithDataAsync(closing);
         }
-        closing.Add("[DONE]");
-        return events.EndWithDataAsync(closing);
-    }
 
-    private static string Chunk(string id, long created, string model, object delta, string? finishReason) =>
-        JsonSerializer.Serialize(new
+        public override Task FailAsync(EventStream events, Completion completion, Refusal failure) =>
+            events.SendDataAsync(JsonSerializer.Serialize(OpenAiError.Body(failure), OpenAiWire.Json));
+
+        public override async Task ReplayAsync(EventStream events, Completion stored)
         {
-            id, @object = "chat.completion.chunk", created, model,
-            choices = new[] { new { index = 0, delta, finish_reason = finishReason } },
-        }, Json);
+            (_id, _created, _model) = (stored.Id, stored.Created, stored.Model);
+            await events.SendDataAsync(Chunk(new { role = "assistant", content = "" }, null));
+            await events.SendDataAsync(Chunk(new { content = stored.Choices[0].Message.Content }, null));
+            await EndAsync(events, stored);
+        }
 
-    private static string FinishReason(UpstreamCall call) =>
-        call.End != CallEnd.Completed ? "stop"
-        : call.FinishReason is { Length: > 0 } reason ? reason
-        : "stop";
+        private string Chunk(object delta, string? finishReason) =>
+            JsonSerializer.Serialize(new
+            {
+                id = _id, @object = "chat.completion.chunk", created = _created, model = _model,
+                choices = new[] { new { index = 0, delta, finish_reason = finishReason } },
+            }, OpenAiWire.Json);
+
+        private static string FinishReason(UpstreamCall call) =>
+            call.End != CallEnd.Completed ? "stop"
+            : call.FinishReason is { Length: > 0 } reason ? reason
+            : "stop";
+    }
 
     private static List<AI.ChatMessage>? Prompt(List<CompletionMessage>? messages, int maxLength, out string wrong)
     {
@@ -283,27 +198,3 @@ public sealed record CompletionUsage(long PromptTokens, long CompletionTokens, l
 public sealed record ModelList(string Object, IReadOnlyList<ModelView> Data);
 
 public sealed record ModelView(string Id, string Object, long Created, string OwnedBy);
-
-public sealed record OpenAiError(OpenAiErrorDetail Error)
-{
-    public static JsonHttpResult<OpenAiError> Of(int status, string message, string type, string? param, string? code) =>
-        TypedResults.Json(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), CompletionsApi.Json, statusCode: status);
-
-    public static JsonHttpResult<OpenAiError> Invalid(string message, string? param) => Of(400, message, "invalid_request_error", param, null);
-
-    public static JsonHttpResult<OpenAiError> From(Refusal refusal)
-    {
-        var body = Body(refusal).Error;
-        return Of(refusal.Status, body.Message, body.Type, null, body.Code);
-    }
-
-    public static OpenAiError Body(Refusal refusal) => new(refusal.Status switch
-    {
-        402 => new OpenAiErrorDetail(refusal.Detail, "insufficient_quota", null, "insufficient_quota"),
-        503 => new OpenAiErrorDetail(refusal.Detail, "service_unavailable", null, "billing_unavailable"),
-        504 => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_timeout"),
-        _ => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_error"),
-    });
-}
-
-public sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);

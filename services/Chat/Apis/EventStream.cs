@@ -38,6 +38,14 @@ public sealed class EventStream
     // The last bare "data:" lines, in one write with the end of the response.
     public Task<bool> EndWithDataAsync(IEnumerable<string> data) => WriteAsync(string.Concat(data.Select(d => $"data: {d}\n\n")), end: true);
 
+    // Named events whose data is already JSON (OpenAI's Responses stream), in one write.
+    public Task<bool> SendEventsAsync(IEnumerable<(string Name, string Json)> events) => WriteAsync(Events(events));
+
+    // The last named events, in one write with the end of the response.
+    public Task<bool> EndWithEventsAsync(IEnumerable<(string Name, string Json)> events) => WriteAsync(Events(events), end: true);
+
+    private static string Events(IEnumerable<(string Name, string Json)> events) => string.Concat(events.Select(e => $"event: {e.Name}\ndata: {e.Json}\n\n"));
+
     private async Task<bool> WriteAsync(string text, bool end = false)
     {
         if (CallerLeft)

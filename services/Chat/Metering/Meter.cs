@@ -98,21 +98,27 @@ public sealed class Meter(
     {
         var input = call.ReportedInputTokens ?? promptTokens;
         var output = call.ReportedOutputTokens ?? tokens.Count(call.Text);
+        return Stage(reservation, kind, model.Id, input, output, flatPrice ?? model.Cost(input, output), interrupted: call.End != CallEnd.Completed);
+    }
+
+    // The same for a call that is not a chat (embeddings): what it used and cost, already known.
+    public Usage Stage(Reservation reservation, string kind, string model, long input, long output, long credits, bool interrupted)
+    {
         var usage = new Usage
         {
             ReservationId = reservation.Id,
             UserId = reservation.UserId,
             Kind = kind,
-            Model = model.Id,
+            Model = model,
             InputTokens = input,
             OutputTokens = output,
-            Credits = flatPrice ?? model.Cost(input, output),
-            Interrupted = call.End != CallEnd.Completed,
+            Credits = credits,
+            Interrupted = interrupted,
             RecordedAt = clock.GetUtcNow(),
         };
         // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
         var shares = growing?.Share(usage.Credits);
-        var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model.Id, usage.RecordedAt,
+        var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
             shares?.Skip(1).Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
         db.Usage.Add(usage);
         db.AddToOutbox(charge);

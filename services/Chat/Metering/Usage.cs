@@ -7,7 +7,7 @@ public sealed class Usage
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public Guid ReservationId { get; init; }
     public Guid UserId { get; init; }
-    public required string Kind { get; init; }   // chat, completion, icon
+    public required string Kind { get; init; }   // chat, completion, response, embedding, icon
     public required string Model { get; init; }
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }

@@ -74,6 +74,10 @@ public sealed record ModelUpstream
 
 public sealed record ModelOptions
 {
+    // Chat (completions, responses) or Embedding (/v1/embeddings: InputPrice per input token, ContextTokens the most
+    // one input may have; OutputPrice and MaxOutputTokens are not used; one upstream, on an OpenAI-compatible provider).
+    public ModelKind Kind { get; init; } = ModelKind.Chat;
+
     // The default provider's name for the model (when Upstreams is empty); the public id when empty.
     public string? UpstreamModel { get; init; }
 
@@ -86,6 +90,8 @@ public sealed record ModelOptions
     public int MaxOutputTokens { get; init; } = 1024;
     public int ContextTokens { get; init; } = 128_000;
 }
+
+public enum ModelKind { Chat, Embedding }
 
 public sealed record GenerationOptions
 {
@@ -164,20 +170,30 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
         foreach (var (id, model) in options.Models)
         {
             if (model.InputPrice < 0 || model.OutputPrice < 0) failures.Add($"Chat:Models:{id}: InputPrice and OutputPrice must not be negative.");
-            if (model.MaxOutputTokens < 1) failures.Add($"Chat:Models:{id}:MaxOutputTokens must be at least 1.");
-            if (model.ContextTokens <= model.MaxOutputTokens) failures.Add($"Chat:Models:{id}:ContextTokens must be more than MaxOutputTokens.");
             foreach (var upstream in model.Upstreams.Where(u => u.Provider != "default" && !options.Providers.ContainsKey(u.Provider)))
             {
                 failures.Add($"Chat:Models:{id}:Upstreams names the provider '{upstream.Provider}', which is not in Chat:Providers.");
             }
+            if (model.Kind == ModelKind.Embedding)
+            {
+                if (model.ContextTokens < 1) failures.Add($"Chat:Models:{id}:ContextTokens (the most tokens one input may have) must be at least 1.");
+                var provider = model.Upstreams.FirstOrDefault()?.Provider ?? "default";
+                var providerKind = provider == "default" ? options.Upstream.Kind : options.Providers.GetValueOrDefault(provider)?.Kind;
+                if (model.Upstreams.Count > 1) failures.Add($"Chat:Models:{id}: an embedding model runs on one upstream.");
+                if (providerKind is not (null or ProviderOptions.OpenAI)) failures.Add($"Chat:Models:{id}: an embedding model needs an OpenAI-compatible provider, and '{provider}' is {providerKind}.");
+                continue;
+            }
+            if (model.MaxOutputTokens < 1) failures.Add($"Chat:Models:{id}:MaxOutputTokens must be at least 1.");
+            if (model.ContextTokens <= model.MaxOutputTokens) failures.Add($"Chat:Models:{id}:ContextTokens must be more than MaxOutputTokens.");
         }
-        if (!options.Models.ContainsKey(options.DefaultModel))
+        var chatModels = options.Models.Where(m => m.Value.Kind == ModelKind.Chat).Select(m => m.Key).ToHashSet();
+        if (!chatModels.Contains(options.DefaultModel))
         {
-            failures.Add($"Chat:DefaultModel ('{options.DefaultModel}') must be one of Chat:Models ({string.Join(", ", options.Models.Keys)}).");
+            failures.Add($"Chat:DefaultModel ('{options.DefaultModel}') must be one of Chat:Models' chat models ({string.Join(", ", chatModels)}).");
         }
         foreach (var (kind, generation) in options.Generations)
         {
-            if (generation.Model is { Length: > 0 } model && !options.Models.ContainsKey(model)) failures.Add($"Chat:Generations:{kind}:Model ('{model}') must be one of Chat:Models.");
+            if (generation.Model is { Length: > 0 } model && !chatModels.Contains(model)) failures.Add($"Chat:Generations:{kind}:Model ('{model}') must be one of Chat:Models' chat models.");
             if (generation.Price < 0) failures.Add($"Chat:Generations:{kind}:Price must not be negative.");
             if (generation.MaxOutputTokens < 1) failures.Add($"Chat:Generations:{kind}:MaxOutputTokens must be at least 1.");
         }

@@ -24,11 +24,13 @@ public sealed record Generation(string Kind, PricedModel Model, long Price, int 
 
 // The models of Chat:Models, each behind one IChatClient per upstream: the OpenAI client for OpenAI-compatible
 // providers, the official Anthropic client for Anthropic's Messages API. Neither retries: a retried completion is
-// billed twice upstream, and falling back is UpstreamCall's decision.
+// billed twice upstream, and falling back is UpstreamCall's decision. An embedding model (Kind: Embedding) is one
+// IEmbeddingGenerator on an OpenAI-compatible provider.
 public sealed class ModelCatalog : IDisposable
 {
     private readonly Dictionary<string, PricedModel> _models;
     private readonly Dictionary<string, Generation> _generations;
+    private readonly Dictionary<string, EmbeddingModel> _embeddings;
 
     public ModelCatalog(IOptions<ChatServiceOptions> options)
     {
@@ -37,7 +39,7 @@ public sealed class ModelCatalog : IDisposable
         var providers = settings.Providers.Append(new("default", settings.Upstream))
             .ToDictionary(p => p.Key, p => Provider(p.Value with { Label = p.Value.Label is { Length: > 0 } label ? label : p.Key }, networkTimeout));
 
-        _models = settings.Models.ToDictionary(
+        _models = settings.Models.Where(m => m.Value.Kind == ModelKind.Chat).ToDictionary(
             m => m.Key,
             m =>
             {
@@ -47,10 +49,19 @@ public sealed class ModelCatalog : IDisposable
                 var routes = upstreams.Select(u =>
                 {
                     var name = u.Model is { Length: > 0 } model ? model : m.Key;
-                    var (label, client) = providers[u.Provider];
+                    var (label, client, _) = providers[u.Provider];
                     return new ModelRoute(label, name, client(name, m.Value.MaxOutputTokens));
                 }).ToList();
                 return new PricedModel(m.Key, routes, m.Value.InputPrice, m.Value.OutputPrice, m.Value.MaxOutputTokens, m.Value.ContextTokens);
+            },
+            StringComparer.Ordinal);
+        _embeddings = settings.Models.Where(m => m.Value.Kind == ModelKind.Embedding).ToDictionary(
+            m => m.Key,
+            m =>
+            {
+                var upstream = m.Value.Upstreams.FirstOrDefault() ?? new ModelUpstream { Model = m.Value.UpstreamModel };
+                var name = upstream.Model is { Length: > 0 } model ? model : m.Key;
+                return new EmbeddingModel(m.Key, name, m.Value.InputPrice, m.Value.ContextTokens, providers[upstream.Provider].Embeddings!(name));
             },
             StringComparer.Ordinal);
         Default = _models[settings.DefaultModel];
@@ -61,14 +72,15 @@ public sealed class ModelCatalog : IDisposable
             StringComparer.OrdinalIgnoreCase);
     }
 
-    // A provider's label and how it makes a chat client for one of its models.
-    private static (string Label, Func<string, int, IChatClient> Client) Provider(ProviderOptions provider, TimeSpan networkTimeout)
+    // A provider's label and how it makes a chat client (and, when it has them, an embedding generator) for one of its models.
+    private static (string Label, Func<string, int, IChatClient> Client, Func<string, IEmbeddingGenerator<string, Embedding<float>>>? Embeddings) Provider(
+        ProviderOptions provider, TimeSpan networkTimeout)
     {
         var key = provider.ApiKey is { Length: > 0 } apiKey ? apiKey : "none";
         if (provider.Kind == ProviderOptions.Anthropic)
         {
             var anthropic = new AnthropicClient { ApiKey = key, BaseUrl = provider.BaseUrl.TrimEnd('/'), MaxRetries = 0, Timeout = networkTimeout };
-            return (provider.Label!, (model, maxOutput) => anthropic.AsIChatClient(model, maxOutput));
+            return (provider.Label!, (model, maxOutput) => anthropic.AsIChatClient(model, maxOutput), null);
         }
         var openAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
         {
@@ -76,7 +88,7 @@ public sealed class ModelCatalog : IDisposable
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = networkTimeout,
         });
-        return (provider.Label!, (model, _) => openAi.GetChatClient(model).AsIChatClient());
+        return (provider.Label!, (model, _) => openAi.GetChatClient(model).AsIChatClient(), model => openAi.GetEmbeddingClient(model).AsIEmbeddingGenerator());
     }
 
     public PricedModel Default { get; }
@@ -87,11 +99,19 @@ public sealed class ModelCatalog : IDisposable
 
     public Generation? FindGeneration(string kind) => _generations.GetValueOrDefault(kind);
 
+    public IReadOnlyCollection<EmbeddingModel> Embeddings => _embeddings.Values;
+
+    public EmbeddingModel? FindEmbedding(string id) => _embeddings.GetValueOrDefault(id);
+
     public void Dispose()
     {
         foreach (var route in _models.Values.SelectMany(m => m.Routes))
         {
             route.Client.Dispose();
+        }
+        foreach (var model in _embeddings.Values)
+        {
+            model.Generator.Dispose();
         }
     }
 }

@@ -217,7 +217,7 @@ public sealed class UpstreamCall : IAsyncDisposable
         FailureDetail = detail;
     }
 
-    private static string Describe(ClientResultException ex)
+    internal static string Describe(ClientResultException ex)
     {
         var body = ex.GetRawResponse()?.Content?.ToString();
         try

@@ -1,0 +1,48 @@
+using System.ClientModel;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace Gateway.Chat.Upstream;
+
+// An embedding model this gateway serves (Chat:Models:<id>:Kind = Embedding): charged per input token.
+public sealed record EmbeddingModel(string Id, string UpstreamModel, decimal InputPrice, int MaxInputTokens, IEmbeddingGenerator<string, Embedding<float>> Generator)
+{
+    // Whole credits, rounded up, as for chat.
+    public long Cost(long inputTokens) => (long)Math.Ceiling(inputTokens * InputPrice);
+}
+
+public abstract record EmbeddingResult;
+public sealed record Embedded(GeneratedEmbeddings<Embedding<float>> Embeddings) : EmbeddingResult;
+public sealed record EmbeddingFailed(int Status, string Detail) : EmbeddingResult;
+public sealed record EmbeddingCallerLeft : EmbeddingResult;
+
+// One call to the provider's embeddings endpoint, ended like a chat call: the caller leaving, a timeout or a provider
+// failure each become a result, never an exception.
+public static class EmbeddingCall
+{
+    public static async Task<EmbeddingResult> RunAsync(EmbeddingModel model, IReadOnlyList<string> inputs, int? dimensions, TimeSpan timeout, CancellationToken caller)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(caller);
+        cancel.CancelAfter(timeout);
+        try
+        {
+            return new Embedded(await model.Generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = dimensions }, cancel.Token));
+        }
+        catch (OperationCanceledException) when (caller.IsCancellationRequested)
+        {
+            return new EmbeddingCallerLeft();
+        }
+        catch (OperationCanceledException)
+        {
+            return new EmbeddingFailed(StatusCodes.Status504GatewayTimeout, $"The model did not answer within {timeout.TotalSeconds:0.#} s.");
+        }
+        catch (ClientResultException ex)
+        {
+            return new EmbeddingFailed(StatusCodes.Status502BadGateway, $"The model provider failed: {UpstreamCall.Describe(ex)}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException)
+        {
+            return new EmbeddingFailed(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
+        }
+    }
+}
