@@ -74,10 +74,11 @@ public sealed record PhaseReport(
 public static class FaultPhase
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan StaysQuiet = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Load, the fault, load until the tail has passed, then quiet: how long until each user's held credits came back
-    /// (held = 0, measured from when the faulted process was back), then per user: what they were charged against what
+    /// (held = 0 for good, measured from when the faulted process was back), then per user: what they were charged against what
     /// their client saw served, holds left open or captured twice, and the ledger's audit.
     /// </summary>
     public static async Task<PhaseReport> RunAsync(FaultSystem system, Fault fault, IReadOnlyList<FaultUser> users, PhasePlan plan, CancellationToken ct)
@@ -103,20 +104,27 @@ public static class FaultPhase
         }
         var stopped = DateTimeOffset.UtcNow;
 
-        // Quiet: every user's held credits back, or the goal's time is up (never less than a few seconds after the
-        // load stopped, for the last requests' captures).
+        // Quiet: every user's held credits back and staying back for a few seconds (a hold made late, after they had
+        // come back, counts), or the goal's time is up (never less than a few seconds after the load stopped).
         var deadline = Max(timing.BackAt + plan.HoldsBackWithin, stopped + TimeSpan.FromSeconds(10));
         var heldBack = new DateTimeOffset?[users.Count];
         var wallets = new Wallet?[users.Count];
+        DateTimeOffset? quietSince = null;
         while (true)
         {
             var now = DateTimeOffset.UtcNow;
             wallets = await Task.WhenAll(users.Select(u => system.BalanceAsync(u, ct)));
             for (var i = 0; i < users.Count; i++)
             {
-                heldBack[i] ??= wallets[i] is { Held: 0 } ? now : (DateTimeOffset?)null;
+                heldBack[i] = wallets[i] switch
+                {
+                    { Held: 0 } => heldBack[i] ?? now,
+                    null => heldBack[i], // Billing did not answer this time
+                    _ => null,
+                };
             }
-            if (heldBack.All(t => t is not null) || now > deadline)
+            quietSince = heldBack.All(t => t is not null) ? quietSince ?? now : null;
+            if (now - quietSince >= StaysQuiet || now > deadline)
             {
                 break;
             }
