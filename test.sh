@@ -13,7 +13,8 @@ code=${PIPESTATUS[0]}
 set -e
 
 # The runner prints its totals last; CI reads only our line.
-count() { grep -E "^\s*$1: [0-9]+" "$log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
+# -a: a test's output may hold bytes that make grep take the log for binary and print nothing.
+count() { grep -aE "^\s*$1: [0-9]+" "$log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
 total=$(count total); failed=$(count failed); passed=$(count succeeded); skipped=$(count skipped)
 rm -f "$log"
 # A crash, or "no test ran" (exit 8), is a failure even when no test reported one.

@@ -92,7 +92,8 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
     [InlineData("/v1/models")]
     public async Task A_header_value_that_is_not_ASCII_is_a_400_naming_the_header(string path)
     {
-        using var client = Client(input.Prober.AccessToken);
+        // A user of its own: the sweep signs the prober out, whichever test runs first.
+        using var client = Client((await System.RegisterUserAsync()).AccessToken);
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Add("Idempotency-Key", "ключ");
 
@@ -113,7 +114,8 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
     {
         using var content = new StringContent($$"""{"prompt":"{{new string('a', 100_000)}}"}""", Encoding.UTF8, "application/json");
 
-        using var response = await input.Prober.Client.PostAsync("/api/icons", content, Ct);
+        var user = await System.RegisterUserAsync(); // not the prober: the sweep signs it out
+        using var response = await user.Client.PostAsync("/api/icons", content, Ct);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

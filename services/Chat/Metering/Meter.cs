@@ -71,6 +71,10 @@ public sealed class Meter(
         var askedAt = clock.GetUtcNow();
         var reservation = await reservations.ReserveAsync(userId, amount, reason, cancellationToken);
         standby.Reported(userId, reservation, askedAt);
+        if (reservation.Outcome == ReservationOutcome.Insufficient && await standby.TakeAfterRefillAsync(userId, amount, cancellationToken) is { } refilled)
+        {
+            return (refilled, null);
+        }
         return (reservation, reservation.Outcome switch
         {
             ReservationOutcome.Reserved => null,

@@ -53,16 +53,6 @@ public sealed class StandbyHolds(
         {
             var busy = now - caller.LastRequest <= Settings.BusyWithin;
             caller.LastRequest = now;
-            var usableUntil = now + options.Value.Upstream.Timeout + options.Value.Reservations.Timeout;
-            var best = -1;
-            for (var i = 0; i < caller.Ready.Count; i++)
-            {
-                var hold = caller.Ready[i];
-                if (hold.Reservation.Amount >= amount && hold.ExpiresAt > usableUntil && (best < 0 || hold.Reservation.Amount < caller.Ready[best].Reservation.Amount))
-                {
-                    best = i;
-                }
-            }
             // Made in batches, once half of the caller's standby holds are gone: one round trip to Billing for several.
             var size = Bucket(amount);
             var have = caller.Ready.Count + caller.Refilling;
@@ -70,15 +60,15 @@ public sealed class StandbyHolds(
             if (busy && have <= Settings.MaxPerCaller / 2 && count > 0)
             {
                 caller.Refilling += count;
+                caller.Refilled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _ = RefillAsync(userId, caller, size, count);
             }
-            if (best < 0)
+            if (Take(caller, amount) is not { } taken)
             {
                 Holds.Add(1, new KeyValuePair<string, object?>("standby", false));
                 return false;
             }
-            reservation = caller.Ready[best].Reservation with { Balance = caller.BalanceNow() };
-            caller.Ready.RemoveAt(best);
+            reservation = taken;
         }
         finally
         {
@@ -86,6 +76,73 @@ public sealed class StandbyHolds(
         }
         Holds.Add(1, new KeyValuePair<string, object?>("standby", true));
         return true;
+    }
+
+    // A request Billing refused while standby holds were being made for its caller waits for them and takes one: they
+    // hold credits it would otherwise have had, so that a wallet for exactly N requests serves N at once, not N less
+    // the standby holds. Null when none comes (within the reservation timeout).
+    public async Task<Reservation?> TakeAfterRefillAsync(Guid userId, long amount, CancellationToken cancellationToken)
+    {
+        if (!callers.TryGetValue(userId, out var caller))
+        {
+            return null;
+        }
+        Task refilled;
+        lock (caller)
+        {
+            if (caller.Refilled is null)
+            {
+                return Take(caller, amount);
+            }
+            refilled = caller.Refilled.Task;
+            caller.Waiting++;
+        }
+        try
+        {
+            await refilled.WaitAsync(options.Value.Reservations.Timeout, clock, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            lock (caller)
+            {
+                caller.Waiting--;
+            }
+        }
+        lock (caller)
+        {
+            return Take(caller, amount);
+        }
+    }
+
+    // The smallest ready standby hold of at least this amount that is still usable; -1 when there is none.
+    private int Best(Caller caller, long amount, DateTimeOffset now)
+    {
+        var usableUntil = now + options.Value.Upstream.Timeout + options.Value.Reservations.Timeout;
+        var best = -1;
+        for (var i = 0; i < caller.Ready.Count; i++)
+        {
+            var hold = caller.Ready[i];
+            if (hold.Reservation.Amount >= amount && hold.ExpiresAt > usableUntil && (best < 0 || hold.Reservation.Amount < caller.Ready[best].Reservation.Amount))
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private Reservation? Take(Caller caller, long amount)
+    {
+        var best = Best(caller, amount, clock.GetUtcNow());
+        if (best < 0)
+        {
+            return null;
+        }
+        var reservation = caller.Ready[best].Reservation with { Balance = caller.BalanceNow() };
+        caller.Ready.RemoveAt(best);
+        return reservation;
     }
 
     // Billing's word on the caller's balance, as of when the reservation was asked for: what done.balance starts
@@ -176,7 +233,8 @@ public sealed class StandbyHolds(
                     {
                         continue;
                     }
-                    if (!stopping && hold.Available >= Settings.RichFactor * hold.Amount)
+                    // Kept while rich, or while a refused request waits for it (TakeAfterRefillAsync).
+                    if (!stopping && (hold.Available >= Settings.RichFactor * hold.Amount || caller.Waiting > 0))
                     {
                         caller.Ready.Add(new StandbyHold(hold, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
                     }
@@ -196,6 +254,11 @@ public sealed class StandbyHolds(
             lock (caller)
             {
                 caller.Refilling -= count;
+                if (caller.Refilling == 0)
+                {
+                    caller.Refilled?.TrySetResult();
+                    caller.Refilled = null;
+                }
             }
         }
         await ReleaseAsync(unneeded, "Standby hold not needed: few credits left");
@@ -230,6 +293,10 @@ public sealed class StandbyHolds(
         public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
         public List<StandbyHold> Ready { get; } = [];
         public int Refilling { get; set; }
+        // Completed when the refills in flight are done; null when none is.
+        public TaskCompletionSource? Refilled { get; set; }
+        // Refused requests waiting for the refills (TakeAfterRefillAsync).
+        public int Waiting { get; set; }
         public bool Forgotten { get; set; }
         public List<(DateTimeOffset At, long Credits)> Charges { get; } = [];
         private (long Balance, long Available, DateTimeOffset AskedAt)? lastReport;
