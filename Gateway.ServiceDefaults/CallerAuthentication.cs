@@ -101,6 +101,9 @@ public sealed record ForbiddenMessage(string Text);
 
 public sealed record CallerTokenOptions
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(CallerTokenOptions);
+
     public const string Section = "Gateway:CallerToken";
 
     [Required, MinLength(32, ErrorMessage = "Gateway:CallerToken:Key must be at least 32 characters of random text.")]

@@ -14,6 +14,9 @@ public sealed record ResolvedKey(Guid KeyId, Guid UserId, Guid? OrganizationId, 
 
 public sealed record ApiKeyCacheOptions : IValidatableObject
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(ApiKeyCacheOptions);
+
     public const string Section = "Edge:ApiKeys";
     public const string CacheKeySetting = "Edge:ApiKeys:CacheKey";
     public TimeSpan MemoryTtl { get; init; } = TimeSpan.FromSeconds(10);

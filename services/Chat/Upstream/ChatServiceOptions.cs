@@ -46,12 +46,9 @@ public record ProviderOptions
     // Shown in logs and traces, e.g. "local model" when the AppHost starts MockLlm; the provider's name when empty.
     public string? Label { get; init; }
 
-    // Printed (ToString) without its key, so that logging the options never logs the secret.
-    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
-    {
-        builder.Append($"Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(none)" : "(set)")}");
-        return true;
-    }
+    // It holds a secret: printed (ToString, a log line) without it.
+    public sealed override string ToString() =>
+        $"{GetType().Name} {{ Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")} }}";
 }
 
 public sealed record UpstreamOptions : ProviderOptions

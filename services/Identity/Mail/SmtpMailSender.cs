@@ -11,6 +11,9 @@ namespace Gateway.Identity.Mail;
 // (an environment variable or a secret store), is never logged and is only sent to this server.
 public sealed record SmtpOptions
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(SmtpOptions);
+
     public const string Section = "Identity:Mail:Smtp";
 
     public string? Host { get; init; }

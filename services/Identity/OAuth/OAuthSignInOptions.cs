@@ -21,6 +21,9 @@ public sealed record OAuthSignInOptions
 
 public sealed record OAuthProviderOptions
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(OAuthProviderOptions);
+
     public string? ClientId { get; init; }
     public string? ClientSecret { get; init; }
     public string? AuthorizationEndpoint { get; init; }

@@ -5,6 +5,9 @@ namespace Gateway.Identity.Tokens;
 // Identity:Tokens. Validated at start; defaults live in appsettings.json.
 public sealed record TokenIssuanceOptions : IValidatableObject
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(TokenIssuanceOptions);
+
     public const string Section = "Identity:Tokens";
 
     [Required] public string Issuer { get; init; } = "";

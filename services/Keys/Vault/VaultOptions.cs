@@ -4,6 +4,9 @@ namespace Gateway.Keys.Vault;
 
 public sealed record VaultOptions : IValidatableObject
 {
+    // It holds a secret: printed (ToString, a log line) by its name only.
+    public override string ToString() => nameof(VaultOptions);
+
     public const string Section = "Keys:Vault";
     public const string EncryptionKeySetting = "Keys:Vault:EncryptionKey";
 
