@@ -34,16 +34,8 @@ public static class Completions
             return;
         }
 
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync(http.RequestAborted);
-        stats.Received(body);
-
-        JsonNode? request;
-        try
-        {
-            request = JsonNode.Parse(body);
-        }
-        catch (JsonException)
+        var (valid, request) = await ReadAsync(http, stats);
+        if (!valid)
         {
             await Error(http, 400, "The body is not valid JSON.", "invalid_request_error", null);
             return;
@@ -136,6 +128,22 @@ public static class Completions
     }
 
     private sealed record Usage(int Prompt, int Completion);
+
+    // The request's body, counted in the stats, as JSON; not valid when it cannot be parsed. Every endpoint reads it so.
+    internal static async Task<(bool Valid, JsonNode? Request)> ReadAsync(HttpContext http, MockLlmStats stats)
+    {
+        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(http.RequestAborted);
+        stats.Received(body);
+        try
+        {
+            return (true, JsonNode.Parse(body));
+        }
+        catch (JsonException)
+        {
+            return (false, null);
+        }
+    }
 
     internal static IResult? Unauthorized(HttpContext http, MockLlmOptions options) =>
         options.ApiKey is { Length: > 0 } key && http.Request.Headers.Authorization != $"Bearer {key}"

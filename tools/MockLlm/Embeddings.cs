@@ -28,16 +28,8 @@ public static class Embeddings
             await refused.ExecuteAsync(http);
             return;
         }
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync(http.RequestAborted);
-        stats.Received(body);
-
-        JsonNode? request;
-        try
-        {
-            request = JsonNode.Parse(body);
-        }
-        catch (JsonException)
+        var (valid, request) = await Completions.ReadAsync(http, stats);
+        if (!valid)
         {
             await Completions.Error(http, 400, "The body is not valid JSON.", "invalid_request_error", null);
             return;

@@ -24,15 +24,8 @@ public static class Messages
             await Error(http, 401, "authentication_error", "invalid x-api-key");
             return;
         }
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync(http.RequestAborted);
-        stats.Received(body);
-        JsonNode? request;
-        try
-        {
-            request = JsonNode.Parse(body);
-        }
-        catch (JsonException)
+        var (valid, request) = await Completions.ReadAsync(http, stats);
+        if (!valid)
         {
             await Error(http, 400, "invalid_request_error", "The body is not valid JSON.");
             return;
