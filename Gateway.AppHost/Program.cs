@@ -30,6 +30,7 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = nul
         .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? port ?? FreePort.Next() : null, isProxied: false)
         .WithEnvironment("DOTNET_ENVIRONMENT", environment).WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
         .WithHttpHealthCheck(health)
+        .WithoutTelemetryWhenNoDashboard()
         .AsBuiltBinary()
         .WithRestarts();
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,6 +13,10 @@ public static class Telemetry
 {
     // MassTransit's ActivitySource and Meter are both named "MassTransit".
     private const string MassTransitSource = "MassTransit";
+
+    // How many new traces a second each process starts at most (TracesPerSecondSampler); 0 traces every request.
+    public const string TracesPerSecondSetting = "Gateway:Telemetry:TracesPerSecond";
+    private const double DefaultTracesPerSecond = 10;
 
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
@@ -33,6 +38,7 @@ public static class Telemetry
             logging.IncludeScopes = true;
         });
 
+        var tracesPerSecond = builder.Configuration.GetValue(TracesPerSecondSetting, DefaultTracesPerSecond);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -41,6 +47,7 @@ public static class Telemetry
                 .AddNpgsqlInstrumentation()
                 .AddMeter(MassTransitSource, "Gateway.*"))
             .WithTracing(tracing => tracing
+                .SetSampler(tracesPerSecond > 0 ? new ParentBasedSampler(new TracesPerSecondSampler(tracesPerSecond)) : new AlwaysOnSampler())
                 .AddSource(builder.Environment.ApplicationName, MassTransitSource, "Gateway.*")
                 .AddAspNetCoreInstrumentation(options =>
                     // Health probes would drown every real trace.

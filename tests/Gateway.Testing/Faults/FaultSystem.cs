@@ -47,12 +47,18 @@ public sealed class FaultSystem : IAsyncDisposable
 
     public Uri Edge { get; }
 
+    /// <summary>Where a resource (a service, MockLlm) listens, directly rather than through the edge.</summary>
+    public Uri Endpoint(string resource) => app.GetEndpoint(resource, "http");
+
     /// <summary>One client for every caller (each request carries its caller's credentials), so load is not limited by connections.</summary>
     public HttpClient Http { get; }
 
     public FaultUser Admin { get; private set; } = null!;
 
-    public static async Task<FaultSystem> StartAsync(Action<string>? log = null, CancellationToken ct = default)
+    /// <param name="dashboard">Also start Aspire's dashboard, so every service exports its logs, traces and metrics to it over OTLP, as under ./run.sh.</param>
+    /// <param name="environment">Set for every service and the edge.</param>
+    public static async Task<FaultSystem> StartAsync(Action<string>? log = null, CancellationToken ct = default, bool dashboard = false,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         log ??= _ => { };
         var root = Directory.CreateTempSubdirectory("gateway-faults-").FullName;
@@ -68,12 +74,22 @@ public sealed class FaultSystem : IAsyncDisposable
             $"--Parameters:caller-token-key={Key()}", $"--Parameters:key-cache-key={Key()}", $"--Parameters:vault-key={Key()}",
             $"--Parameters:signing-keys-key={Key()}",
         ];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(args, ct);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
+            dashboard ? [.. args, "--dashboard-url", $"http://127.0.0.1:{FreePort.Next()}"] : args,
+            (options, _) => options.DisableDashboard = !dashboard, ct);
         // The services' own logs stay in the orchestrator; a killed service failing its health checks is expected here.
         builder.Services.AddLogging(logging => logging
             .AddFilter("Gateway.AppHost.Resources", LogLevel.None)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
             .AddFilter("Aspire.Hosting", LogLevel.Warning));
+
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                builder.CreateResourceBuilder(project).WithEnvironment(name, value);
+            }
+        }
 
         // Load comes from one address and a few callers: the edge's per-caller limits would answer 429 instead.
         var edgeResource = builder.CreateResourceBuilder<ProjectResource>("edge");
