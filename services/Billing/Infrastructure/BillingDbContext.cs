@@ -14,7 +14,7 @@ public sealed partial class BillingDbContext(DbContextOptions<BillingDbContext> 
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(BillingDbContext).Assembly);
 
-        // snake_case columns, so the ledger's SQL functions (LedgerSql) read like SQL.
+        // snake_case columns, so the ledger's SQL functions (Migrations/Sql) read like SQL.
         foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
         {
             property.SetColumnName(SnakeCase().Replace(property.Name, "$1_$2").ToLowerInvariant());

@@ -3,8 +3,9 @@ using NpgsqlTypes;
 
 namespace Gateway.Billing.Ledger;
 
-// The ledger's operations. Each is one call to a Postgres function (Infrastructure/LedgerSql.cs) in its
-// own transaction; the database, not this class, decides whether credits are available.
+// The ledger's operations. Each is one call to a Postgres function (created by the migrations' scripts in
+// Infrastructure/Migrations/Sql) in its own transaction; the database, not this class, decides whether
+// credits are available.
 public sealed class Ledger : IDisposable
 {
     private const string UniqueViolation = "23505";

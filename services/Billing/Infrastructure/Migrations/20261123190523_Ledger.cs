@@ -110,13 +110,13 @@ namespace Gateway.Billing.Infrastructure.Migrations
                 columns: new[] { "wallet_id", "sequence" },
                 descending: new[] { false, true });
 
-            migrationBuilder.Sql(LedgerSql.Create);
+            migrationBuilder.SqlScript("20261123190523_Ledger.up.sql");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(LedgerSql.Drop);
+            migrationBuilder.SqlScript("20261123190523_Ledger.down.sql");
 
             migrationBuilder.DropTable(
                 name: "accounts");

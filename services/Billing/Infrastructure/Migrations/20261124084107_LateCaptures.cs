@@ -13,22 +13,13 @@ namespace Gateway.Billing.Infrastructure.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(LedgerSql.Functions);
+            migrationBuilder.SqlScript("20261124084107_LateCaptures.up.sql");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            // ledger_resolve keeps its new body; a late capture charges nothing again, as before, answering that
-            // the hold was resolved by its expiry.
-            migrationBuilder.Sql("""
-                CREATE OR REPLACE FUNCTION ledger_capture_late(p_wallet uuid, p_hold uuid, p_amount bigint, p_reason text,
-                                                               p_model text, p_input bigint, p_output bigint)
-                RETURNS ledger_result LANGUAGE sql STABLE AS $$
-                    SELECT 'resolved', NULL::uuid, 'capture', 0::bigint, a.balance, a.held, NULL::timestamptz, 'expiry'
-                    FROM accounts a WHERE a.id = p_wallet
-                $$;
-                """);
+            migrationBuilder.SqlScript("20261124084107_LateCaptures.down.sql");
         }
     }
 }

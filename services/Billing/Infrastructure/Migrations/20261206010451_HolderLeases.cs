@@ -57,71 +57,13 @@ namespace Gateway.Billing.Infrastructure.Migrations
                 table: "cancelled_reservations",
                 column: "cancelled_at");
 
-            migrationBuilder.Sql("""
-                DROP FUNCTION IF EXISTS ledger_hold(uuid, uuid, bigint, timestamptz, text);
-                DROP FUNCTION IF EXISTS ledger_batch(boolean[], uuid[], uuid[], bigint[], timestamptz[], text[], text[], bigint[], bigint[]);
-                """);
-            migrationBuilder.Sql(LedgerSql.Functions);
+            migrationBuilder.SqlScript("20261206010451_HolderLeases.up.sql");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            // The functions as they were before holders.
-            migrationBuilder.Sql("""
-                DROP FUNCTION IF EXISTS ledger_cancel(uuid, uuid, uuid, text);
-                DROP FUNCTION IF EXISTS ledger_batch(boolean[], uuid[], uuid[], bigint[], timestamptz[], text[], text[], bigint[], bigint[], uuid[]);
-                DROP FUNCTION IF EXISTS ledger_hold(uuid, uuid, bigint, timestamptz, text, uuid);
-                CREATE OR REPLACE FUNCTION ledger_hold(p_id uuid, p_wallet uuid, p_amount bigint, p_expires_at timestamptz, p_reason text)
-                RETURNS ledger_result LANGUAGE plpgsql AS $$
-                DECLARE t transfers; a accounts;
-                BEGIN
-                    WITH wallet AS (
-                        UPDATE accounts SET held = held + p_amount
-                        WHERE id = p_wallet AND kind = 'wallet' AND balance - held >= p_amount
-                          AND NOT EXISTS (SELECT 1 FROM transfers WHERE id = p_id)
-                        RETURNING *),
-                    entry AS (
-                        INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, wallet_id, expires_at, reason, created_at)
-                        SELECT p_id, 'hold', p_wallet, '00000000-0000-0000-0000-000000000003', p_amount, p_wallet, p_expires_at, p_reason, now()
-                        FROM wallet),
-                    open_hold AS (
-                        INSERT INTO open_holds (hold_id, wallet_id, amount, expires_at)
-                        SELECT p_id, p_wallet, p_amount, p_expires_at FROM wallet)
-                    SELECT * INTO a FROM wallet;
-                    IF FOUND THEN
-                        RETURN ('created', p_id, 'hold', p_amount, a.balance, a.held, p_expires_at, NULL)::ledger_result;
-                    END IF;
-
-                    SELECT * INTO t FROM transfers WHERE id = p_id;
-                    IF FOUND THEN RETURN ledger_existing(t, 'hold', p_wallet, p_amount, NULL); END IF;
-                    SELECT * INTO a FROM accounts WHERE id = p_wallet;
-                    RETURN ('insufficient', p_id, 'hold', p_amount, COALESCE(a.balance, 0), COALESCE(a.held, 0), NULL, NULL)::ledger_result;
-                END $$;
-                CREATE OR REPLACE FUNCTION ledger_batch(p_is_hold boolean[], p_ids uuid[], p_targets uuid[], p_amounts bigint[], p_expires timestamptz[],
-                                                        p_reasons text[], p_models text[], p_inputs bigint[], p_outputs bigint[])
-                RETURNS TABLE (ordinal int, outcome text, transfer_id uuid, kind text, amount bigint, balance bigint, held bigint,
-                               expires_at timestamptz, resolved_by text)
-                LANGUAGE plpgsql AS $$
-                DECLARE i int; r ledger_result;
-                BEGIN
-                    FOR i IN SELECT s.i FROM generate_subscripts(p_ids, 1) AS s(i)
-                             ORDER BY CASE WHEN p_is_hold[s.i] THEN p_targets[s.i]
-                                           ELSE COALESCE((SELECT o.wallet_id FROM open_holds o WHERE o.hold_id = p_targets[s.i]),
-                                                         (SELECT t.wallet_id FROM transfers t WHERE t.pending_id = p_targets[s.i])) END NULLS LAST,
-                                      p_ids[s.i] LOOP
-                        -- Assignments, not queries: plpgsql evaluates a lone function call without starting an executor.
-                        IF p_is_hold[i] THEN
-                            r := ledger_hold(p_ids[i], p_targets[i], p_amounts[i], p_expires[i], p_reasons[i]);
-                        ELSE
-                            r := ledger_resolve(p_ids[i], p_targets[i], 'capture', p_amounts[i], p_reasons[i], p_models[i], p_inputs[i], p_outputs[i]);
-                        END IF;
-                        ordinal := i; outcome := r.outcome; transfer_id := r.transfer_id; kind := r.kind; amount := r.amount;
-                        balance := r.balance; held := r.held; expires_at := r.expires_at; resolved_by := r.resolved_by;
-                        RETURN NEXT;
-                    END LOOP;
-                END $$;
-                """);
+            migrationBuilder.SqlScript("20261206010451_HolderLeases.down.sql");
 
             migrationBuilder.DropTable(
                 name: "cancelled_reservations");
