@@ -70,7 +70,7 @@ var billing = Service<Projects.Gateway_Billing>("billing")
     .WaitFor(billingDb).WaitFor(rabbitmq);
 
 var chat = Service<Projects.Gateway_Chat>("chat")
-    .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
+    .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing).WithReference(keys)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Chat__Upstream__BaseUrl", upstream)
     .WaitFor(chatDb).WaitFor(rabbitmq).WaitFor(mockllm);
 

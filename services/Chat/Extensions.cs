@@ -31,6 +31,8 @@ public static class Extensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ProviderKeys>();
+        builder.Services.AddHttpClient(ProviderKeys.KeysClient, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<TokenCounter>();
         builder.Services.AddScoped<CreditReservations>();
         builder.Services.AddSingleton<HoldRenewals>();

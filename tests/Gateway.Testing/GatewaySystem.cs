@@ -49,6 +49,11 @@ public sealed class GatewaySystem : IAsyncDisposable
             foreach (var service in services ?? AllServices)
             {
                 var serviceSettings = system.SettingsFor(service, settings);
+                // Where the services started before it listen (Chat reads callers' provider keys from Keys), as the AppHost's references say.
+                foreach (var (started, running) in system._services)
+                {
+                    serviceSettings[$"services:{Name(started)}:http:0"] = running.Address.ToString().TrimEnd('/');
+                }
                 var host = await StartHostAsync(() => Create(service, serviceSettings, s => configureServices?.Invoke(service, s)));
                 if (!system._services.TryAdd(service, host))
                 {

@@ -143,9 +143,35 @@ public sealed class VaultTests(KeysSystem keys) : IClassFixture<KeysSystem>
         Assert.Empty((await list.ShouldBe(HttpStatusCode.OK)).EnumerateArray());
     }
 
-    private static async Task<System.Text.Json.JsonElement> CreateAsync(HttpClient client, string name, string value)
+    internal static async Task<System.Text.Json.JsonElement> CreateAsync(HttpClient client, string name, string value)
     {
         using var response = await client.PostAsJsonAsync("/api/vault", new { name, value }, Ct);
         return await response.ShouldBe(HttpStatusCode.Created);
+    }
+}
+
+// POST /internal/vault/reveal: Chat, serving a caller's request, reads that caller's own provider key with the caller
+// token it was given; only the caller's own secret, never for a service token, and not routed by the edge.
+public sealed class VaultRevealTests(KeysSystem keys) : IClassFixture<KeysSystem>
+{
+    [Fact]
+    public async Task A_caller_token_reads_its_own_secret_by_name_and_nobody_elses()
+    {
+        var owner = await keys.RegisterUserAsync();
+        var other = await keys.RegisterUserAsync();
+        await VaultTests.CreateAsync(owner.Client, "OPENAI_API_KEY", "sk-own-key-123");
+        using var asOwner = keys.Direct(new Caller(owner.UserId, owner.OrganizationId, null, null, CallerMethods.ApiKey, Guid.NewGuid()));
+        using var asOther = keys.Direct(new Caller(other.UserId, other.OrganizationId, "owner", other.Email, CallerMethods.User));
+        using var asService = keys.AsEdge();
+
+        using var revealed = await asOwner.PostAsJsonAsync("/internal/vault/reveal", new { name = " OPENAI_API_KEY " }, Ct);
+        using var otherUser = await asOther.PostAsJsonAsync("/internal/vault/reveal", new { name = "OPENAI_API_KEY" }, Ct);
+        using var service = await asService.PostAsJsonAsync("/internal/vault/reveal", new { name = "OPENAI_API_KEY" }, Ct);
+        using var unnamed = await asOwner.PostAsJsonAsync("/internal/vault/reveal", new { }, Ct);
+
+        Assert.Equal("sk-own-key-123", (await revealed.ShouldBe(HttpStatusCode.OK)).GetProperty("value").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, otherUser.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, service.StatusCode);
+        await unnamed.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "name");
     }
 }

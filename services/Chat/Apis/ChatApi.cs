@@ -44,9 +44,14 @@ public static class ChatApi
         {
             return ChatProblems.Invalid("message", $"is longer than {options.Value.MaxMessageLength} characters");
         }
-        if (catalog.Find(request.Model) is not { } model)
+        if (catalog.Find(request.Model) is not { } configured)
         {
             return ChatProblems.Invalid("model", $"names no model served here ({string.Join(", ", catalog.All.Select(m => m.Id))})");
+        }
+        var (model, keyRefusal) = await services.ProviderKeys.ForCallerAsync(configured, http.Request.Headers[CallerAuthentication.HeaderName], cancellationToken);
+        if (keyRefusal is not null)
+        {
+            return ChatProblems.From(keyRefusal);
         }
         var maxOutput = request.MaxTokens ?? model.MaxOutputTokens;
         if (maxOutput < 1 || maxOutput > model.MaxOutputTokens)
@@ -268,7 +273,8 @@ public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, 
 public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance, string? FinishReason);
 
 public sealed record TurnServices(
-    ChatDbContext Db, Meter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options)
+    ChatDbContext Db, Meter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options,
+    ProviderKeys ProviderKeys)
 {
     public void Deconstruct(out ChatDbContext db, out Meter meter, out IdempotencyKeys keys, out ModelCatalog catalog, out TimeProvider clock, out IOptions<ChatServiceOptions> options) =>
         (db, meter, keys, catalog, clock, options) = (Db, Meter, Keys, Catalog, Clock, Options);

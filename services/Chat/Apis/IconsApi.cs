@@ -50,6 +50,13 @@ public static class IconsApi
             return ChatProblems.From(new Refusal(StatusCodes.Status503ServiceUnavailable, "Not configured", "Icon generation is not configured (Chat:Generations:icon)."));
         }
 
+        var (model, keyRefusal) = await services.ProviderKeys.ForCallerAsync(generation.Model, http.Request.Headers[CallerAuthentication.HeaderName], http.RequestAborted);
+        if (keyRefusal is not null)
+        {
+            return ChatProblems.From(keyRefusal);
+        }
+        generation = generation with { Model = model };
+
         var userId = user.GetUserId();
         var prompt = new List<AI.ChatMessage>
         {

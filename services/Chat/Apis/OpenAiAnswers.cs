@@ -91,8 +91,13 @@ public static class OpenAiAnswers
         HttpContext http, ClaimsPrincipal user, TurnServices services, OpenAiTurn turn, AnswerFormat<TAnswer> format)
     {
         var (_, meter, keys, _, clock, _) = services;
-        var model = turn.Model;
         var cancellationToken = http.RequestAborted;
+        var (model, keyRefusal) = await services.ProviderKeys.ForCallerAsync(turn.Model, http.Request.Headers[CallerAuthentication.HeaderName], cancellationToken);
+        if (keyRefusal is not null)
+        {
+            return OpenAiError.From(keyRefusal);
+        }
+        turn = turn with { Model = model };
         string? key = http.Request.Headers[IdempotencyKeys.Header];
         if (IdempotencyKeys.Problem(key) is { } keyProblem)
         {

@@ -43,12 +43,17 @@ public record ProviderOptions
 
     public string? ApiKey { get; init; }
 
+    // Bring your own key: the name of a secret in the caller's vault (POST /api/vault) that holds their own API key for
+    // this provider. Requests routed here are sent with the caller's key, read for each request (ProviderKeys), and
+    // ApiKey is not used; a caller without that secret is routed past this provider, or refused if none is left.
+    public string? VaultSecret { get; init; }
+
     // Shown in logs and traces, e.g. "local model" when the AppHost starts MockLlm; the provider's name when empty.
     public string? Label { get; init; }
 
     // It holds a secret: printed (ToString, a log line) without it.
     public sealed override string ToString() =>
-        $"{GetType().Name} {{ Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")} }}";
+        $"{GetType().Name} {{ Kind = {Kind}, BaseUrl = {BaseUrl}, Label = {Label}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}, VaultSecret = {VaultSecret} }}";
 }
 
 public sealed record UpstreamOptions : ProviderOptions
@@ -157,6 +162,10 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
                 failures.Add($"Chat:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
             }
         }
+        if (options.Upstream.VaultSecret is { Length: > 0 })
+        {
+            failures.Add("Chat:Upstream (the default provider) runs with the operator's key; name a provider in Chat:Providers for callers' own keys (VaultSecret).");
+        }
         if (options.Upstream.Timeout <= TimeSpan.Zero || options.Upstream.FirstTokenTimeout <= TimeSpan.Zero)
         {
             failures.Add("Chat:Upstream:Timeout and Chat:Upstream:FirstTokenTimeout must be more than zero.");
@@ -183,6 +192,7 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
                 var providerKind = provider == "default" ? options.Upstream.Kind : options.Providers.GetValueOrDefault(provider)?.Kind;
                 if (model.Upstreams.Count > 1) failures.Add($"Chat:Models:{id}: an embedding model runs on one upstream.");
                 if (providerKind is not (null or ProviderOptions.OpenAI)) failures.Add($"Chat:Models:{id}: an embedding model needs an OpenAI-compatible provider, and '{provider}' is {providerKind}.");
+                if (provider != "default" && options.Providers.GetValueOrDefault(provider)?.VaultSecret is { Length: > 0 }) failures.Add($"Chat:Models:{id}: an embedding model runs with the operator's key, and '{provider}' takes the caller's (VaultSecret).");
                 continue;
             }
             if (model.MaxOutputTokens < 1) failures.Add($"Chat:Models:{id}:MaxOutputTokens must be at least 1.");

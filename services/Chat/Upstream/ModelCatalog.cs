@@ -7,8 +7,14 @@ using OpenAI;
 
 namespace Gateway.Chat.Upstream;
 
-// One place a model runs: a provider's client for it.
-public sealed record ModelRoute(string Provider, string Model, IChatClient Client);
+// One place a model runs: a provider's client for it. A provider that takes the caller's own key (VaultSecret) has no
+// client until ProviderKeys makes one with that key, for one request (WithKey).
+public sealed record ModelRoute(string Provider, string Model, IChatClient? Client)
+{
+    public string? VaultSecret { get; init; }
+
+    public Func<string, IChatClient>? WithKey { get; init; }
+}
 
 // A model this gateway serves: where it runs, in order of preference (UpstreamCall falls back along Routes), and what
 // its tokens cost, whichever route serves.
@@ -49,8 +55,10 @@ public sealed class ModelCatalog : IDisposable
                 var routes = upstreams.Select(u =>
                 {
                     var name = u.Model is { Length: > 0 } model ? model : m.Key;
-                    var (label, client, _) = providers[u.Provider];
-                    return new ModelRoute(label, name, client(name, m.Value.MaxOutputTokens));
+                    var (label, vaultSecret, client, _) = providers[u.Provider];
+                    return vaultSecret is null
+                        ? new ModelRoute(label, name, client(null, name, m.Value.MaxOutputTokens))
+                        : new ModelRoute(label, name, null) { VaultSecret = vaultSecret, WithKey = key => client(key, name, m.Value.MaxOutputTokens) };
                 }).ToList();
                 return new PricedModel(m.Key, routes, m.Value.InputPrice, m.Value.OutputPrice, m.Value.MaxOutputTokens, m.Value.ContextTokens);
             },
@@ -72,23 +80,29 @@ public sealed class ModelCatalog : IDisposable
             StringComparer.OrdinalIgnoreCase);
     }
 
-    // A provider's label and how it makes a chat client (and, when it has them, an embedding generator) for one of its models.
-    private static (string Label, Func<string, int, IChatClient> Client, Func<string, IEmbeddingGenerator<string, Embedding<float>>>? Embeddings) Provider(
+    // A provider's label, the vault secret that holds a caller's own key for it (if it takes one), and how it makes a
+    // chat client for one of its models (with a caller's key, or null for the configured one) and, when it has them, an
+    // embedding generator.
+    private static (string Label, string? VaultSecret, Func<string?, string, int, IChatClient> Client, Func<string, IEmbeddingGenerator<string, Embedding<float>>>? Embeddings) Provider(
         ProviderOptions provider, TimeSpan networkTimeout)
     {
-        var key = provider.ApiKey is { Length: > 0 } apiKey ? apiKey : "none";
+        var vaultSecret = provider.VaultSecret is { Length: > 0 } secret ? secret : null;
+        var configuredKey = provider.ApiKey is { Length: > 0 } apiKey ? apiKey : "none";
         if (provider.Kind == ProviderOptions.Anthropic)
         {
-            var anthropic = new AnthropicClient { ApiKey = key, BaseUrl = provider.BaseUrl.TrimEnd('/'), MaxRetries = 0, Timeout = networkTimeout };
-            return (provider.Label!, (model, maxOutput) => anthropic.AsIChatClient(model, maxOutput), null);
+            AnthropicClient Anthropic(string key) => new() { ApiKey = key, BaseUrl = provider.BaseUrl.TrimEnd('/'), MaxRetries = 0, Timeout = networkTimeout };
+            var shared = Anthropic(configuredKey);
+            return (provider.Label!, vaultSecret, (key, model, maxOutput) => (key is null ? shared : Anthropic(key)).AsIChatClient(model, maxOutput), null);
         }
-        var openAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
+        OpenAIClient OpenAi(string key) => new(new ApiKeyCredential(key), new OpenAIClientOptions
         {
             Endpoint = new Uri(provider.BaseUrl.TrimEnd('/')),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = networkTimeout,
         });
-        return (provider.Label!, (model, _) => openAi.GetChatClient(model).AsIChatClient(), model => openAi.GetEmbeddingClient(model).AsIEmbeddingGenerator());
+        var openAi = OpenAi(configuredKey);
+        return (provider.Label!, vaultSecret, (key, model, _) => (key is null ? openAi : OpenAi(key)).GetChatClient(model).AsIChatClient(),
+            model => openAi.GetEmbeddingClient(model).AsIEmbeddingGenerator());
     }
 
     public PricedModel Default { get; }
@@ -107,7 +121,7 @@ public sealed class ModelCatalog : IDisposable
     {
         foreach (var route in _models.Values.SelectMany(m => m.Routes))
         {
-            route.Client.Dispose();
+            route.Client?.Dispose();
         }
         foreach (var model in _embeddings.Values)
         {

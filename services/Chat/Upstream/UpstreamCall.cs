@@ -187,7 +187,8 @@ public sealed class UpstreamCall : IAsyncDisposable
         {
             _attempt.CancelAfter(_firstTokenTimeout); // only worth giving up on when there is another to ask
         }
-        _updates = Route.Client.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
+        // A route that takes the caller's key has its client once ProviderKeys.ForCallerAsync made one for this request.
+        _updates = Route.Client!.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
     }
 
     private async ValueTask DisposeAttemptAsync()

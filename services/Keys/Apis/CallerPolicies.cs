@@ -12,6 +12,10 @@ public static class CallerPolicies
     // The edge itself (a caller token with amr=service); never a user, never an API key.
     public const string EdgeService = "edge-service";
 
+    // A user, by access token or API key, as the edge signed them: Chat serving one of their requests forwards this.
+    public const string UserOrKey = "user-or-key";
+
     public static AuthorizationBuilder AddCallerPolicies(this AuthorizationBuilder authorization) => authorization
-        .AddPolicy(EdgeService, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.Service));
+        .AddPolicy(EdgeService, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.Service))
+        .AddPolicy(UserOrKey, policy => policy.RequireClaim(CallerClaims.Method, CallerMethods.User, CallerMethods.ApiKey));
 }

@@ -22,11 +22,20 @@ public static class VaultApi
         // Seed 002's dashboard deletes with DELETE /api/vault?id=…
         vault.MapDelete("/", DeleteSecretById);
 
+        // Chat, serving a caller's request for a model whose provider takes the caller's own key (bring your own key),
+        // reads that key here with the caller's token it was given. Internal: the edge routes no /internal/* path, and a
+        // caller reads only their own secret.
+        app.MapPost("/internal/vault/reveal", RevealSecret).WithTags("Internal").RequireAuthorization(CallerPolicies.UserOrKey);
+
         return app;
     }
 
     // Seed 002's dashboard sends the secret's name as "key"; "name" wins when both are present.
     public sealed record CreateSecretRequest(string? Name, string? Key, [property: Required] string? Value);
+
+    public sealed record RevealSecretRequest([property: Required] string? Name);
+
+    public sealed record RevealedSecret(string Value);
 
     public sealed record SecretResponse(Guid Id, string Name, string MaskedValue, DateTimeOffset CreatedAt)
     {
@@ -97,6 +106,21 @@ public static class VaultApi
             return ApiProblems.Invalid("id", "The id of the secret to delete is required: DELETE /api/vault?id=… or /api/vault/{id}.");
         }
         return await DeleteAsync(db, user.GetUserId(), secretId, cancellationToken) ? TypedResults.NoContent() : NoSuchSecret();
+    }
+
+    public static async Task<Results<Ok<RevealedSecret>, ValidationProblem, ProblemHttpResult>> RevealSecret(
+        RevealSecretRequest request, ClaimsPrincipal user, KeysDbContext db, SecretCipher cipher, CancellationToken cancellationToken)
+    {
+        if (VaultRules.Name(request.Name) is { } badName)
+        {
+            return ApiProblems.Invalid("name", badName);
+        }
+        var userId = user.GetUserId();
+        var name = request.Name!.Trim();
+        var secret = await db.VaultSecrets.AsNoTracking().FirstOrDefaultAsync(s => s.UserId == userId && s.Name == name, cancellationToken);
+        return secret is null
+            ? NoSuchSecret()
+            : TypedResults.Ok(new RevealedSecret(cipher.Decrypt(secret.Ciphertext, secret.UserId, secret.Id)));
     }
 
     private static async Task<bool> DeleteAsync(KeysDbContext db, Guid userId, Guid id, CancellationToken cancellationToken) =>
