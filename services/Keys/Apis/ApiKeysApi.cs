@@ -42,18 +42,21 @@ public static class ApiKeysApi
 
     public sealed record ApiKeyServices(KeysDbContext Db, ApiKeyIssuer Issuer, TimeProvider Time);
 
-    // Active keys first, then the newest; revoked keys stay listed (with revokedAt) up to this many in all.
+    // Active keys first, then expired, then revoked, each newest first; expired and revoked keys stay listed up to
+    // this many in all.
     private const int MaxListed = 100;
 
     public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
     {
         var userId = user.GetUserId();
+        var now = services.Time.GetUtcNow();
         var keys = await services.Db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == userId)
-            .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
+            // The order of ApiKey.Status: revoked whatever its expiry, else expired, else active.
+            .OrderBy(k => k.RevokedAt != null ? 2 : k.ExpiresAt != null && k.ExpiresAt <= now ? 1 : 0)
+            .ThenByDescending(k => k.CreatedAt)
             .Take(MaxListed)
             .ToListAsync(cancellationToken);
-        var now = services.Time.GetUtcNow();
         return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, now)).ToList());
     }
 
