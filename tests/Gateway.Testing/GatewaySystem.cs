@@ -46,9 +46,19 @@ public sealed class GatewaySystem : IAsyncDisposable
         var system = new GatewaySystem(await infrastructure.IsolateAsync());
         try
         {
-            foreach (var service in services ?? AllServices)
+            // Billing first: every service started after another is told where it is (services:<name>:http:<i>), as the
+            // AppHost's references tell them, and Identity reads the caller's balance from Billing (GET /api/user).
+            foreach (var service in (services ?? AllServices).OrderBy(s => s == GatewayService.Billing ? 0 : 1))
             {
                 var serviceSettings = system.SettingsFor(service, settings);
+                foreach (var started in system._services.Keys)
+                {
+                    var instances = system.Instances(started);
+                    for (var i = 0; i < instances.Count; i++)
+                    {
+                        serviceSettings.TryAdd($"services:{Name(started)}:http:{i}", instances[i].Address.ToString().TrimEnd('/'));
+                    }
+                }
                 var host = await StartHostAsync(() => Create(service, serviceSettings, s => configureServices?.Invoke(service, s)));
                 if (!system._services.TryAdd(service, host))
                 {
