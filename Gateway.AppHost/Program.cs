@@ -46,9 +46,16 @@ var billingDb = postgres.AddDatabase("billingdb");
 var chatDb = postgres.AddDatabase("chatdb");
 var devicesDb = postgres.AddDatabase("devicesdb");
 
+var billing = Service<Projects.Gateway_Billing>("billing")
+    .WithReference(billingDb).WithReference(rabbitmq)
+    .WithEnvironment(CallerKey, callerKey)
+    .WaitFor(billingDb).WaitFor(rabbitmq);
+
 // Links Identity hands out (the invitation page, OAuth callbacks) point at the public URL, unless set explicitly.
+// Identity reads the caller's balance from Billing for GET /api/user; it does not wait for it (the profile answers
+// without a balance while Billing is down).
 var identity = Service<Projects.Gateway_Identity>("identity")
-    .WithReference(identityDb).WithReference(redis).WithReference(rabbitmq)
+    .WithReference(identityDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
     .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
     .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl.GetLeftPart(UriPartial.Authority))
@@ -63,11 +70,6 @@ var keys = Service<Projects.Gateway_Keys>("keys")
     .WithReference(keysDb).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Keys__Vault__EncryptionKey", vaultKey)
     .WaitFor(keysDb).WaitFor(rabbitmq);
-
-var billing = Service<Projects.Gateway_Billing>("billing")
-    .WithReference(billingDb).WithReference(rabbitmq)
-    .WithEnvironment(CallerKey, callerKey)
-    .WaitFor(billingDb).WaitFor(rabbitmq);
 
 var chat = Service<Projects.Gateway_Chat>("chat")
     .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing).WithReference(keys)

@@ -21,3 +21,7 @@ public sealed record UserRoleChanged(Guid ChangeId, Guid UserId, Guid Organizati
 // Someone was invited to an organisation (the invitation token is never in the event). Handled once per
 // (InvitationId, InvitedAt): a renewed invitation is published again.
 public sealed record UserInvited(Guid InvitationId, Guid OrganizationId, string Email, string Role, Guid InvitedBy, DateTimeOffset InvitedAt);
+
+// A pending invitation was withdrawn (DELETE /api/users/{invitationId}); its link no longer works. Handled once per
+// InvitationId: an invitation is withdrawn at most once.
+public sealed record InvitationWithdrawn(Guid InvitationId, Guid OrganizationId, string Email, string Role, Guid WithdrawnBy, DateTimeOffset WithdrawnAt);

@@ -1,6 +1,7 @@
 using Gateway.Billing.Apis;
 using Gateway.Billing.Infrastructure;
 using Gateway.Billing.Ledger;
+using Gateway.Billing.Portal;
 using Gateway.Billing.Purchases;
 using Gateway.ServiceDefaults;
 using MassTransit;
@@ -32,13 +33,21 @@ public static class Extensions
         builder.Services.AddSingleton<HoldSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<HoldSweeper>());
 
-        builder.Services.AddHttpClient(nameof(StripeCheckout));
+        builder.Services.AddHttpClient(StripeClients.HttpClientName);
+        builder.Services.AddSingleton<StripeClients>();
         builder.Services.AddSingleton<StripeCheckout>();
+        builder.Services.AddScoped<BillingPortal>();
 
         // The largest body Billing accepts is a Stripe event; refuse bigger ones before reading them.
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = PurchaseApi.MaxWebhookBytes);
 
-        builder.Services.AddAuthorizationBuilder().AddPolicy(LedgerAdminApi.Policy, policy => policy
+        builder.Services.AddAuthorizationBuilder()
+            // The role in the caller token, which the edge copies from the access token (at most 15 minutes old).
+            .AddPolicy(BillingPortalApi.Policy, policy => policy
+                .RequireClaim(CallerClaims.Method, CallerMethods.User)
+                .RequireClaim(CallerClaims.OrganizationId)
+                .RequireClaim(CallerClaims.Role, "owner", "admin"))
+            .AddPolicy(LedgerAdminApi.Policy, policy => policy
             .RequireAuthenticatedUser()
             .RequireAssertion(context => context.Resource is HttpContext http
                 && Guid.TryParse(context.User.FindFirst(CallerClaims.UserId)?.Value, out var userId)

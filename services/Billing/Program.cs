@@ -15,6 +15,7 @@ app.UseAuthorization();
 
 app.MapBalanceApi();
 app.MapPurchaseApi();
+app.MapBillingPortalApi();
 app.MapLedgerAdminApi();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Gateway.Identity.Accounts;
+using Gateway.Identity.Credits;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Invitations;
 using Gateway.Identity.Mail;
@@ -52,6 +53,15 @@ public static class Extensions
         builder.Services.AddHttpClient<OAuthClient>()
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods());
+
+        // GET /api/user shows the caller's credits from Billing: one short attempt, no retries; a profile without its
+        // balance beats a profile that waits on a service that is down.
+        builder.Services.AddHttpClient<BillingBalances>(client =>
+            {
+                client.BaseAddress = new Uri(BillingBalances.BaseAddress);
+                client.Timeout = BillingBalances.Timeout;
+            })
+            .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
         // Mail: through an SMTP server when Identity:Mail:Smtp:Host is set, else into files when Identity:Mail:Directory

@@ -128,18 +128,25 @@ public sealed class PurchaseTests(BillingSystem billing) : IClassFixture<Billing
     }
 }
 
-// A server without Stripe keys still runs; buying says why it cannot.
+// A server without Stripe keys still runs; buying and the billing portal say why they cannot, and what enables them.
 public sealed class UnconfiguredPurchaseTests(GatewayInfrastructure infrastructure)
 {
     [Fact]
-    public async Task Without_stripe_configured_a_purchase_is_a_503_problem_saying_so()
+    public async Task Without_stripe_configured_a_purchase_and_the_billing_portal_are_503_problems_naming_the_settings()
     {
         await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity, GatewayService.Billing]);
         var user = await system.RegisterUserAsync();
 
-        using var response = await user.Client.PostAsJsonAsync("/api/credits/purchase", new { amountUsd = 10 }, BillingSystem.Cancel);
+        using var purchase = await user.Client.PostAsJsonAsync("/api/credits/purchase", new { amountUsd = 10 }, BillingSystem.Cancel);
+        using var portal = await user.Client.GetAsync("/api/organization/billing", BillingSystem.Cancel);
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("not configured", await response.ProblemDetailAsync());
+        foreach (var response in new[] { purchase, portal })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var detail = await response.ProblemDetailAsync();
+            Assert.Contains("not configured", detail);
+            Assert.Contains("Billing:Stripe:SecretKey", detail);
+            Assert.Contains("Billing__Stripe__WebhookSecret", detail);
+        }
     }
 }

@@ -85,6 +85,27 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task Withdrawing_an_invitation_reaches_the_organisations_socket()
+    {
+        var owner = await devices.RegisterUserAsync();
+        await using var live = await LiveSocket.ConnectAsync(devices.System.Edge, owner);
+        var email = $"withdrawn-{Guid.NewGuid():N}@example.com";
+        using var invite = await owner.Client.PostAsJsonAsync("/api/users/invite", new { email, role = "admin" }, Api.Ct);
+        var invitationId = (await invite.ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+
+        using var withdraw = await owner.Client.DeleteAsync($"/api/users/{invitationId}", Api.Ct);
+
+        await withdraw.ShouldBe(HttpStatusCode.NoContent);
+        var withdrawn = await live.NextAsync(e => e.GetProperty("type").GetString() == "user_invitation_withdrawn"
+            && e.GetProperty("data").GetProperty("invitationId").GetGuid() == invitationId);
+        var data = withdrawn.GetProperty("data");
+        Assert.Equal(email, data.GetProperty("email").GetString());
+        Assert.Equal("admin", data.GetProperty("role").GetString());
+        Assert.Equal(owner.UserId, data.GetProperty("withdrawnBy").GetGuid());
+        Assert.Equal(owner.OrganizationId, data.GetProperty("organizationId").GetGuid());
+    }
+
+    [Fact]
     public async Task A_dropped_client_resumes_from_its_last_event_id_on_any_instance()
     {
         var owner = await devices.RegisterUserAsync();

@@ -44,6 +44,7 @@ public sealed class EdgeRoutingTests(GatewayInfrastructure infrastructure) : IAs
     [InlineData("/api/devices", GatewayService.Devices)]
     [InlineData("/api/customer-sessions/alerts", GatewayService.Devices)]
     [InlineData("/api/organization/device-health", GatewayService.Devices)]
+    [InlineData("/api/organization/billing", GatewayService.Billing)]
     public async Task A_public_route_reaches_its_service(string url, GatewayService expected)
     {
         // The OpenAI-compatible API refuses a caller without credentials at the edge; elsewhere the service decides.

@@ -46,13 +46,19 @@ public sealed class GatewaySystem : IAsyncDisposable
         var system = new GatewaySystem(await infrastructure.IsolateAsync());
         try
         {
-            foreach (var service in services ?? AllServices)
+            // Billing first: every service started after another is told where it is (services:<name>:http:<i>), as the
+            // AppHost's references tell them, Identity reads the caller's balance from Billing (GET /api/user) and Chat
+            // callers' provider keys from Keys.
+            foreach (var service in (services ?? AllServices).OrderBy(s => s == GatewayService.Billing ? 0 : 1))
             {
                 var serviceSettings = system.SettingsFor(service, settings);
-                // Where the services started before it listen (Chat reads callers' provider keys from Keys), as the AppHost's references say.
-                foreach (var (started, running) in system._services)
+                foreach (var started in system._services.Keys)
                 {
-                    serviceSettings[$"services:{Name(started)}:http:0"] = running.Address.ToString().TrimEnd('/');
+                    var instances = system.Instances(started);
+                    for (var i = 0; i < instances.Count; i++)
+                    {
+                        serviceSettings.TryAdd($"services:{Name(started)}:http:{i}", instances[i].Address.ToString().TrimEnd('/'));
+                    }
                 }
                 var host = await StartHostAsync(() => Create(service, serviceSettings, s => configureServices?.Invoke(service, s)));
                 if (!system._services.TryAdd(service, host))

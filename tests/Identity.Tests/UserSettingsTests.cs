@@ -50,6 +50,21 @@ public sealed class UserSettingsTests(IdentitySystem identity) : IClassFixture<I
     }
 
     [Fact]
+    public async Task Without_billing_the_profile_still_answers_with_unknown_credits_and_a_stopped_assistant()
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync(name: "Ada");
+
+        using var get = await edge.GetAsync("/api/user", session.AccessToken);
+
+        await get.ShouldBe(HttpStatusCode.OK);
+        var user = await get.JsonAsync();
+        Assert.Equal("Ada", user.GetProperty("name").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, user.GetProperty("credits").ValueKind);
+        Assert.Equal("stopped", user.GetProperty("assistant").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task The_user_settings_need_a_token()
     {
         using var edge = identity.Edge();

@@ -149,6 +149,25 @@ public sealed class ApiKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
         Assert.Equal("expired", list.Single(k => k.GetProperty("name").GetString() == "short-lived").GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Active_keys_are_listed_before_expired_and_revoked_ones()
+    {
+        var user = await keys.RegisterUserAsync();
+        var older = (await user.CreateKeyAsync("older active")).GetProperty("id").GetGuid();
+        var expired = (await user.CreateKeyAsync("expired", DateTimeOffset.UtcNow.AddDays(1))).GetProperty("id").GetGuid();
+        var revoked = (await user.CreateKeyAsync("revoked")).GetProperty("id").GetGuid();
+        (await user.Client.DeleteAsync($"/api/keys/{revoked}", Ct)).Dispose();
+        // Its expiry moved into the past, as if a day had gone by.
+        await keys.InDatabaseAsync(db => db.Database.ExecuteSqlAsync(
+            $"UPDATE api_keys SET \"ExpiresAt\" = now() - interval '1 minute' WHERE \"Id\" = {expired}", Ct));
+        var newer = (await user.CreateKeyAsync("newer active")).GetProperty("id").GetGuid();
+
+        var list = await user.ListKeysAsync();
+
+        Assert.Equal([newer, older, expired, revoked], list.Select(k => k.GetProperty("id").GetGuid()));
+        Assert.Equal(["active", "active", "expired", "revoked"], list.Select(k => k.GetProperty("status").GetString()));
+    }
+
     [Theory]
     [InlineData("""{"name":""}""", "name")]
     [InlineData("""{"name":"   "}""", "name")]

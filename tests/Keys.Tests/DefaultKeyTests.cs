@@ -4,7 +4,7 @@ using static Keys.Tests.Api;
 
 namespace Keys.Tests;
 
-// GET /api/user/api-key (seed 004): the default key, created by the first call and shown in full only then.
+// GET and POST /api/user/api-key (seed 004): the default key, created by the first call and shown in full only then.
 public sealed class DefaultKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
 {
     [Fact]
@@ -20,10 +20,89 @@ public sealed class DefaultKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
         Assert.StartsWith("sk_live_", key);
         Assert.False(second.GetProperty("isNew").GetBoolean());
         Assert.Equal(first.GetProperty("id").GetGuid(), second.GetProperty("id").GetGuid());
-        Assert.Equal(first.GetProperty("maskedKey").GetString(), second.GetProperty("apiKey").GetString());
+        Assert.Equal(first.GetProperty("maskedKey").GetString(), second.GetProperty("maskedKey").GetString());
         Assert.DoesNotContain(key, second.GetRawText());
         var listed = Assert.Single(await user.ListKeysAsync());
         Assert.True(listed.GetProperty("isDefault").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_later_call_has_no_usable_key_and_says_why_in_words()
+    {
+        var user = await keys.RegisterUserAsync();
+
+        var first = await GetDefaultAsync(user.Client);
+        var later = await GetDefaultAsync(user.Client);
+
+        Assert.Equal(JsonValueKind.Null, later.GetProperty("apiKey").ValueKind);
+        Assert.Equal(JsonValueKind.Null, later.GetProperty("api_key").ValueKind);
+        Assert.Contains("cannot be shown again", later.GetProperty("note").GetString());
+        Assert.Contains(first.GetProperty("maskedKey").GetString()!, later.GetProperty("note").GetString());
+        Assert.Contains("copy it now", first.GetProperty("note").GetString());
+    }
+
+    [Fact]
+    public async Task Seed_004s_names_carry_the_same_key()
+    {
+        var user = await keys.RegisterUserAsync();
+
+        var first = await GetDefaultAsync(user.Client);
+        var later = await GetDefaultAsync(user.Client);
+
+        Assert.Equal(first.GetProperty("apiKey").GetString(), first.GetProperty("api_key").GetString());
+        Assert.True(first.GetProperty("is_new").GetBoolean());
+        Assert.False(later.GetProperty("is_new").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Post_creates_the_default_key_the_first_time_and_get_returns_the_same_key()
+    {
+        var user = await keys.RegisterUserAsync();
+
+        using var created = await user.Client.PostAsync("/api/user/api-key", null, Ct);
+        var first = await created.ShouldBe(HttpStatusCode.Created);
+        var got = await GetDefaultAsync(user.Client);
+        using var again = await user.Client.PostAsync("/api/user/api-key", null, Ct);
+        var second = await again.ShouldBe(HttpStatusCode.OK);
+
+        var id = first.GetProperty("id").GetGuid();
+        Assert.StartsWith("sk_live_", first.GetProperty("apiKey").GetString());
+        Assert.True(first.GetProperty("isNew").GetBoolean());
+        Assert.Equal($"/api/keys/{id}", created.Headers.Location?.OriginalString);
+        Assert.Equal(id, got.GetProperty("id").GetGuid());
+        Assert.Equal(id, second.GetProperty("id").GetGuid());
+        Assert.False(got.GetProperty("isNew").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("apiKey").ValueKind);
+        Assert.Single(await user.ListKeysAsync());
+    }
+
+    [Fact]
+    public async Task The_default_key_issued_by_post_authenticates_at_the_edge()
+    {
+        var user = await keys.RegisterUserAsync();
+        using var created = await user.Client.PostAsync("/api/user/api-key", null, Ct);
+        var key = (await created.ShouldBe(HttpStatusCode.Created)).GetProperty("apiKey").GetString()!;
+
+        using var withKey = keys.System.CreateEdgeClient();
+        withKey.DefaultRequestHeaders.Add("x-api-key", key);
+        using var me = await withKey.GetAsync("/api/auth/me", Ct);
+
+        Assert.Equal(user.UserId, (await me.ShouldBe(HttpStatusCode.OK)).GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task An_api_key_cannot_get_or_create_the_default_key()
+    {
+        var user = await keys.RegisterUserAsync();
+        var key = (await GetDefaultAsync(user.Client)).GetProperty("apiKey").GetString()!;
+        using var withKey = keys.System.CreateEdgeClient();
+        withKey.DefaultRequestHeaders.Add("x-api-key", key);
+
+        using var get = await withKey.GetAsync("/api/user/api-key", Ct);
+        using var post = await withKey.PostAsync("/api/user/api-key", null, Ct);
+
+        await get.ShouldBe(HttpStatusCode.Forbidden);
+        await post.ShouldBe(HttpStatusCode.Forbidden);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public static class PurchaseApi
         }
         if (!checkout.IsConfigured)
         {
-            return BillingProblems.Unavailable("Buying credits is not available: payments (Stripe) are not configured on this server.");
+            return BillingProblems.Unavailable($"Buying credits is not available: payments (Stripe) are not configured on this server. {StripeOptions.HowToConfigure}");
         }
 
         try
@@ -63,7 +63,7 @@ public static class PurchaseApi
         var (request, ledger, options, logger) = (services.Request, services.Ledger, services.Options.Value, services.Logger);
         if (!options.IsConfigured)
         {
-            return BillingProblems.Unavailable("Payments (Stripe) are not configured on this server.");
+            return BillingProblems.Unavailable($"Payments (Stripe) are not configured on this server. {StripeOptions.HowToConfigure}");
         }
         if (request.ContentLength > MaxWebhookBytes)
         {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Gateway.Billing.Ledger;
+using Gateway.Billing.Portal;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Billing.Infrastructure;
@@ -9,6 +10,7 @@ public sealed partial class BillingDbContext(DbContextOptions<BillingDbContext> 
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<Transfer> Transfers => Set<Transfer>();
     public DbSet<OpenHold> OpenHolds => Set<OpenHold>();
+    public DbSet<OrganizationCustomer> OrganizationCustomers => Set<OrganizationCustomer>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

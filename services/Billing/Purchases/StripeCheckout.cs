@@ -6,7 +6,7 @@ namespace Gateway.Billing.Purchases;
 
 // Creates Stripe Checkout Sessions. The session carries who buys and how many credits, so the webhook
 // grants exactly what was offered whatever the price list says by then.
-public sealed class StripeCheckout(IHttpClientFactory httpClients, IOptions<StripeOptions> options)
+public sealed class StripeCheckout(StripeClients stripe, IOptions<StripeOptions> options)
 {
     public const string UserIdKey = "userId";
     public const string CreditsKey = "credits";
@@ -19,12 +19,7 @@ public sealed class StripeCheckout(IHttpClientFactory httpClients, IOptions<Stri
     {
         var settings = options.Value;
         var credits = CreditsFor(amountUsd);
-        var client = new StripeClient(
-            apiKey: settings.SecretKey,
-            httpClient: new SystemNetHttpClient(httpClients.CreateClient(nameof(StripeCheckout))),
-            apiBase: settings.ApiBase.TrimEnd('/'));
-
-        var session = await new SessionService(client).CreateAsync(new SessionCreateOptions
+        var session = await new SessionService(stripe.Create()).CreateAsync(new SessionCreateOptions
         {
             Mode = "payment",
             ClientReferenceId = userId.ToString(),

@@ -19,6 +19,14 @@ public sealed record StripeOptions : IValidatableObject
     [Required, Url]
     public string CancelUrl { get; init; } = "http://localhost:8080/billing?purchase=cancelled";
 
+    // Where Stripe's billing portal sends the customer back (GET /api/organization/billing).
+    [Required, Url]
+    public string PortalReturnUrl { get; init; } = "http://localhost:8080/settings/billing";
+
+    // A portal configuration made in Stripe's dashboard (bpc_…); none: the account's default configuration.
+    [RegularExpression("^bpc_[A-Za-z0-9]+$", ErrorMessage = "Billing:Stripe:PortalConfiguration must be a Stripe portal configuration id (bpc_…).")]
+    public string? PortalConfiguration { get; init; }
+
     [Range(1, 1_000_000)]
     public long CreditsPerUsd { get; init; } = 1000;
 
@@ -33,6 +41,11 @@ public sealed record StripeOptions : IValidatableObject
     public TimeSpan WebhookTolerance { get; init; } = TimeSpan.FromMinutes(5);
 
     public bool IsConfigured => !string.IsNullOrEmpty(SecretKey) && !string.IsNullOrEmpty(WebhookSecret);
+
+    // What a problem says when Stripe is not configured: the settings that enable it, by both of their names.
+    public const string HowToConfigure =
+        "Set Billing:Stripe:SecretKey and Billing:Stripe:WebhookSecret (environment Billing__Stripe__SecretKey and "
+        + "Billing__Stripe__WebhookSecret) on the Billing service to enable it.";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -9,7 +9,7 @@ namespace Gateway.Devices.Consumers;
 public abstract class LiveEventConsumer(LiveEventLog log) :
     IConsumer<DeviceRegistered>, IConsumer<DeviceActivated>, IConsumer<DeviceStatusChanged>, IConsumer<DeviceRemoved>,
     IConsumer<CustomerSessionSubmitted>, IConsumer<CustomerSessionApproved>, IConsumer<CustomerSessionRejected>,
-    IConsumer<UserInvited>, IConsumer<UserJoinedOrganization>, IConsumer<UserRoleChanged>, IConsumer<UserDeleted>
+    IConsumer<UserInvited>, IConsumer<InvitationWithdrawn>, IConsumer<UserJoinedOrganization>, IConsumer<UserRoleChanged>, IConsumer<UserDeleted>
 {
     public Task Consume(ConsumeContext<DeviceRegistered> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<DeviceActivated> context) => RecordAsync(context);
@@ -19,6 +19,7 @@ public abstract class LiveEventConsumer(LiveEventLog log) :
     public Task Consume(ConsumeContext<CustomerSessionApproved> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<CustomerSessionRejected> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<UserInvited> context) => RecordAsync(context);
+    public Task Consume(ConsumeContext<InvitationWithdrawn> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<UserJoinedOrganization> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<UserRoleChanged> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<UserDeleted> context) => RecordAsync(context);

@@ -22,6 +22,7 @@ public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, Da
         CustomerSessionApproved m => new(m.OrganizationId, "session_approved", m, m.DecidedAt),
         CustomerSessionRejected m => new(m.OrganizationId, "session_rejected", m, m.DecidedAt),
         UserInvited m => new(m.OrganizationId, "user_invited", m, m.InvitedAt),
+        InvitationWithdrawn m => new(m.OrganizationId, "user_invitation_withdrawn", m, m.WithdrawnAt),
         UserJoinedOrganization m => new(m.OrganizationId, "user_joined", m, m.JoinedAt),
         UserRoleChanged m => new(m.OrganizationId, "user_role_changed", m, m.ChangedAt),
         UserDeleted m => new(m.OrganizationId, "user_removed", m, m.DeletedAt),

@@ -1,4 +1,5 @@
 using Gateway.Identity.Accounts;
+using Gateway.Identity.Credits;
 using Gateway.Identity.Infrastructure;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,11 +20,21 @@ public static class UserApi
     }
 
     public sealed record AssistantDto(string? Name, IReadOnlyList<string>? Interests);
-    public sealed record ProfileResponse(Guid Id, string Email, string? Name, string? Timezone, Guid OrganizationId, string Role, AssistantDto Assistant, DateTimeOffset CreatedAt)
+
+    // Status is always "stopped": assistants have no runtime yet (the personal-assistant issue gives them one); the field
+    // keeps its place in seed 002's shape meanwhile.
+    public sealed record AssistantResponse(string? Name, IReadOnlyList<string>? Interests, string Status);
+
+    // Credits: the caller's wallet in Billing; null when Billing could not be asked (the rest still answers).
+    public sealed record ProfileResponse(
+        Guid Id, string Email, string? Name, string? Timezone, Guid OrganizationId, string Role,
+        AssistantResponse Assistant, CreditBalance? Credits, DateTimeOffset CreatedAt)
     {
-        public static ProfileResponse From(User user) => new(
+        public const string AssistantStopped = "stopped";
+
+        public static ProfileResponse From(User user, CreditBalance? credits) => new(
             user.Id, user.Email!, user.Name, user.Timezone, user.OrganizationId, user.Role.Name(),
-            new AssistantDto(user.Assistant.Name, user.Assistant.Interests), user.CreatedAt);
+            new AssistantResponse(user.Assistant.Name, user.Assistant.Interests, AssistantStopped), credits, user.CreatedAt);
     }
     public sealed record UpdateProfileRequest(string? Name, string? Timezone, AssistantDto? Assistant);
 
@@ -31,14 +42,18 @@ public static class UserApi
     private const int MaxInterest = 50;
 
     public static async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> GetProfile(
-        HttpContext context, AccountsDbContext db, CancellationToken cancellationToken) =>
-        await db.FindCallerAsync(context.User, cancellationToken) is { } user
-            ? TypedResults.Ok(ProfileResponse.From(user))
-            : ApiProblems.Unauthorized("This account no longer exists.");
+        HttpContext context, AccountsDbContext db, BillingBalances balances, CancellationToken cancellationToken)
+    {
+        if (await db.FindCallerAsync(context.User, cancellationToken) is not { } user)
+        {
+            return ApiProblems.Unauthorized("This account no longer exists.");
+        }
+        return TypedResults.Ok(ProfileResponse.From(user, await balances.ForCallerAsync(context.Request, cancellationToken)));
+    }
 
     // Fields left out of the body stay as they are.
     public static async Task<Results<Ok<ProfileResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfile(
-        UpdateProfileRequest request, HttpContext context, AccountsDbContext db, CancellationToken cancellationToken)
+        UpdateProfileRequest request, HttpContext context, AccountsDbContext db, BillingBalances balances, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var interests = request.Assistant?.Interests;
@@ -67,6 +82,6 @@ public static class UserApi
         if (request.Assistant?.Name is not null) user.Assistant.Name = request.Assistant.Name.Trim();
         if (interests is not null) user.Assistant.Interests = [.. interests.Select(i => i.Trim()).Distinct()];
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(ProfileResponse.From(user));
+        return TypedResults.Ok(ProfileResponse.From(user, await balances.ForCallerAsync(context.Request, cancellationToken)));
     }
 }

@@ -133,7 +133,7 @@ public static class UsersApi
         var subject = await db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
         if (subject is null)
         {
-            return await WithdrawInvitationAsync(id, caller, db, transaction, cancellationToken);
+            return await WithdrawInvitationAsync(id, caller, db, transaction, time, cancellationToken);
         }
         if (subject.Id != caller.Id && !caller.CanManage(subject.Role))
         {
@@ -153,7 +153,7 @@ public static class UsersApi
 
     // The users list shows pending invitations under their own ids: removing one withdraws it, and its link stops working.
     private static async Task<Results<NoContent, ProblemHttpResult>> WithdrawInvitationAsync(
-        Guid id, User caller, AccountsDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
+        Guid id, User caller, AccountsDbContext db, IDbContextTransaction transaction, TimeProvider time, CancellationToken cancellationToken)
     {
         var invitation = await db.Invitations.SingleOrDefaultAsync(
             i => i.Id == id && i.OrganizationId == caller.OrganizationId && i.AcceptedAt == null, cancellationToken);
@@ -170,6 +170,7 @@ public static class UsersApi
             return ApiProblems.Forbidden("Only owners can withdraw an invitation to become an owner.");
         }
         db.Invitations.Remove(invitation);
+        db.AddToOutbox(new InvitationWithdrawn(invitation.Id, invitation.OrganizationId, invitation.Email, invitation.Role.Name(), caller.Id, time.GetUtcNow()));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Gateway.Keys.ApiKeys;
 using Gateway.Keys.Infrastructure;
 using Gateway.ServiceDefaults;
@@ -20,7 +21,10 @@ public static class ApiKeysApi
         keys.MapPost("/", CreateKey);
         keys.MapDelete("/{id}", RevokeKey);
 
-        app.MapGet("/api/user/api-key", GetDefaultKey).WithTags("API keys").RequireAuthorization(CallerPolicies.User);
+        // Seed 004: POST creates the default key the first time, GET returns the same key (creating it too, if none).
+        var defaultKey = app.MapGroup("/api/user/api-key").WithTags("API keys").RequireAuthorization(CallerPolicies.User);
+        defaultKey.MapGet("/", GetDefaultKey);
+        defaultKey.MapPost("/", CreateDefaultKey);
 
         return app;
     }
@@ -37,23 +41,44 @@ public static class ApiKeysApi
             key.Id, key.Name, key.MaskedKey, key.IsDefault, key.Status(now), key.CreatedAt, key.LastUsedAt, key.ExpiresAt, key.RevokedAt);
     }
 
-    // ApiKey is the full key when IsNew, else the masked one (seed 004's dashboard shows this field).
-    public sealed record DefaultApiKeyResponse(Guid Id, string ApiKey, string MaskedKey, bool IsNew, DateTimeOffset CreatedAt);
+    // ApiKey is the full key only in the answer that created it; later answers cannot show it (only its hash is kept),
+    // so ApiKey is null there, MaskedKey says which key it is and Note says why, in words. api_key and is_new repeat
+    // ApiKey and IsNew under the names seed 004's dashboard reads.
+    public sealed record DefaultApiKeyResponse(Guid Id, string? ApiKey, string MaskedKey, bool IsNew, DateTimeOffset CreatedAt, string Note)
+    {
+        [JsonPropertyName("api_key")]
+        public string? SeedApiKey => ApiKey;
+
+        [JsonPropertyName("is_new")]
+        public bool SeedIsNew => IsNew;
+
+        public static DefaultApiKeyResponse Created(ApiKey key, string secret) => new(
+            key.Id, secret, key.MaskedKey, IsNew: true, key.CreatedAt,
+            "This is the only time the whole key is shown: copy it now. Gateway keeps only its hash.");
+
+        public static DefaultApiKeyResponse Existing(ApiKey key) => new(
+            key.Id, ApiKey: null, key.MaskedKey, IsNew: false, key.CreatedAt,
+            $"Your default key ({key.MaskedKey}) was shown in full only when it was created, and Gateway keeps only its hash, "
+            + $"so it cannot be shown again. If you no longer have it, revoke it (DELETE /api/keys/{key.Id}) and ask again for a new one.");
+    }
 
     public sealed record ApiKeyServices(KeysDbContext Db, ApiKeyIssuer Issuer, TimeProvider Time);
 
-    // Active keys first, then the newest; revoked keys stay listed (with revokedAt) up to this many in all.
+    // Active keys first, then expired, then revoked, each newest first; expired and revoked keys stay listed up to
+    // this many in all.
     private const int MaxListed = 100;
 
     public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
     {
         var userId = user.GetUserId();
+        var now = services.Time.GetUtcNow();
         var keys = await services.Db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == userId)
-            .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
+            // The order of ApiKey.Status: revoked whatever its expiry, else expired, else active.
+            .OrderBy(k => k.RevokedAt != null ? 2 : k.ExpiresAt != null && k.ExpiresAt <= now ? 1 : 0)
+            .ThenByDescending(k => k.CreatedAt)
             .Take(MaxListed)
             .ToListAsync(cancellationToken);
-        var now = services.Time.GetUtcNow();
         return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, now)).ToList());
     }
 
@@ -109,8 +134,22 @@ public static class ApiKeysApi
         var issuance = await issuer.IssueDefaultAsync(user.GetUserId(), user.GetOrganizationId(), cancellationToken);
         return issuance switch
         {
-            Issued(var key, var secret) => TypedResults.Ok(new DefaultApiKeyResponse(key.Id, secret, key.MaskedKey, IsNew: true, key.CreatedAt)),
-            AlreadyIssued(var key) => TypedResults.Ok(new DefaultApiKeyResponse(key.Id, key.MaskedKey, key.MaskedKey, IsNew: false, key.CreatedAt)),
+            Issued(var key, var secret) => TypedResults.Ok(DefaultApiKeyResponse.Created(key, secret)),
+            AlreadyIssued(var key) => TypedResults.Ok(DefaultApiKeyResponse.Existing(key)),
+            LimitReached limit => LimitProblem(limit),
+            _ => throw new InvalidOperationException($"Unexpected issuance {issuance}."),
+        };
+    }
+
+    // The same as GET, answered 201 when this call created the key.
+    public static async Task<Results<Created<DefaultApiKeyResponse>, Ok<DefaultApiKeyResponse>, ProblemHttpResult>> CreateDefaultKey(
+        ClaimsPrincipal user, ApiKeyIssuer issuer, CancellationToken cancellationToken)
+    {
+        var issuance = await issuer.IssueDefaultAsync(user.GetUserId(), user.GetOrganizationId(), cancellationToken);
+        return issuance switch
+        {
+            Issued(var key, var secret) => TypedResults.Created($"/api/keys/{key.Id}", DefaultApiKeyResponse.Created(key, secret)),
+            AlreadyIssued(var key) => TypedResults.Ok(DefaultApiKeyResponse.Existing(key)),
             LimitReached limit => LimitProblem(limit),
             _ => throw new InvalidOperationException($"Unexpected issuance {issuance}."),
         };

@@ -264,6 +264,35 @@ namespace Gateway.Billing.Infrastructure.Migrations
                             t.HasCheckConstraint("ck_transfers_sides", "debit_account_id <> credit_account_id");
                         });
                 });
+
+            modelBuilder.Entity("Gateway.Billing.Portal.OrganizationCustomer", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("StripeCustomerId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("stripe_customer_id");
+
+                    b.HasKey("OrganizationId");
+
+                    b.HasIndex("StripeCustomerId")
+                        .IsUnique();
+
+                    b.ToTable("organization_customers", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }
