@@ -111,6 +111,10 @@ public static class RabbitMQServerExtensions
             ["RABBITMQ_PID_FILE"] = Path.Combine(directory, "rabbitmq.pid"),
             ["ERL_CRASH_DUMP"] = Path.Combine(directory, "erl_crash.dump"),
             ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
+            // The script then execs the Erlang VM instead of waiting on it as a child: otherwise it exits 0 when the VM
+            // is killed alone, which reads as a deliberate stop and nothing starts RabbitMQ again. The VM stops gracefully
+            // on SIGTERM either way; without NOTIFY_SOCKET nothing else changes.
+            ["RUNNING_UNDER_SYSTEMD"] = "true",
         };
     }
 

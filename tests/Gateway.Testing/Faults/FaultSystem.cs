@@ -352,12 +352,8 @@ public sealed class FaultSystem : IAsyncDisposable
     {
         var pid = await RunningPidAsync(resource, ct);
         var injected = DateTimeOffset.UtcNow;
-        // The resource's own process first: Debian's rabbitmq-server script exits 0 when its VM dies alone, which the
-        // AppHost takes for a deliberate stop and does not restart.
-        foreach (var process in Descendants(pid))
-        {
-            Signal(process, Sigkill);
-        }
+        // The resource's own process alone, as a crash would end it (for RabbitMQ the Erlang VM itself: its helpers die with it).
+        Signal(pid, Sigkill);
         var clock = Stopwatch.StartNew();
         while (Pid(resource) is not { } next || next == pid)
         {
