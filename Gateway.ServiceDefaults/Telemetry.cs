@@ -18,6 +18,10 @@ public static class Telemetry
     public const string TracesPerSecondSetting = "Gateway:Telemetry:TracesPerSecond";
     private const double DefaultTracesPerSecond = 10;
 
+    // False where requests come from outside (the edge): a caller's traceparent then keeps its trace id but not its
+    // sampling decision, so no client can make every one of its requests traced. Services follow their callers.
+    public const string FollowCallerSamplingSetting = "Gateway:Telemetry:FollowCallerSampling";
+
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
         // Every outgoing call (health probes included) would otherwise log four lines, and the resilience pipeline one
@@ -39,6 +43,10 @@ public static class Telemetry
         });
 
         var tracesPerSecond = builder.Configuration.GetValue(TracesPerSecondSetting, DefaultTracesPerSecond);
+        var limit = new TracesPerSecondSampler(tracesPerSecond > 0 ? tracesPerSecond : double.PositiveInfinity);
+        var sampler = builder.Configuration.GetValue(FollowCallerSamplingSetting, true)
+            ? new ParentBasedSampler(limit)
+            : new ParentBasedSampler(limit, remoteParentSampled: limit, remoteParentNotSampled: limit);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -47,7 +55,7 @@ public static class Telemetry
                 .AddNpgsqlInstrumentation()
                 .AddMeter(MassTransitSource, "Gateway.*"))
             .WithTracing(tracing => tracing
-                .SetSampler(tracesPerSecond > 0 ? new ParentBasedSampler(new TracesPerSecondSampler(tracesPerSecond)) : new AlwaysOnSampler())
+                .SetSampler(sampler)
                 .AddSource(builder.Environment.ApplicationName, MassTransitSource, "Gateway.*")
                 .AddAspNetCoreInstrumentation(options =>
                     // Health probes would drown every real trace.

@@ -15,7 +15,7 @@ public sealed class TraceSamplingTests
     [Fact]
     public void Beyond_its_traces_a_second_a_process_records_new_traces_unsampled_while_spans_follow_their_callers_decision()
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateEmptyApplicationBuilder(new()); // no appsettings.json: the test output holds the edge's
         builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9"; // nothing listens: export fails quietly
         builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_on"; // as Aspire sets it: the configured sampler wins
         builder.Configuration[Telemetry.TracesPerSecondSetting] = "5";
@@ -43,9 +43,31 @@ public sealed class TraceSamplingTests
     }
 
     [Fact]
+    public void Where_callers_are_outside_a_sampled_traceparent_counts_against_the_limit_like_a_new_trace()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new()); // no appsettings.json: the test output holds the edge's
+        builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9";
+        builder.Configuration[Telemetry.TracesPerSecondSetting] = "5";
+        builder.Configuration[Telemetry.FollowCallerSamplingSetting] = "false";
+        builder.ConfigureOpenTelemetry();
+        using var host = builder.Build();
+        _ = host.Services.GetRequiredService<TracerProvider>();
+
+        var traceId = ActivityTraceId.CreateRandom();
+        var recorded = Enumerable.Range(0, 50).Select(_ =>
+        {
+            var sampledCaller = new ActivityContext(traceId, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+            using var request = Source.StartActivity("from outside", ActivityKind.Server, sampledCaller);
+            Assert.Equal(traceId, request?.TraceId); // the caller's trace id is kept
+            return request is { Recorded: true };
+        }).Count(r => r);
+        Assert.InRange(recorded, 5, 6);
+    }
+
+    [Fact]
     public void With_no_limit_every_trace_is_recorded()
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateEmptyApplicationBuilder(new()); // no appsettings.json: the test output holds the edge's
         builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9";
         builder.Configuration[Telemetry.TracesPerSecondSetting] = "0";
         builder.ConfigureOpenTelemetry();
