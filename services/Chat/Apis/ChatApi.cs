@@ -144,7 +144,7 @@ public static class ChatApi
             };
             db.Messages.Add(answer);
             var result = new ChatAnswer(session.Id, answer.Id, call.Text,
-                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts,
+                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), CreditMeter.BalanceAfter(reservation, usage.Credits), artifacts,
                 call.End != CallEnd.Completed ? "interrupted" : call.FinishReason is { Length: > 0 } reason ? reason : "stop");
             keys.Complete(claim, () => JsonSerializer.Serialize(result, Json));
             await meter.CommitAsync();
@@ -268,8 +268,8 @@ public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, 
 public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance, string? FinishReason);
 
 public sealed record TurnServices(
-    ChatDbContext Db, Meter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options)
+    ChatDbContext Db, CreditMeter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options)
 {
-    public void Deconstruct(out ChatDbContext db, out Meter meter, out IdempotencyKeys keys, out ModelCatalog catalog, out TimeProvider clock, out IOptions<ChatServiceOptions> options) =>
+    public void Deconstruct(out ChatDbContext db, out CreditMeter meter, out IdempotencyKeys keys, out ModelCatalog catalog, out TimeProvider clock, out IOptions<ChatServiceOptions> options) =>
         (db, meter, keys, catalog, clock, options) = (Db, Meter, Keys, Catalog, Clock, Options);
 }

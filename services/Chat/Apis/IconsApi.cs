@@ -85,7 +85,7 @@ public static class IconsApi
         db.Icons.Add(icon);
         var usage = meter.Stage(reservation, Kind, generation.Model, promptTokens, call, flatPrice: generation.Price);
         await meter.CommitAsync();
-        return TypedResults.Created($"/api/icons/{icon.Id}", new IconCreated(icon.Id, icon.Svg, usage.Credits, Meter.BalanceAfter(reservation, usage.Credits)));
+        return TypedResults.Created($"/api/icons/{icon.Id}", new IconCreated(icon.Id, icon.Svg, usage.Credits, CreditMeter.BalanceAfter(reservation, usage.Credits)));
     }
 
     public static async Task<Results<Ok<IconPage>, ProblemHttpResult>> ListIcons(
