@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Upstream;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using AI = Microsoft.Extensions.AI;
 
