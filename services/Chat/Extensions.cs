@@ -39,6 +39,7 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<StandbyHolds>());
         builder.Services.AddScoped<IdempotencyKeys>();
         builder.Services.AddScoped<CreditMeter>();
+        builder.Services.AddScoped<MeteredTurns>();
 
         // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
         // the framework's too (no such route, wrong method, a body of the wrong kind).

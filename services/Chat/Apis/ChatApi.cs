@@ -268,7 +268,7 @@ public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, 
 public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance, string? FinishReason);
 
 public sealed record TurnServices(
-    ChatDbContext Db, CreditMeter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options)
+    ChatDbContext Db, CreditMeter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options, MeteredTurns Turns)
 {
     public void Deconstruct(out ChatDbContext db, out CreditMeter meter, out IdempotencyKeys keys, out ModelCatalog catalog, out TimeProvider clock, out IOptions<ChatServiceOptions> options) =>
         (db, meter, keys, catalog, clock, options) = (Db, Meter, Keys, Catalog, Clock, Options);
