@@ -36,7 +36,7 @@ public static class IconsApi
     public static async Task<Results<Created<IconCreated>, ProblemHttpResult>> CreateIcon(
         IconRequest request, HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
     {
-        var (db, meter, _, catalog, clock, _) = services;
+        var (db, _, meter, catalog, clock, _) = services;
         if (string.IsNullOrWhiteSpace(request.Prompt))
         {
             return ChatProblems.Invalid("prompt", "is required");
