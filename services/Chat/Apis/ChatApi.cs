@@ -80,13 +80,13 @@ public static class ChatApi
             Stream = !WantsJson(http.Request),
             RequestHash = IdempotencyKeys.Hash(request),
         };
-        return await turns.RunAsync(http, turn, new ChatTurnFormat(request, userId, session, receivedAt, files, db, clock));
+        return await turns.RunAsync(http, turn, new ChatTurnFormat(request.Message, userId, session, receivedAt, files, db, clock));
     }
 
     // A turn of a conversation: Server-Sent Events (token, activity, artifact, error, done) or one JSON answer, and
     // the session's two new messages stored with the usage.
     private sealed class ChatTurnFormat(
-        ChatRequest request, Guid userId, ChatSession? session, DateTimeOffset receivedAt, ArtifactScanner files, ChatDbContext db, TimeProvider clock)
+        string message, Guid userId, ChatSession? session, DateTimeOffset receivedAt, ArtifactScanner files, ChatDbContext db, TimeProvider clock)
         : TurnFormat<ChatAnswer, Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult>>
     {
         private readonly List<FileArtifact> _artifacts = [];
@@ -110,11 +110,11 @@ public static class ChatApi
             var now = clock.GetUtcNow();
             if (session is null)
             {
-                session = new ChatSession { UserId = userId, Title = ChatSession.TitleFrom(request.Message!), CreatedAt = receivedAt, UpdatedAt = now };
+                session = new ChatSession { UserId = userId, Title = ChatSession.TitleFrom(message), CreatedAt = receivedAt, UpdatedAt = now };
                 db.Sessions.Add(session);
             }
             session.UpdatedAt = now;
-            db.Messages.Add(new SessionMessage { SessionId = session.Id, UserId = userId, Role = Roles.User, Content = request.Message!, CreatedAt = receivedAt });
+            db.Messages.Add(new SessionMessage { SessionId = session.Id, UserId = userId, Role = Roles.User, Content = message, CreatedAt = receivedAt });
             var answer = new SessionMessage
             {
                 SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = Storable(call.Text), Model = turn.Model.Id,
