@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.ServiceDefaults;
@@ -13,12 +14,6 @@ namespace Gateway.ServiceDefaults;
 public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 {
     public const string PathPrefix = "/v1";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
 
     public static bool Applies(HttpRequest request) => request.Path.StartsWithSegments(PathPrefix);
 
@@ -34,7 +29,7 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
         var param = context.ProblemDetails.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> named
             ? named.Keys.FirstOrDefault()
             : null;
-        return new ValueTask(response.WriteAsJsonAsync(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), Json));
+        return new ValueTask(response.WriteAsJsonAsync(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), OpenAiError.Json));
     }
 
     // OpenAI's own types and codes where it has one for the case.
@@ -49,8 +44,25 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
         < 500 => ("invalid_request_error", null),
         _ => ("server_error", null),
     };
-
-    private sealed record OpenAiError(OpenAiErrorDetail Error);
-
-    private sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);
 }
+
+// OpenAI's error body, the one copy: written by this writer (the edge's refusals, the framework's) and by Chat's /v1 handlers.
+public sealed record OpenAiError(OpenAiErrorDetail Error)
+{
+    // OpenAI's JSON: snake_case names, nulls written out.
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static JsonHttpResult<OpenAiError> Of(int status, string message, string type, string? param, string? code) =>
+        TypedResults.Json(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), Json, statusCode: status);
+
+    public static JsonHttpResult<OpenAiError> Invalid(string message, string? param) => Of(400, message, "invalid_request_error", param, null);
+
+    public static JsonHttpResult<OpenAiError> ModelNotFound(string? model) =>
+        Of(404, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+}
+
+public sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);

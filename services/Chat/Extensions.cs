@@ -40,7 +40,8 @@ public static class Extensions
         builder.Services.AddSingleton<StandbyHolds>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StandbyHolds>());
         builder.Services.AddScoped<IdempotencyKeys>();
-        builder.Services.AddScoped<Meter>();
+        builder.Services.AddScoped<CreditMeter>();
+        builder.Services.AddScoped<MeteredTurns>();
 
         // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
         // the framework's too (no such route, wrong method, a body of the wrong kind).

@@ -50,4 +50,21 @@ public sealed class IconsTests(ChatSystem chat)
         Assert.Equal(HttpStatusCode.BadRequest, paging.StatusCode);
         Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
     }
+
+    [Theory]
+    [InlineData("[mock:error=500]", "The model provider failed: 500")]
+    [InlineData("[mock:fail-after=3]", "The model provider")]
+    public async Task An_icon_whose_model_fails_before_or_while_drawing_is_refused_and_not_charged(string directive, string detail)
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.PostAsJsonAsync("/api/icons", new { prompt = $"a broken dot {directive}" }, Cancel);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString();
+        Assert.Contains(detail, problem);
+        Assert.EndsWith("Nothing was charged.", problem);
+        Assert.Equal(new Wallet(1000, 0, 1000), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0));
+        Assert.Equal(0, (await user.Client.GetFromJsonAsync<JsonElement>("/api/icons", Cancel)).GetProperty("total").GetInt32());
+    }
 }

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
-using System.Text.Json;
 using Gateway.Chat.Artifacts;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Infrastructure;
@@ -18,8 +17,6 @@ namespace Gateway.Chat.Apis;
 // or answered as one JSON object for Accept: application/json.
 public static class ChatApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/chat", Chat).RequireAuthorization()
@@ -31,7 +28,7 @@ public static class ChatApi
     public static async Task<Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult>> Chat(
         ChatRequest request, HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
     {
-        var (db, meter, keys, catalog, clock, options) = services;
+        var (db, turns, meter, catalog, clock, options) = services;
         var receivedAt = clock.GetUtcNow();
         var userId = user.GetUserId();
         var cancellationToken = http.RequestAborted;
@@ -44,24 +41,14 @@ public static class ChatApi
         {
             return ChatProblems.Invalid("message", $"is longer than {options.Value.MaxMessageLength} characters");
         }
-        if (catalog.Find(request.Model) is not { } configured)
+        if (catalog.Find(request.Model) is not { } model)
         {
             return ChatProblems.Invalid("model", $"names no model served here ({string.Join(", ", catalog.All.Select(m => m.Id))})");
-        }
-        var (model, keyRefusal) = await services.ProviderKeys.ForCallerAsync(configured, http.Request.Headers[CallerAuthentication.HeaderName], cancellationToken);
-        if (keyRefusal is not null)
-        {
-            return ChatProblems.From(keyRefusal);
         }
         var maxOutput = request.MaxTokens ?? model.MaxOutputTokens;
         if (maxOutput < 1 || maxOutput > model.MaxOutputTokens)
         {
             return ChatProblems.Invalid("maxTokens", $"must be between 1 and {model.MaxOutputTokens} for {model.Id}");
-        }
-        string? key = http.Request.Headers[IdempotencyKeys.Header];
-        if (IdempotencyKeys.Problem(key) is { } keyProblem)
-        {
-            return ChatProblems.Invalid(IdempotencyKeys.Header, keyProblem);
         }
 
         ChatSession? session = null;
@@ -74,28 +61,6 @@ public static class ChatApi
             }
         }
 
-        var wantsJson = WantsJson(http.Request);
-        var claim = await keys.ClaimAsync(userId, key, "chat", IdempotencyKeys.Hash(request), cancellationToken);
-        switch (claim)
-        {
-            case Replay replay:
-                http.Response.Headers["Idempotent-Replayed"] = "true";
-                var stored = JsonSerializer.Deserialize<ChatAnswer>(replay.Response, Json)!;
-                return wantsJson ? TypedResults.Ok(stored) : new EventStreamResult(async events =>
-                {
-                    await events.SendAsync("token", new { text = stored.Content });
-                    foreach (var file in stored.Artifacts ?? [])
-                    {
-                        await events.SendAsync("artifact", file);
-                    }
-                    await events.EndAsync("done", stored.Done);
-                });
-            case StillRunning:
-                return ChatProblems.StillRunning();
-            case KeyReused:
-                return ChatProblems.KeyReused();
-        }
-
         var prompt = await PromptAsync(db, session, request.Message, options.Value.HistoryMessages, cancellationToken);
         var promptTokens = meter.Tokens.CountPrompt(prompt);
         while (promptTokens + maxOutput > model.ContextTokens && prompt.Count > 1)
@@ -105,107 +70,114 @@ public static class ChatApi
         }
         if (promptTokens + maxOutput > model.ContextTokens)
         {
-            await keys.ReleaseAsync(claim);
             return ChatProblems.Invalid("message", $"is {promptTokens} tokens; with {maxOutput} for the answer that exceeds {model.Id}'s {model.ContextTokens}");
         }
 
-        (var reservation, var refusal, maxOutput) = await meter.ReserveForAsync(
-            userId, model, promptTokens, maxOutput, limitChosenByCaller: request.MaxTokens is not null, $"Chat: {model.Id}", cancellationToken);
-        if (refusal is not null)
-        {
-            await keys.ReleaseAsync(claim);
-            return ChatProblems.From(refusal);
-        }
-
         var files = new ArtifactScanner(session is null ? null : await FilesWrittenAsync(db, session.Id, cancellationToken));
-        var artifacts = new List<FileArtifact>();
-        var call = meter.Call(model, prompt, maxOutput, cancellationToken);
-        var first = await call.NextAsync();
-        if (!call.ProducedOutput && call.End is CallEnd.Failed or CallEnd.CallerLeft)
+        var turn = new MeteredTurn(model, prompt, promptTokens, maxOutput)
         {
-            await call.DisposeAsync();
-            await meter.ReleaseAsync(reservation, call.FailureDetail ?? "The caller left before the model answered");
-            await keys.ReleaseAsync(claim);
-            return ChatProblems.From(new Refusal(call.End == CallEnd.Failed ? call.FailureStatus : 499, "Model failed", call.FailureDetail ?? "The caller left."));
-        }
+            LimitChosenByCaller = request.MaxTokens is not null,
+            Stream = !WantsJson(http.Request),
+            RequestHash = IdempotencyKeys.Hash(request),
+        };
+        return await turns.RunAsync(http, turn, new ChatTurnFormat(request.Message, userId, session, receivedAt, files, db, clock));
+    }
 
-        // Records the turn, whatever became of the caller: the messages, the usage and the charge, together.
-        async Task<ChatAnswer> SettleAsync()
+    // A turn of a conversation: Server-Sent Events (token, activity, artifact, error, done) or one JSON answer, and
+    // the session's two new messages stored with the usage.
+    private sealed class ChatTurnFormat(
+        string message, Guid userId, ChatSession? session, DateTimeOffset receivedAt, ArtifactScanner files, ChatDbContext db, TimeProvider clock)
+        : TurnFormat<ChatAnswer, Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult>>
+    {
+        private readonly List<FileArtifact> _artifacts = [];
+
+        public override string Kind => "chat";
+
+        public override string Endpoint => "chat";
+
+        public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Refused(Refusal refusal) => ChatProblems.From(refusal);
+
+        public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> InvalidKey(string problem) =>
+            ChatProblems.Invalid(IdempotencyKeys.Header, problem);
+
+        public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Answered(ChatAnswer answer) => TypedResults.Ok(answer);
+
+        public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Streamed(EventStreamResult stream) => stream;
+
+        public override ChatAnswer Answer(SettledTurn turn)
         {
-            await call.DisposeAsync();
-            var usage = meter.Stage(reservation, "chat", model, promptTokens, call);
+            var (call, usage) = (turn.Call, turn.Usage);
             var now = clock.GetUtcNow();
             if (session is null)
             {
-                session = new ChatSession { UserId = userId, Title = ChatSession.TitleFrom(request.Message), CreatedAt = receivedAt, UpdatedAt = now };
+                session = new ChatSession { UserId = userId, Title = ChatSession.TitleFrom(message), CreatedAt = receivedAt, UpdatedAt = now };
                 db.Sessions.Add(session);
             }
             session.UpdatedAt = now;
-            db.Messages.Add(new SessionMessage { SessionId = session.Id, UserId = userId, Role = Roles.User, Content = request.Message, CreatedAt = receivedAt });
+            db.Messages.Add(new SessionMessage { SessionId = session.Id, UserId = userId, Role = Roles.User, Content = message, CreatedAt = receivedAt });
             var answer = new SessionMessage
             {
-                SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = Storable(call.Text), Model = model.Id,
+                SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = Storable(call.Text), Model = turn.Model.Id,
                 InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, Credits = usage.Credits, CreatedAt = now,
             };
             db.Messages.Add(answer);
-            var result = new ChatAnswer(session.Id, answer.Id, call.Text,
-                new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), Meter.BalanceAfter(reservation, usage.Credits), artifacts,
-                call.End != CallEnd.Completed ? "interrupted" : call.FinishReason is { Length: > 0 } reason ? reason : "stop");
-            keys.Complete(claim, () => JsonSerializer.Serialize(result, Json));
-            await meter.CommitAsync();
-            return result;
+            return new ChatAnswer(session.Id, answer.Id, call.Text, new UsageSummary(usage.InputTokens, usage.OutputTokens, usage.Credits), turn.Balance,
+                _artifacts, call.End != CallEnd.Completed ? "interrupted" : call.FinishReason is { Length: > 0 } reason ? reason : "stop");
         }
 
-        if (wantsJson)
+        public override string ChargedAfterFailure(ChatAnswer answer, Usage usage) =>
+            $"The partial answer was saved to session {answer.SessionId} and {answer.Usage.Credits} credits were charged.";
+
+        public override void Read(AnswerPiece piece)
         {
-            for (var piece = first; piece is not null; piece = await call.NextAsync())
+            if (piece is TextPiece text)
             {
-                if (piece is TextPiece text)
-                {
-                    artifacts.AddRange(files.Append(text.Text));
-                }
+                _artifacts.AddRange(files.Append(text.Text));
             }
-            artifacts.AddRange(files.Complete());
-            var answer = await SettleAsync();
-            return call.End == CallEnd.Failed
-                ? ChatProblems.From(new Refusal(call.FailureStatus, "Model failed",
-                    $"{call.FailureDetail} The partial answer was saved to session {answer.SessionId} and {answer.Usage.Credits} credits were charged."))
-                : TypedResults.Ok(answer);
         }
 
-        return new EventStreamResult(async events =>
+        public override void OutputEnded(UpstreamCall call) => _artifacts.AddRange(files.Complete());
+
+        public override async Task<bool> SendAsync(EventStream events, AnswerPiece piece) => piece switch
         {
-            for (var piece = first; piece is not null; piece = await call.NextAsync())
-            {
-                var sent = piece switch
-                {
-                    TextPiece text => await events.SendAsync("token", new { text = text.Text }) && await SendFilesAsync(events, files.Append(text.Text)),
-                    ActivityPiece activity => await events.SendAsync("activity", new { type = activity.Type, name = activity.Name, detail = activity.Detail }),
-                    _ => true,
-                };
-                if (!sent)
-                {
-                    call.CallerLeft();
-                    break;
-                }
-            }
+            TextPiece text => await events.SendAsync("token", new { text = text.Text }) && await SendFilesAsync(events, files.Append(text.Text)),
+            ActivityPiece activity => await events.SendAsync("activity", new { type = activity.Type, name = activity.Name, detail = activity.Detail }),
+            _ => true,
+        };
+
+        // A block closed by the answer's last line is a file, unless the caller has gone.
+        public override async Task OutputEndedAsync(EventStream events, UpstreamCall call)
+        {
             if (call.End != CallEnd.CallerLeft)
             {
                 await SendFilesAsync(events, files.Complete());
             }
-            var answer = await SettleAsync();
-            if (call.End == CallEnd.Failed)
+        }
+
+        public override async Task EndAsync(EventStream events, ChatAnswer answer, Refusal? failure)
+        {
+            if (failure is not null)
             {
-                await events.SendAsync("error", new { status = call.FailureStatus, detail = call.FailureDetail });
+                await events.SendAsync("error", new { status = failure.Status, detail = failure.Detail });
             }
             await events.EndAsync("done", answer.Done);
-        });
+        }
 
-        async Task<bool> SendFilesAsync(EventStream events, IReadOnlyList<FileArtifact> found)
+        public override async Task ReplayAsync(EventStream events, ChatAnswer stored)
+        {
+            await events.SendAsync("token", new { text = stored.Content });
+            foreach (var file in stored.Artifacts ?? [])
+            {
+                await events.SendAsync("artifact", file);
+            }
+            await events.EndAsync("done", stored.Done);
+        }
+
+        private async Task<bool> SendFilesAsync(EventStream events, IReadOnlyList<FileArtifact> found)
         {
             foreach (var file in found)
             {
-                artifacts.Add(file);
+                _artifacts.Add(file);
                 if (!await events.SendAsync("artifact", file))
                 {
                     return false;
@@ -273,9 +245,4 @@ public sealed record ChatAnswer(Guid SessionId, Guid MessageId, string Content, 
 public sealed record ChatDone(Guid SessionId, Guid MessageId, UsageSummary Usage, long Balance, string? FinishReason);
 
 public sealed record TurnServices(
-    ChatDbContext Db, Meter Meter, IdempotencyKeys Keys, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options,
-    ProviderKeys ProviderKeys)
-{
-    public void Deconstruct(out ChatDbContext db, out Meter meter, out IdempotencyKeys keys, out ModelCatalog catalog, out TimeProvider clock, out IOptions<ChatServiceOptions> options) =>
-        (db, meter, keys, catalog, clock, options) = (Db, Meter, Keys, Catalog, Clock, Options);
-}
+    ChatDbContext Db, MeteredTurns Turns, CreditMeter Meter, ModelCatalog Catalog, TimeProvider Clock, IOptions<ChatServiceOptions> Options);

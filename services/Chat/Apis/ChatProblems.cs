@@ -15,12 +15,4 @@ public static class ChatProblems
 
     public static ProblemHttpResult From(Refusal refusal) =>
         ApiProblems.Problem(refusal.Status, refusal.Title, refusal.Detail);
-
-    public static ProblemHttpResult StillRunning() =>
-        ApiProblems.Problem(StatusCodes.Status409Conflict, "Conflict",
-            "A request with this Idempotency-Key is still running; retry when it has finished.");
-
-    public static ProblemHttpResult KeyReused() =>
-        ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
-            "This Idempotency-Key was used for a different request; use a new key for a new request.");
 }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Upstream;
@@ -9,7 +8,7 @@ using AI = Microsoft.Extensions.AI;
 namespace Gateway.Chat.Apis;
 
 // OpenAI's chat completions and models, so an OpenAI SDK pointed at the edge with an sk_live_ key works
-// unchanged. Metered through OpenAiAnswers, as /v1/responses is; errors in OpenAI's shape; nothing is stored but the usage.
+// unchanged. Metered through MeteredTurns, as /v1/responses is; errors in OpenAI's shape; nothing is stored but the usage.
 public static class CompletionsApi
 {
     public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
@@ -35,7 +34,7 @@ public static class CompletionsApi
     private static ModelView View(string id) => new(id, "model", 0, "gateway");
 
     public static async Task<Results<EventStreamResult, JsonHttpResult<Completion>, JsonHttpResult<OpenAiError>>> Complete(
-        HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
+        HttpContext http, [AsParameters] TurnServices services)
     {
         var (request, invalid) = await OpenAiWire.ReadAsync<CompletionRequest>(http.Request);
         if (invalid is not null)
@@ -65,11 +64,11 @@ public static class CompletionsApi
         {
             return problem;
         }
-        return await OpenAiAnswers.AnswerAsync(http, user, services, turn!, new ChatCompletionFormat(request.StreamOptions?.IncludeUsage == true));
+        return await services.Turns.RunAsync(http, turn!, new ChatCompletionFormat(request.StreamOptions?.IncludeUsage == true));
     }
 
     // A chat completion, and its stream of chunks ending in "[DONE]".
-    private sealed class ChatCompletionFormat(bool includeUsage) : AnswerFormat<Completion>
+    private sealed class ChatCompletionFormat(bool includeUsage) : OpenAiFormat<Completion>
     {
         private string _id = "";
         private long _created;

@@ -26,7 +26,7 @@ public static class EmbeddingsApi
     public static async Task<Results<JsonHttpResult<EmbeddingList>, JsonHttpResult<OpenAiError>>> Embed(
         HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
     {
-        var (_, meter, _, catalog, _, options) = services;
+        var (_, _, meter, catalog, _, options) = services;
         var cancellationToken = http.RequestAborted;
         var (request, invalid) = await OpenAiWire.ReadAsync<EmbeddingRequest>(http.Request);
         if (invalid is not null)

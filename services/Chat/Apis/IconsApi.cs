@@ -36,7 +36,7 @@ public static class IconsApi
     public static async Task<Results<Created<IconCreated>, ProblemHttpResult>> CreateIcon(
         IconRequest request, HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
     {
-        var (db, meter, _, catalog, clock, _) = services;
+        var (db, turns, meter, catalog, clock, _) = services;
         if (string.IsNullOrWhiteSpace(request.Prompt))
         {
             return ChatProblems.Invalid("prompt", "is required");
@@ -50,49 +50,47 @@ public static class IconsApi
             return ChatProblems.From(new Refusal(StatusCodes.Status503ServiceUnavailable, "Not configured", "Icon generation is not configured (Chat:Generations:icon)."));
         }
 
-        var (model, keyRefusal) = await services.ProviderKeys.ForCallerAsync(generation.Model, http.Request.Headers[CallerAuthentication.HeaderName], http.RequestAborted);
-        if (keyRefusal is not null)
-        {
-            return ChatProblems.From(keyRefusal);
-        }
-        generation = generation with { Model = model };
-
-        var userId = user.GetUserId();
         var prompt = new List<AI.ChatMessage>
         {
             new(AI.ChatRole.System, generation.Instructions is { Length: > 0 } instructions ? instructions : DefaultInstructions),
             new(AI.ChatRole.User, request.Prompt),
         };
-        var promptTokens = meter.Tokens.CountPrompt(prompt);
-        var (reservation, refusal) = await meter.ReserveAsync(userId, generation.Price, $"Icon: {generation.Model.Id}", http.RequestAborted);
-        if (refusal is not null)
-        {
-            return ChatProblems.From(refusal);
-        }
+        var turn = new MeteredTurn(generation.Model, prompt, meter.Tokens.CountPrompt(prompt), generation.MaxOutputTokens) { FlatPrice = generation.Price };
+        return await turns.RunAsync(http, turn, new IconFormat(request.Prompt, user.GetUserId(), db, clock));
+    }
 
-        await using var call = meter.Call(generation.Model, prompt, generation.MaxOutputTokens, http.RequestAborted);
-        while (await call.NextAsync() is not null)
+    // An icon is delivered, and its flat price charged, only as a clean SVG; anything else charges nothing.
+    private sealed class IconFormat(string prompt, Guid userId, ChatDbContext db, TimeProvider clock)
+        : TurnFormat<IconCreated, Results<Created<IconCreated>, ProblemHttpResult>>
+    {
+        private string? _svg;
+
+        public override string Kind => IconsApi.Kind;
+
+        public override Results<Created<IconCreated>, ProblemHttpResult> Refused(Refusal refusal) => ChatProblems.From(refusal);
+
+        public override Results<Created<IconCreated>, ProblemHttpResult> Answered(IconCreated icon) => TypedResults.Created($"/api/icons/{icon.Id}", icon);
+
+        public override string? Undelivered(UpstreamCall call)
         {
-        }
-        var svg = call.End == CallEnd.Completed ? SvgDocument.Clean(call.Text) : null;
-        if (svg is null)
-        {
-            var detail = call.End switch
+            _svg = call.End == CallEnd.Completed ? SvgDocument.Clean(call.Text) : null;
+            return _svg is not null ? null : call.End switch
             {
                 CallEnd.Failed => call.FailureDetail!,
                 CallEnd.CallerLeft => "The caller left before the icon was drawn.",
                 _ => "The model did not answer with an SVG image.",
             };
-            await meter.ReleaseAsync(reservation, detail);
-            return ChatProblems.From(new Refusal(call.End == CallEnd.Failed ? call.FailureStatus : StatusCodes.Status502BadGateway, "Generation failed",
-                $"{detail} Nothing was charged."));
         }
 
-        var icon = new Icon { UserId = userId, Prompt = request.Prompt, Svg = svg, Model = generation.Model.Id, CreatedAt = clock.GetUtcNow() };
-        db.Icons.Add(icon);
-        var usage = meter.Stage(reservation, Kind, generation.Model, promptTokens, call, flatPrice: generation.Price);
-        await meter.CommitAsync();
-        return TypedResults.Created($"/api/icons/{icon.Id}", new IconCreated(icon.Id, icon.Svg, usage.Credits, Meter.BalanceAfter(reservation, usage.Credits)));
+        public override Refusal NotCharged(UpstreamCall call, string why) =>
+            new(call.End == CallEnd.Failed ? call.FailureStatus : StatusCodes.Status502BadGateway, "Generation failed", $"{why} Nothing was charged.");
+
+        public override IconCreated Answer(SettledTurn turn)
+        {
+            var icon = new Icon { UserId = userId, Prompt = prompt, Svg = _svg!, Model = turn.Model.Id, CreatedAt = clock.GetUtcNow() };
+            db.Icons.Add(icon);
+            return new IconCreated(icon.Id, icon.Svg, turn.Usage.Credits, turn.Balance);
+        }
     }
 
     public static async Task<Results<Ok<IconPage>, ProblemHttpResult>> ListIcons(

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gateway.Chat.Metering;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,11 +9,7 @@ namespace Gateway.Chat.Apis;
 // malformed one is a 400 naming the field.
 public static class OpenAiWire
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    public static readonly JsonSerializerOptions Json = OpenAiError.Json;
 
     public static async Task<(T? Request, JsonHttpResult<OpenAiError>? Error)> ReadAsync<T>(HttpRequest request) where T : class
     {
@@ -36,29 +31,23 @@ public static class OpenAiWire
     }
 }
 
-public sealed record OpenAiError(OpenAiErrorDetail Error)
+// Chat's refusals in OpenAI's error shape (the records are ServiceDefaults', shared with the edge).
+public static class OpenAiRefusals
 {
-    public static JsonHttpResult<OpenAiError> Of(int status, string message, string type, string? param, string? code) =>
-        TypedResults.Json(new OpenAiError(new OpenAiErrorDetail(message, type, param, code)), OpenAiWire.Json, statusCode: status);
-
-    public static JsonHttpResult<OpenAiError> Invalid(string message, string? param) => Of(400, message, "invalid_request_error", param, null);
-
-    public static JsonHttpResult<OpenAiError> ModelNotFound(string? model) =>
-        Of(404, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
-
-    public static JsonHttpResult<OpenAiError> From(Refusal refusal)
+    extension(OpenAiError)
     {
-        var body = Body(refusal).Error;
-        return Of(refusal.Status, body.Message, body.Type, null, body.Code);
+        public static JsonHttpResult<OpenAiError> From(Refusal refusal)
+        {
+            var body = OpenAiError.Body(refusal).Error;
+            return OpenAiError.Of(refusal.Status, body.Message, body.Type, null, body.Code);
+        }
+
+        public static OpenAiError Body(Refusal refusal) => new(refusal.Status switch
+        {
+            402 => new OpenAiErrorDetail(refusal.Detail, "insufficient_quota", null, "insufficient_quota"),
+            503 => new OpenAiErrorDetail(refusal.Detail, "service_unavailable", null, "billing_unavailable"),
+            504 => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_timeout"),
+            _ => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_error"),
+        });
     }
-
-    public static OpenAiError Body(Refusal refusal) => new(refusal.Status switch
-    {
-        402 => new OpenAiErrorDetail(refusal.Detail, "insufficient_quota", null, "insufficient_quota"),
-        503 => new OpenAiErrorDetail(refusal.Detail, "service_unavailable", null, "billing_unavailable"),
-        504 => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_timeout"),
-        _ => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_error"),
-    });
 }
-
-public sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);

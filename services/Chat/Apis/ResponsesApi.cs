@@ -1,7 +1,7 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Upstream;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using AI = Microsoft.Extensions.AI;
 
@@ -10,7 +10,7 @@ namespace Gateway.Chat.Apis;
 // OpenAI's Responses API (POST /v1/responses), which today's OpenAI clients call by default (the openai SDKs'
 // responses.create, the Vercel AI SDK's default provider, LangChain's useResponsesApi). The upstream speaks chat
 // completions, so the input is translated to a chat prompt and the answer back to a response; metered through
-// OpenAiAnswers exactly as /v1/chat/completions is. Nothing is stored: store, previous_response_id and
+// MeteredTurns exactly as /v1/chat/completions is. Nothing is stored: store, previous_response_id and
 // conversations are refused, as are tools.
 public static class ResponsesApi
 {
@@ -21,7 +21,7 @@ public static class ResponsesApi
     }
 
     public static async Task<Results<EventStreamResult, JsonHttpResult<ResponseObject>, JsonHttpResult<OpenAiError>>> Respond(
-        HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
+        HttpContext http, [AsParameters] TurnServices services)
     {
         var (request, invalid) = await OpenAiWire.ReadAsync<ResponseRequest>(http.Request);
         if (invalid is not null)
@@ -46,7 +46,7 @@ public static class ResponsesApi
         {
             return problem;
         }
-        return await OpenAiAnswers.AnswerAsync(http, user, services, turn!, new ResponseFormat(request));
+        return await services.Turns.RunAsync(http, turn!, new ResponseFormat(request));
     }
 
     // What this gateway cannot do, refused by name rather than ignored: a caller relying on it would get a wrong answer.
@@ -209,7 +209,7 @@ public static class ResponsesApi
     // item and its text part added, response.output_text.delta for each piece, then the text, part and item done
     // and response.completed (response.incomplete when cut at the output limit, response.failed when the model
     // failed midway), each with its sequence_number.
-    private sealed class ResponseFormat(ResponseRequest request) : AnswerFormat<ResponseObject>
+    private sealed class ResponseFormat(ResponseRequest request) : OpenAiFormat<ResponseObject>
     {
         private int _sequence;
         private string _itemId = "";

@@ -77,7 +77,7 @@ public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, 
         try
         {
             var grown = await reservations.ReserveAsync(first.UserId, model.Cost(0, tokens), reason, cancellationToken);
-            if (grown.Outcome == ReservationOutcome.Insufficient && grown.Available >= model.Cost(0, Meter.MinimumAffordableAnswer))
+            if (grown.Outcome == ReservationOutcome.Insufficient && grown.Available >= model.Cost(0, CreditMeter.MinimumAffordableAnswer))
             {
                 grown = await reservations.ReserveAsync(first.UserId, grown.Available, reason, cancellationToken);
             }

@@ -15,7 +15,7 @@ public sealed record Refusal(int Status, string Title, string Detail);
 
 // Metering, exactly: reserve before the model is called, then bill what the upstream reports (or what the
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.
-public sealed class Meter(
+public sealed class CreditMeter(
     CreditReservations reservations, StandbyHolds standby, ChatDbContext db, OutboxSignal outbox, TokenCounter tokens, TimeProvider clock,
     IServiceScopeFactory scopes, IOptions<ChatServiceOptions> options, ILogger<UpstreamCall> upstreamLogger)
 {
