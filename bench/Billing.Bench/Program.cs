@@ -30,7 +30,7 @@ try
         configureServices: (_, services) => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)),
         settings: new Dictionary<string, string?> { ["Billing:Ledger:SignUpGrant"] = "0" });
     var billing = system[GatewayService.Billing].Provider;
-    var ledger = billing.GetRequiredService<Ledger>();
+    var ledger = billing.GetRequiredService<CreditLedger>();
     var database = billing.GetRequiredService<NpgsqlDataSource>();
     var bus = billing.GetRequiredService<IBus>();
     var connectionString = system.Resources.Database("billingdb");

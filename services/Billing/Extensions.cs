@@ -28,7 +28,7 @@ public static class Extensions
             .AsOurServicesUseIt().Build());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LedgerMetrics>();
-        builder.Services.AddSingleton<Ledger.Ledger>();
+        builder.Services.AddSingleton<Ledger.CreditLedger>();
         builder.Services.AddSingleton<LedgerAudit>();
         builder.Services.AddSingleton<HoldSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<HoldSweeper>());

@@ -22,7 +22,7 @@ public sealed class BillingSystem(GatewayInfrastructure infrastructure) : IAsync
     public FakeStripe Stripe { get; } = new();
 
     public IServiceProvider Billing => System[GatewayService.Billing].Provider;
-    public Ledger Ledger => Billing.GetRequiredService<Ledger>();
+    public CreditLedger Ledger => Billing.GetRequiredService<CreditLedger>();
     public IBus Bus => Billing.GetRequiredService<IBus>();
 
     public async ValueTask InitializeAsync()

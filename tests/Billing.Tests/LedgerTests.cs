@@ -7,7 +7,7 @@ namespace Billing.Tests;
 // The ledger's operations, called as the consumers and endpoints call them.
 public sealed class LedgerTests(BillingSystem billing) : IClassFixture<BillingSystem>
 {
-    private Ledger Ledger => billing.Ledger;
+    private CreditLedger Ledger => billing.Ledger;
     private static CancellationToken Cancel => BillingSystem.Cancel;
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class IdentityAndBillingSystem(GatewayInfrastructure infrastructur
 
     public ValueTask DisposeAsync() => System.DisposeAsync();
 
-    public Ledger Ledger => System[GatewayService.Billing].Provider.GetRequiredService<Ledger>();
+    public CreditLedger Ledger => System[GatewayService.Billing].Provider.GetRequiredService<CreditLedger>();
 }
 
 public sealed class UserProfileTests(IdentityAndBillingSystem system) : IClassFixture<IdentityAndBillingSystem>

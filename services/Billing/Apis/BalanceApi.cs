@@ -25,7 +25,7 @@ public static class BalanceApi
         return app;
     }
 
-    public static async Task<Ok<BalanceResponse>> GetBalance(ClaimsPrincipal user, Ledger.Ledger ledger, CancellationToken cancellationToken)
+    public static async Task<Ok<BalanceResponse>> GetBalance(ClaimsPrincipal user, Ledger.CreditLedger ledger, CancellationToken cancellationToken)
     {
         var wallet = await ledger.BalanceAsync(user.GetUserId(), cancellationToken);
         return TypedResults.Ok(new BalanceResponse(wallet.Balance, wallet.Held, wallet.Available));

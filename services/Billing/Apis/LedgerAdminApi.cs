@@ -34,7 +34,7 @@ public static class LedgerAdminApi
 
     // Positive amounts are grants, negative ones take credits back (never more than available).
     public static async Task<Results<Ok<AdjustmentResponse>, ProblemHttpResult>> PostAdjustment(
-        AdjustmentRequest? request, ClaimsPrincipal user, Ledger.Ledger ledger, CancellationToken cancellationToken)
+        AdjustmentRequest? request, ClaimsPrincipal user, Ledger.CreditLedger ledger, CancellationToken cancellationToken)
     {
         if (request?.TransferId is not { } transferId || transferId == Guid.Empty)
         {

@@ -142,7 +142,7 @@ public static class PurchaseApi
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    public sealed record WebhookServices(HttpRequest Request, Ledger.Ledger Ledger, IOptions<StripeOptions> Options, ILogger<StripeCheckout> Logger);
+    public sealed record WebhookServices(HttpRequest Request, Ledger.CreditLedger Ledger, IOptions<StripeOptions> Options, ILogger<StripeCheckout> Logger);
 }
 
 public sealed record PurchaseRequest([property: Required] decimal? AmountUsd);

@@ -9,7 +9,7 @@ namespace Gateway.Billing.Consumers;
 // time or several in one message. An invalid request throws, which MassTransit answers with a Fault the
 // request client raises. A request that arrives after its time to live (its requester stopped waiting and
 // cancels it) is not applied and not answered.
-public sealed class ReserveCreditsConsumer(Ledger.Ledger ledger, IOptions<LedgerOptions> options, TimeProvider clock, LedgerMetrics metrics)
+public sealed class ReserveCreditsConsumer(Ledger.CreditLedger ledger, IOptions<LedgerOptions> options, TimeProvider clock, LedgerMetrics metrics)
     : IConsumer<ReserveCredits>, IConsumer<ReserveCreditsBatch>
 {
     // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.

@@ -6,7 +6,7 @@ namespace Gateway.Billing.Consumers;
 
 // Charges what a reserved request cost: a capture of its hold (and of each hold it grew through), once per hold
 // whatever is redelivered.
-public sealed class UsageRecordedConsumer(Ledger.Ledger ledger, ILogger<UsageRecordedConsumer> logger) : IConsumer<UsageRecorded>
+public sealed class UsageRecordedConsumer(Ledger.CreditLedger ledger, ILogger<UsageRecordedConsumer> logger) : IConsumer<UsageRecorded>
 {
     public async Task Consume(ConsumeContext<UsageRecorded> context)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Billing.Consumers;
 
 // The sign-up grant: one transfer id per user, so a second delivery finds the first grant.
-public sealed class UserRegisteredConsumer(Ledger.Ledger ledger, IOptions<LedgerOptions> options, ILogger<UserRegisteredConsumer> logger)
+public sealed class UserRegisteredConsumer(Ledger.CreditLedger ledger, IOptions<LedgerOptions> options, ILogger<UserRegisteredConsumer> logger)
     : IConsumer<UserRegistered>
 {
     public async Task Consume(ConsumeContext<UserRegistered> context)

@@ -10,7 +10,7 @@ namespace Gateway.Billing.Ledger;
 // HoldFor: its requester crashed and nobody will capture or release it. Silence counts only while Billing
 // itself has been connected to the broker for a whole lease, since a broker outage silences every holder.
 public sealed class HoldSweeper(
-    NpgsqlDataSource database, Ledger ledger, IBusControl bus, TimeProvider clock, IOptions<LedgerOptions> options, ILogger<HoldSweeper> logger)
+    NpgsqlDataSource database, CreditLedger ledger, IBusControl bus, TimeProvider clock, IOptions<LedgerOptions> options, ILogger<HoldSweeper> logger)
     : BackgroundService
 {
     private const int BatchSize = 500;

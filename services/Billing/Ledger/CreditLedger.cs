@@ -6,7 +6,7 @@ namespace Gateway.Billing.Ledger;
 // The ledger's operations. Each is one call to a Postgres function (created by the migrations' scripts in
 // Infrastructure/Migrations/Sql) in its own transaction; the database, not this class, decides whether
 // credits are available.
-public sealed class Ledger : IDisposable
+public sealed class CreditLedger : IDisposable
 {
     private const string UniqueViolation = "23505";
     private const int MaxBatch = 64;
@@ -15,7 +15,7 @@ public sealed class Ledger : IDisposable
     private readonly NpgsqlDataSource database;
     private readonly GroupCommit<Operation> batches;
 
-    public Ledger(NpgsqlDataSource database, LedgerMetrics metrics)
+    public CreditLedger(NpgsqlDataSource database, LedgerMetrics metrics)
     {
         this.database = database;
         // Holds and captures, the operations every chat makes, are group-committed together. Two writers:
