@@ -18,8 +18,9 @@ const string CallerKey = "Gateway__CallerToken__Key";
 
 var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
 // Browser apps allowed to call the edge from their own origin: the usual local dashboard ports (Next.js, Vite) unless
-// --cors-origins names others (comma-separated; "*" for any).
-var corsOrigins = (builder.Setting("cors-origins") ?? "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173")
+// --cors-origins names others (comma-separated; "*" for any). A published system allows none unless named (deploy/).
+var corsOrigins = (builder.Setting("cors-origins")
+        ?? (builder.ExecutionContext.IsRunMode ? "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173" : ""))
     .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // Services run as in production unless asked (--services-environment Development).
 var environment = builder.Setting("services-environment") ?? "Production";

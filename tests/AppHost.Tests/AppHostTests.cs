@@ -70,16 +70,7 @@ public sealed class AppHostTests : IDisposable
     [Fact]
     public async Task Publishing_describes_the_servers_as_Aspire_s_stock_containers_and_every_reference_by_name()
     {
-        var manifest = Path.Combine(root, "manifest.json");
-        var appHost = Path.Combine(AppContext.BaseDirectory, "Gateway.AppHost.dll");
-        using var publish = Process.Start(new ProcessStartInfo("dotnet", [appHost, "--publisher", "manifest", "--output-path", manifest])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = await publish.StandardOutput.ReadToEndAsync(Ct) + await publish.StandardError.ReadToEndAsync(Ct);
-        await publish.WaitForExitAsync(Ct);
-        Assert.True(publish.ExitCode == 0, output);
+        var manifest = await AspireManifest.PublishAsync(root, Ct);
 
         var resources = JsonDocument.Parse(await File.ReadAllTextAsync(manifest, Ct)).RootElement.GetProperty("resources");
         Assert.StartsWith("container.", resources.GetProperty("postgres").GetProperty("type").GetString());

@@ -15,6 +15,9 @@ public static class Completions
         app.MapGet("/v1/models", ListModels);
         app.MapPost("/v1/chat/completions", Complete);
         app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+        // The probes every Gateway service answers, so a cluster checks MockLlm like the others.
+        app.MapGet("/health/liveness", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapGet("/health/readiness", () => TypedResults.Ok(new { status = "ok" }));
         return app;
     }
 
