@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Gateway.ServiceDefaults;
@@ -9,6 +10,8 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
+        // The one clock of the service; tests replace it.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddProblemResponses();
@@ -16,7 +19,7 @@ public static class Extensions
         builder.Services.AddRepeatedFailures();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
-            json.SerializerOptions.Converters.Add(new TextWithoutNul());
+            json.SerializerOptions.Converters.Add(new StringWithoutNulConverter());
             // {"role":"member","role":"owner"} is refused, not read as its last value: a proxy or a log that keeps the
             // first one would otherwise see a different request than the service acted on.
             json.SerializerOptions.AllowDuplicateProperties = false;

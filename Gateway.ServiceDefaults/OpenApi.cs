@@ -37,7 +37,7 @@ public static class OpenApi
             options.AddSchemaTransformer((schema, context, _) =>
             {
                 MarkOnlyWhatMustBeSentAsRequired(schema, context.JsonTypeInfo);
-                // Strings are read through our own converter (TextWithoutNul), which hides their type from the generator;
+                // Strings are read through our own converter (StringWithoutNulConverter), which hides their type from the generator;
                 // a string? property may also be null.
                 if (context.JsonTypeInfo.Type == typeof(string) && schema.Type is null)
                 {

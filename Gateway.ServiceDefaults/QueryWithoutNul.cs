@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.ServiceDefaults;
 
-// The query string's counterpart of TextWithoutNul: Postgres refuses the NUL character in text, so a query
+// The query string's counterpart of StringWithoutNulConverter: Postgres refuses the NUL character in text, so a query
 // parameter carrying one (?search=%00) is a 400 naming the parameter, not a 500 when a handler queries with it.
 public static class QueryWithoutNul
 {

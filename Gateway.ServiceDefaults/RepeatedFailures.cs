@@ -14,7 +14,6 @@ public static class RepeatedFailureRegistration
     public static IServiceCollection AddRepeatedFailures(this IServiceCollection services)
     {
         services.AddOptions<RepeatedFailureOptions>().BindConfiguration(RepeatedFailureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RepeatedFailures>();
         return services;
     }

@@ -6,6 +6,10 @@ using Microsoft.Extensions.Hosting;
 
 namespace Gateway.ServiceDefaults.Outbox;
 
+// Our own transactional outbox rather than MassTransit's: its EF Core outbox package (MassTransit.EntityFrameworkCore)
+// is not served on this machine's package registry, and MassTransit stays on 8.5.x. Each service stages its messages
+// as rows of its own context in the same SaveChanges as the change they describe (AddToOutbox); OutboxPublisher sends
+// them once committed, woken by OutboxSignal, and OutboxCleaner deletes published rows after a while.
 public static class OutboxExtensions
 {
     // The transactional outbox for TContext (whose model must call AddOutbox()); MassTransit must be

@@ -55,8 +55,8 @@ public static class Extensions
         builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
 
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
-        builder.Services.AddSingleton<RateLimiter>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<RateLimiter>());
+        builder.Services.AddSingleton<CallerRateLimiter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CallerRateLimiter>());
 
         builder.AddDownstreamHealthChecks();
 
@@ -81,7 +81,6 @@ public static class Extensions
             .AddAccessTokens(builder.Configuration);
 
         builder.Services.AddMemoryCache();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddSingleton<ApiKeyUsage>();

@@ -26,7 +26,6 @@ public static class Extensions
         // tracking; its connections are kept like every service's (Postgres.AsOurServicesUseIt).
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.Configuration.RequireConnectionString("billingdb"))
             .AsOurServicesUseIt().Build());
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<Ledger.CreditLedger>();
         builder.Services.AddSingleton<LedgerAudit>();

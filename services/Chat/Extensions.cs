@@ -29,7 +29,6 @@ public static class Extensions
         builder.Services.AddOptions<ChatServiceOptions>().BindConfiguration(ChatServiceOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChatServiceOptions>, ChatServiceOptionsValidator>();
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ProviderKeys>();
         builder.Services.AddHttpClient(ProviderKeys.KeysClient, client => client.Timeout = TimeSpan.FromSeconds(5));

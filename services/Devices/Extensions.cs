@@ -8,7 +8,6 @@ using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Devices;
 
@@ -43,7 +42,6 @@ public static class Extensions
         builder.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<LiveEventOptions>().BindConfiguration(LiveEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddScoped<DeviceRegistrar>();
         builder.Services.AddSingleton<PresenceStore>();
         builder.Services.AddScoped<PresenceTracker>();

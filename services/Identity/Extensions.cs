@@ -38,7 +38,6 @@ public static class Extensions
             })
             .AddEntityFrameworkStores<AccountsDbContext>();
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SigningKeyRing>();
         builder.Services.AddHostedService<SigningKeyRotation>();
         builder.Services.AddSingleton<AccessTokens>();

@@ -6,7 +6,6 @@ using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Keys;
 
@@ -31,7 +30,6 @@ public static class Extensions
         builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddScoped<ApiKeyIssuer>();
         builder.Services.AddSingleton<SecretCipher>();
 

@@ -51,7 +51,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Count [mock:tokens=7]")],
             new ChatCompletionOptions { MaxOutputTokenCount = 50 }, Cancel);
 
-        // Written without EF's SaveChanges (Gateway.ServiceDefaults/NewRows.cs): read back through EF's model.
+        // Written without EF's SaveChanges (services/Chat/Infrastructure/NewRows.cs): read back through EF's model.
         var reservationId = Guid.ParseExact(completion.Id["chatcmpl-".Length..], "N");
         await using var scope = chat.System[GatewayService.Chat].Provider.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<Gateway.Chat.Infrastructure.ChatDbContext>();

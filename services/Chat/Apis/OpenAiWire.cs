@@ -19,7 +19,7 @@ public static class OpenAiWire
                 ? (body, null)
                 : (null, OpenAiError.Invalid("The body must be a JSON object.", null));
         }
-        catch (JsonException ex) when (Problems.NotJson(ex) is { } notJson)
+        catch (JsonException ex) when (ProblemResponses.NotJson(ex) is { } notJson)
         {
             return (null, OpenAiError.Invalid(notJson, "body"));
         }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.ServiceDefaults;
 
 // Every error leaves a service as RFC 7807 problem details; never a stack trace.
-public static partial class Problems
+public static partial class ProblemResponses
 {
     public static IHostApplicationBuilder AddProblemResponses(this IHostApplicationBuilder builder)
     {

@@ -4,8 +4,8 @@ using System.Text.Json.Serialization;
 namespace Gateway.ServiceDefaults;
 
 // Postgres cannot store the NUL character in text, so a request body carrying one in any string is refused
-// when it is read, as a 400 naming the field (Problems), instead of failing with a 500 when it is saved.
-public sealed class TextWithoutNul : JsonConverter<string>
+// when it is read, as a 400 naming the field (ProblemResponses), instead of failing with a 500 when it is saved.
+public sealed class StringWithoutNulConverter : JsonConverter<string>
 {
     public const string Reason = "Text cannot contain the NUL character (\\u0000).";
 
@@ -14,7 +14,7 @@ public sealed class TextWithoutNul : JsonConverter<string>
         if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null or JsonTokenType.PropertyName))
         {
             // Without a message the serializer words it with the field's path and type ("could not be converted to
-            // System.String"), which Problems turns into "must be a string"; GetString would name the whole request type.
+            // System.String"), which ProblemResponses turns into "must be a string"; GetString would name the whole request type.
             throw new JsonException();
         }
         var value = reader.GetString();

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
-namespace Gateway.ServiceDefaults;
+namespace Gateway.Chat.Infrastructure;
 
 // The rows a context has staged, when every one of them is new, written in one round trip without EF Core's
 // SaveChanges pipeline: no command batching or SQL generated per call, and no SQL text for Npgsql to parse (EF's

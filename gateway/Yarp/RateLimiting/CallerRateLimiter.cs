@@ -6,28 +6,6 @@ using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge.RateLimiting;
 
-public sealed record RateLimit
-{
-    public int PermitLimit { get; init; } = 600;
-    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(1);
-}
-
-
-// Edge:RateLimits:Groups:<group>. A route names its group in its metadata ("RateLimitGroup"), else its
-// cluster's name is the group; a group without settings uses "default".
-public sealed record RateLimitOptions
-{
-    public const string Section = "Edge:RateLimits";
-
-    // How often each replica adds its admissions to the shared count in Redis.
-    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    public Dictionary<string, RateLimit> Groups { get; init; } = new(StringComparer.OrdinalIgnoreCase);
-
-    public RateLimit For(string group) =>
-        Groups.GetValueOrDefault(group) ?? Groups.GetValueOrDefault("default") ?? new RateLimit();
-}
-
 // Fixed-window counters per caller (API key, else user, else client address) and route group. Each edge
 // replica decides from its own memory, with no Redis round trip on the request path, and every
 // SyncInterval adds what it admitted to the shared count in Redis and reads back the total all replicas
@@ -35,7 +13,7 @@ public sealed record RateLimitOptions
 // replicas admitted meanwhile. When Redis cannot be reached each replica keeps counting on its own: limits
 // loosen by the number of replicas for the outage but never switch off. Authentication does not depend
 // on any of this and still fails closed.
-public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, TimeProvider time, ILogger<RateLimiter> logger)
+public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, TimeProvider time, ILogger<CallerRateLimiter> logger)
     : BackgroundService
 {
     private const string AddScript = """
@@ -148,40 +126,3 @@ public sealed class RateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<Ra
 }
 
 public sealed record RateDecision(bool Allowed, int Limit, int Remaining, int ResetSeconds);
-
-public static class RateLimitMiddleware
-{
-    // Runs inside the proxy pipeline, where the matched route (and so its group) is known.
-    public static IReverseProxyApplicationBuilder UseRateLimits(this IReverseProxyApplicationBuilder proxy)
-    {
-        proxy.Use(async (context, next) =>
-        {
-            var limiter = context.RequestServices.GetRequiredService<RateLimiter>();
-            var decision = limiter.Count(RateLimiter.GroupOf(context), RateLimiter.CallerOf(context));
-
-            var headers = context.Response.Headers;
-            headers["RateLimit-Limit"] = decision.Limit.ToString();
-            headers["RateLimit-Remaining"] = decision.Remaining.ToString();
-            headers["RateLimit-Reset"] = decision.ResetSeconds.ToString();
-            if (decision.Allowed)
-            {
-                await next();
-                return;
-            }
-
-            headers.RetryAfter = decision.ResetSeconds.ToString();
-            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status429TooManyRequests,
-                    Title = "Too many requests",
-                    Detail = $"Rate limit of {decision.Limit} requests reached; try again in {decision.ResetSeconds} s.",
-                },
-            });
-        });
-        return proxy;
-    }
-}
