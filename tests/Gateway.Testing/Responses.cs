@@ -7,11 +7,27 @@ namespace Gateway.Testing;
 // What the service test projects assert about a response, said once.
 public static class Responses
 {
+    // Answers the body when it is JSON (default otherwise: a redirect, a page, an empty body).
     public static async Task<JsonElement> ShouldBe(this HttpResponseMessage response, HttpStatusCode status)
     {
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+        var json = response.Content.Headers.ContentType?.MediaType is not { } type || type.EndsWith("json", StringComparison.OrdinalIgnoreCase);
+        return body.Length == 0 || !json ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    // A problem (RFC 9457) with this status and a detail that says what went wrong, naming the field at fault
+    // when one is given; returns the problem.
+    public static async Task<JsonElement> ShouldBeProblem(this HttpResponseMessage response, HttpStatusCode status, string? field = null)
+    {
+        var problem = await response.ShouldBe(status);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.False(string.IsNullOrWhiteSpace(problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null), $"The problem has no detail: {problem}");
+        if (field is not null)
+        {
+            Assert.True(problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), $"The problem does not name '{field}': {problem}");
+        }
+        return problem;
     }
 
     // A 4xx problem that names the field at fault; returns the reason given for it.

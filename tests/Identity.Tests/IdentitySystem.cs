@@ -77,28 +77,4 @@ public static class Api
 
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-
-    public static async Task ShouldBe(this HttpResponseMessage response, HttpStatusCode expected)
-    {
-        if (response.StatusCode != expected)
-        {
-            var body = await response.Content.ReadAsStringAsync(Cancel);
-            Assert.Fail($"Expected {(int)expected} {expected}, got {(int)response.StatusCode} {response.StatusCode}: {body}");
-        }
-    }
-
-    // A problem response (RFC 7807) with this status that names this field.
-    public static async Task<JsonElement> ShouldBeProblem(this HttpResponseMessage response, HttpStatusCode expected, string? field = null)
-    {
-        await response.ShouldBe(expected);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.JsonAsync();
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()), problem.ToString());
-        if (field is not null)
-        {
-            Assert.True(problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _),
-                $"The problem does not name '{field}': {problem}");
-        }
-        return problem;
-    }
 }
