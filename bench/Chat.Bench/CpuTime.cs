@@ -31,15 +31,6 @@ public sealed record CpuTime(double MachineTicks, Dictionary<string, double> Tic
         return new CpuTime(machine.Sum() - machine[3] - machine[4], byProcess); // all but idle and iowait
     }
 
-    // CPU ms per request of the whole machine, or of the processes with this name.
-    public double MsPerRequestSince(CpuTime before, int requests, string? process = null)
-    {
-        var ticks = process is null
-            ? MachineTicks - before.MachineTicks
-            : TicksByProcess.GetValueOrDefault(process) - before.TicksByProcess.GetValueOrDefault(process);
-        return requests == 0 ? double.NaN : ticks / TicksPerMs / requests;
-    }
-
     // "machine 2.41: bench process 1.52, postgres 0.41, beam.smp 0.37" for the processes that used at least 2%.
     public string PerRequestSince(CpuTime before, int requests)
     {

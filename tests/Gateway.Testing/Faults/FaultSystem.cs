@@ -344,9 +344,12 @@ public sealed class FaultSystem : IAsyncDisposable
                 ? pid
                 : null;
 
+    /// <summary>The resource's running process and every process under it (Postgres: its backends); none when it is not running.</summary>
+    public IReadOnlyList<int> Processes(string resource) => Pid(resource) is { } pid ? Descendants(pid) : [];
+
     /// <summary>
-    /// kill -9 of the resource's process and everything under it (RabbitMQ: its start script and the Erlang VM, which
-    /// is the broker); answers when the orchestrator has started it again and it is ready, and when that was.
+    /// kill -9 of the resource's process (RabbitMQ: the Erlang VM, which is the broker); answers when the orchestrator
+    /// has started it again and it is ready, and when that was.
     /// </summary>
     public async Task<FaultTiming> KillAsync(string resource, CancellationToken ct)
     {
