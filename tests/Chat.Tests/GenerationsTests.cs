@@ -177,8 +177,7 @@ public sealed class GenerationsTests(ChatSystem chat)
 
         Assert.Equal(HttpStatusCode.Created, byKey.StatusCode);
         Assert.Equal(HttpStatusCode.Created, byWeb.StatusCode);
-        Assert.Equal(999, (await byKey.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("balance").GetInt64());
-        Assert.Equal(998, (await byWeb.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("balance").GetInt64());
+        // (The second answer's balance may not include the first charge yet, which is still on its way to Billing.)
         Assert.Equal(new Wallet(998, 0, 998), await SettledAsync(user, 998));
         var list = await ListAsync(user);
         Assert.Equal(2, list.GetProperty("total").GetInt32());
