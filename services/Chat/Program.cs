@@ -19,5 +19,6 @@ app.MapCompletionsApi();
 app.MapResponsesApi();
 app.MapEmbeddingsApi();
 app.MapIconsApi();
+app.MapGenerationsApi();
 
 app.Run();

@@ -6,12 +6,13 @@ using Gateway.Testing;
 
 namespace Chat.Tests;
 
-// Identity, Keys, Billing, Chat and the edge on this class's own databases and vhost, with MockLlm as the
-// model provider (a real local HTTP server in this process).
+// Identity, Keys, Billing, Chat, Devices (for generations' live events) and the edge on this class's own databases
+// and vhost, with MockLlm as the model provider (a real local HTTP server in this process).
 public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
     public const long SignUpGrant = 1000;
     public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan GenerationProgressInterval = TimeSpan.FromMilliseconds(200);
 
     public GatewaySystem System { get; private set; } = null!;
     public MockLlmServer Model { get; private set; } = null!;
@@ -21,10 +22,12 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
     public async ValueTask InitializeAsync()
     {
         Model = await MockLlmServer.StartAsync();
-        System = await StartSystemAsync(infrastructure, Model);
+        System = await StartSystemAsync(infrastructure, Model, new() { ["Chat:GenerationProgressInterval"] = GenerationProgressInterval.ToString() },
+            [GatewayService.Devices]);
     }
 
-    public static Task<GatewaySystem> StartSystemAsync(GatewayInfrastructure infrastructure, MockLlmServer model, Dictionary<string, string?>? extra = null)
+    public static Task<GatewaySystem> StartSystemAsync(
+        GatewayInfrastructure infrastructure, MockLlmServer model, Dictionary<string, string?>? extra = null, GatewayService[]? moreServices = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -39,7 +42,7 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
             settings[key] = value;
         }
         return GatewaySystem.StartAsync(infrastructure,
-            [GatewayService.Identity, GatewayService.Keys, GatewayService.Billing, GatewayService.Chat], settings: settings);
+            [GatewayService.Identity, GatewayService.Keys, GatewayService.Billing, GatewayService.Chat, .. moreServices ?? []], settings: settings);
     }
 
     public async ValueTask DisposeAsync()

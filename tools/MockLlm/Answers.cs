@@ -37,6 +37,73 @@ public static class Answers
         ```
         """;
 
+    // Pages (seed 004), one per format, answered when the system prompt names the format (as Chat's page instructions do).
+    public static readonly IReadOnlyDictionary<string, string> Pages = new Dictionary<string, string>
+    {
+        ["html_tailwind"] = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+              <meta charset="utf-8">
+              <title>Launch</title>
+              <script src="https://cdn.tailwindcss.com"></script>
+            </head>
+            <body class="min-h-screen bg-slate-950 text-white">
+              <main class="mx-auto max-w-3xl px-6 py-24 text-center">
+                <h1 class="text-5xl font-bold tracking-tight">Ship faster</h1>
+                <p class="mt-6 text-lg text-slate-300">One backend for your AI product.</p>
+                <a href="#start" class="mt-10 inline-block rounded-lg bg-indigo-500 px-6 py-3 font-semibold">Get started</a>
+              </main>
+            </body>
+            </html>
+            """,
+        ["html_css"] = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+              <meta charset="utf-8">
+              <title>Launch</title>
+              <style>
+                body { margin: 0; font-family: system-ui, sans-serif; background: #0f172a; color: #fff; }
+                main { max-width: 48rem; margin: 0 auto; padding: 6rem 1.5rem; text-align: center; }
+                .cta { display: inline-block; margin-top: 2.5rem; padding: 0.75rem 1.5rem; border-radius: 0.5rem; background: #6366f1; color: #fff; }
+              </style>
+            </head>
+            <body>
+              <main>
+                <h1>Ship faster</h1>
+                <p>One backend for your AI product.</p>
+                <a class="cta" href="#start">Get started</a>
+              </main>
+            </body>
+            </html>
+            """,
+        ["react_tailwind"] = """
+            export default function Hero() {
+              return (
+                <main className="mx-auto max-w-3xl px-6 py-24 text-center">
+                  <h1 className="text-5xl font-bold tracking-tight">Ship faster</h1>
+                  <p className="mt-6 text-lg text-slate-500">One backend for your AI product.</p>
+                  <a href="#start" className="mt-10 inline-block rounded-lg bg-indigo-500 px-6 py-3 font-semibold text-white">Get started</a>
+                </main>
+              );
+            }
+            """,
+        ["vue_tailwind"] = """
+            <template>
+              <main class="mx-auto max-w-3xl px-6 py-24 text-center">
+                <h1 class="text-5xl font-bold tracking-tight">{{ title }}</h1>
+                <p class="mt-6 text-lg text-slate-500">One backend for your AI product.</p>
+                <a href="#start" class="mt-10 inline-block rounded-lg bg-indigo-500 px-6 py-3 font-semibold text-white">Get started</a>
+              </main>
+            </template>
+
+            <script setup>
+            const title = 'Ship faster'
+            </script>
+            """,
+    };
+
     // OpenAI's accounting for a chat prompt: 3 tokens a message, its role and content, 3 to prime the reply.
     public static int CountPrompt(IEnumerable<(string Role, string Content)> messages) =>
         3 + messages.Sum(m => 3 + O200k.CountTokens(m.Role) + O200k.CountTokens(m.Content));
@@ -54,6 +121,10 @@ public static class Answers
         if (directives.Nul)
         {
             return "Before\0after";
+        }
+        if (Pages.Keys.FirstOrDefault(format => systemPrompt.Contains(format, StringComparison.Ordinal)) is { } page)
+        {
+            return Pages[page];
         }
         if (systemPrompt.Contains("svg", StringComparison.OrdinalIgnoreCase) && !directives.NotSvg)
         {

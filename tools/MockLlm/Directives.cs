@@ -17,6 +17,8 @@ namespace Gateway.MockLlm;
 //   file              an answer that writes a file (hello.py in a fenced block naming it) and shows a
 //                     command in a block naming none
 //   svg-script        (icons) an SVG with a script and an event handler in it;  not-svg  prose instead of SVG
+// Without echo, file or nul, a system prompt naming a page format (html_tailwind, html_css, react_tailwind, vue_tailwind)
+// gets that format's page (Answers.Pages); one mentioning SVG gets an SVG; any other, deterministic words.
 public sealed partial record Directives
 {
     public int? Tokens { get; init; }

@@ -12,7 +12,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<SessionMessage> Messages => Set<SessionMessage>();
     public DbSet<Usage> Usage => Set<Usage>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
-    public DbSet<Icon> Icons => Set<Icon>();
+    public DbSet<Generation> Generations => Set<Generation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -86,6 +86,17 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             return format.Refused(refusal);
         }
 
+        try
+        {
+            await format.HeldAsync(reservation.Id);
+        }
+        catch
+        {
+            await meter.ReleaseAsync(reservation, "The turn could not be recorded before the model was called");
+            await keys.ReleaseAsync(claim);
+            throw;
+        }
+
         var call = meter.Call(model, turn.Prompt, maxOutput, cancellationToken, turn.Settings);
         var first = await call.NextAsync();
         if (!call.ProducedOutput && call.End is CallEnd.Failed or CallEnd.CallerLeft)
@@ -101,6 +112,7 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             await call.DisposeAsync();
             await meter.ReleaseAsync(reservation, why);
             await keys.ReleaseAsync(claim);
+            await format.DiscardedAsync(why);
             return format.NotCharged(call, why);
         }
 
@@ -202,6 +214,13 @@ public abstract class TurnFormat<TAnswer, TResult>
     // The model failed after output began: what the caller was charged for, in a sentence.
     public virtual string ChargedAfterFailure(TAnswer answer, Usage usage) =>
         $"The {usage.OutputTokens} tokens produced before it failed were charged ({usage.Credits} credits).";
+
+    // The hold is made and the model is about to be called (a generation stores itself as running); a failure here
+    // releases the hold.
+    public virtual Task HeldAsync(Guid reservationId) => Task.CompletedTask;
+
+    // The hold went back and nothing was charged (the model failed, the caller left, the output was not delivered).
+    public virtual Task DiscardedAsync(string why) => Task.CompletedTask;
 
     // Each piece of an answer that is not streamed, as it arrives; then the end of the output.
     public virtual void Read(AnswerPiece piece)

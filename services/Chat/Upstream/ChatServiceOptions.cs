@@ -19,8 +19,11 @@ public sealed record ChatServiceOptions
     // Public model id → where it runs and what it costs.
     public Dictionary<string, ModelOptions> Models { get; init; } = [];
 
-    // Generation kind ("icon") → its model and flat price.
+    // Generation kind ("icon", a page format such as "react_tailwind") → its model and flat price.
     public Dictionary<string, GenerationOptions> Generations { get; init; } = [];
+
+    // The most often a running generation's progress goes to its owner's live sockets.
+    public TimeSpan GenerationProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public ReservationOptions Reservations { get; init; } = new();
 
@@ -209,6 +212,7 @@ public sealed class ChatServiceOptionsValidator : IValidateOptions<ChatServiceOp
             if (generation.Price < 0) failures.Add($"Chat:Generations:{kind}:Price must not be negative.");
             if (generation.MaxOutputTokens < 1) failures.Add($"Chat:Generations:{kind}:MaxOutputTokens must be at least 1.");
         }
+        if (options.GenerationProgressInterval <= TimeSpan.Zero) failures.Add("Chat:GenerationProgressInterval must be more than zero.");
         if (options.Reservations.Timeout <= TimeSpan.Zero)
         {
             failures.Add("Chat:Reservations:Timeout must be more than zero.");

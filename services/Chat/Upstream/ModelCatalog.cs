@@ -26,7 +26,7 @@ public sealed record PricedModel(string Id, IReadOnlyList<ModelRoute> Routes, de
 }
 
 // A generation kind (an icon) at a flat price, on one of the models.
-public sealed record Generation(string Kind, PricedModel Model, long Price, int MaxOutputTokens, string Instructions);
+public sealed record PricedGeneration(string Kind, PricedModel Model, long Price, int MaxOutputTokens, string Instructions);
 
 // The models of Chat:Models, each behind one IChatClient per upstream: the OpenAI client for OpenAI-compatible
 // providers, the official Anthropic client for Anthropic's Messages API. Neither retries: a retried completion is
@@ -35,7 +35,7 @@ public sealed record Generation(string Kind, PricedModel Model, long Price, int 
 public sealed class ModelCatalog : IDisposable
 {
     private readonly Dictionary<string, PricedModel> _models;
-    private readonly Dictionary<string, Generation> _generations;
+    private readonly Dictionary<string, PricedGeneration> _generations;
     private readonly Dictionary<string, EmbeddingModel> _embeddings;
 
     public ModelCatalog(IOptions<ChatServiceOptions> options)
@@ -75,7 +75,7 @@ public sealed class ModelCatalog : IDisposable
         Default = _models[settings.DefaultModel];
         _generations = settings.Generations.ToDictionary(
             g => g.Key,
-            g => new Generation(g.Key, g.Value.Model is { Length: > 0 } id ? _models[id] : Default, g.Value.Price, g.Value.MaxOutputTokens,
+            g => new PricedGeneration(g.Key, g.Value.Model is { Length: > 0 } id ? _models[id] : Default, g.Value.Price, g.Value.MaxOutputTokens,
                 g.Value.Instructions ?? ""),
             StringComparer.OrdinalIgnoreCase);
     }
@@ -111,7 +111,7 @@ public sealed class ModelCatalog : IDisposable
 
     public PricedModel? Find(string? id) => id is null ? Default : _models.GetValueOrDefault(id);
 
-    public Generation? FindGeneration(string kind) => _generations.GetValueOrDefault(kind);
+    public PricedGeneration? FindGeneration(string kind) => _generations.GetValueOrDefault(kind);
 
     public IReadOnlyCollection<EmbeddingModel> Embeddings => _embeddings.Values;
 

@@ -4,8 +4,10 @@ using Gateway.Contracts;
 namespace Gateway.Devices.LiveEvents;
 
 // What a dashboard receives on the socket: {id, type, data, at}. Ids count up per organisation, so a
-// client that reconnects with the last id it saw gets exactly what it missed.
-public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, DateTimeOffset At)
+// client that reconnects with the last id it saw gets exactly what it missed. An event for one user (ForUser: their
+// generations) goes to that user's sockets only, live, without an id: it is not the organisation's, so it is not in
+// the organisation's replay log.
+public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, DateTimeOffset At, Guid? ForUser = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -26,6 +28,10 @@ public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, Da
         UserJoinedOrganization m => new(m.OrganizationId, "user_joined", m, m.JoinedAt),
         UserRoleChanged m => new(m.OrganizationId, "user_role_changed", m, m.ChangedAt),
         UserDeleted m => new(m.OrganizationId, "user_removed", m, m.DeletedAt),
+        GenerationStarted m => new(Guid.Empty, "generation_started", m, m.StartedAt, m.UserId),
+        GenerationProgressed m => new(Guid.Empty, "generation_progress", m, m.At, m.UserId),
+        GenerationCompleted m => new(Guid.Empty, "generation_completed", m, m.CompletedAt, m.UserId),
+        GenerationFailed m => new(Guid.Empty, "generation_failed", m, m.FailedAt, m.UserId),
         _ => null,
     };
 }

@@ -9,6 +9,7 @@ public sealed class LiveEventHub(TimeProvider time)
     public const string SessionEndedReason = "The sign-in session has ended (signed out or revoked); sign in again.";
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<LiveConnection, byte>> _byOrganization = new();
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<LiveConnection, byte>> _byUser = new();
 
     // Sessions that ended, until their last access token expires: a socket whose connection request passed the
     // edge just before the end was heard there, and registers here just after it was heard here, is closed too.
@@ -20,6 +21,7 @@ public sealed class LiveEventHub(TimeProvider time)
     public void Add(LiveConnection connection)
     {
         _byOrganization.GetOrAdd(connection.OrganizationId, _ => new()).TryAdd(connection, 0);
+        _byUser.GetOrAdd(connection.UserId, _ => new()).TryAdd(connection, 0);
         // Checked after adding, as EndSession records before looking: one of the two always sees the other.
         if (connection.SessionId is { } session && _endedSessions.TryGetValue(session, out var until) && until > time.GetUtcNow())
         {
@@ -33,11 +35,27 @@ public sealed class LiveEventHub(TimeProvider time)
         {
             connections.TryRemove(connection, out _);
         }
+        if (_byUser.TryGetValue(connection.UserId, out var own))
+        {
+            own.TryRemove(connection, out _);
+        }
     }
 
     public void Broadcast(Guid organizationId, LiveFrame frame)
     {
         if (_byOrganization.TryGetValue(organizationId, out var connections))
+        {
+            foreach (var connection in connections.Keys)
+            {
+                connection.Push(frame);
+            }
+        }
+    }
+
+    // An event for one user (their generations), to every socket they hold, whichever organisation it was opened for.
+    public void SendToUser(Guid userId, LiveFrame frame)
+    {
+        if (_byUser.TryGetValue(userId, out var connections))
         {
             foreach (var connection in connections.Keys)
             {

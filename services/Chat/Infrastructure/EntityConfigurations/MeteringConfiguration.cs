@@ -32,13 +32,16 @@ public sealed class IdempotentRequestConfiguration : IEntityTypeConfiguration<Id
     }
 }
 
-public sealed class IconConfiguration : IEntityTypeConfiguration<Icon>
+public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generation>
 {
-    public void Configure(EntityTypeBuilder<Icon> icon)
+    public void Configure(EntityTypeBuilder<Generation> generation)
     {
-        icon.ToTable("icons");
-        icon.HasKey(i => i.Id);
-        icon.Property(i => i.Model).HasMaxLength(200);
-        icon.HasIndex(i => new { i.UserId, i.CreatedAt });
+        generation.ToTable("generations");
+        generation.HasKey(g => g.Id);
+        generation.Property(g => g.Kind).HasMaxLength(32);
+        generation.Property(g => g.Model).HasMaxLength(200);
+        generation.Property(g => g.Status).HasMaxLength(16);
+        // A user's list of one kind (their icons, their pages), newest first.
+        generation.HasIndex(g => new { g.UserId, g.Kind, g.CreatedAt });
     }
 }

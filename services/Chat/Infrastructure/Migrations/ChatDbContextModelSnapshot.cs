@@ -93,36 +93,54 @@ namespace Gateway.Chat.Infrastructure.Migrations
                     b.ToTable("messages", (string)null);
                 });
 
-            modelBuilder.Entity("Gateway.Chat.Generations.Icon", b =>
+            modelBuilder.Entity("Gateway.Chat.Generations.Generation", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("Credits")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<string>("Model")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("Output")
+                        .HasColumnType("text");
+
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<string>("Svg")
+                    b.Property<string>("Status")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("UserId", "Kind", "CreatedAt");
 
-                    b.ToTable("icons", (string)null);
+                    b.ToTable("generations", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Chat.Metering.IdempotentRequest", b =>
