@@ -43,8 +43,9 @@ public sealed class ProviderKeys(IHttpClientFactory clients, ILogger<ProviderKey
                 {
                     keys[secret] = key = await RevealAsync(secret, callerToken, cancellationToken);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // Unreachable, timed out, an error status, or the resilience pipeline's own refusal (an open circuit).
                     logger.LogWarning("Could not read a caller's {Provider} key from Keys: {Reason}", route.Provider, ex.Message);
                     return (model, new Refusal(StatusCodes.Status503ServiceUnavailable, "Keys unavailable",
                         $"Your {route.Provider} API key could not be read from your vault just now, so nothing was sent to the model and nothing was charged. Try again shortly."));
