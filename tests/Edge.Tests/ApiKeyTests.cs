@@ -26,6 +26,10 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         using var edgeA = ClientWithKey(_system.Edge, "x-api-key", key);
         var secondEdge = await _system.StartEdgeAsync();
         using var edgeB = ClientWithKey(secondEdge, "Authorization", $"Bearer {key}");
+        // Its bus binds the queue revocations arrive on after the host has started: revoke only once it listens (readiness
+        // includes the bus). On a loaded machine the revocation was otherwise published before edge B could hear it.
+        using var probe = secondEdge.CreateHttpClient();
+        await Eventually.UntilAsync(async () => (await probe.GetAsync("/health/readiness", Ct)).StatusCode, status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
         // Both replicas have the key cached before it is revoked.
         foreach (var client in new[] { edgeA, edgeB })
