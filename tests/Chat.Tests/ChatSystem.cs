@@ -61,12 +61,22 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
         return user;
     }
 
-    public async Task<string> ApiKeyAsync(TestUser user)
+    public Task<string> ApiKeyAsync(TestUser user) => NewKeyAsync(user);
+
+    private static async Task<string> NewKeyAsync(TestUser user)
     {
         using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name = "sdk" }, Cancel);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("key").GetString()!;
     }
+
+    // The official OpenAI client for the edge's /v1 with a new sk_live_ key of the user's; it never retries.
+    public static async Task<OpenAI.OpenAIClient> SdkAsync(GatewaySystem system, TestUser user) =>
+        new(new System.ClientModel.ApiKeyCredential(await NewKeyAsync(user)), new OpenAI.OpenAIClientOptions
+        {
+            Endpoint = new Uri(system.Edge.Address, "v1"),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
+        });
 
     public static async Task<Wallet> BalanceAsync(TestUser user) =>
         (await user.Client.GetFromJsonAsync<Wallet>("/api/tokens/balance", Cancel))!;

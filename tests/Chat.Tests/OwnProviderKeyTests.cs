@@ -64,13 +64,7 @@ public sealed class OwnProviderKeyTests(OwnProviderKeyTests.OwnKeySystem system)
             using var stored = await user.Client.PostAsJsonAsync("/api/vault", new { key = SecretName, value = ownKey }, Cancel);
             Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
         }
-        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "sdk" }, Cancel);
-        var key = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("key").GetString()!;
-        var sdk = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(system.System.Edge.Address, "v1"),
-            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
-        });
+        var sdk = await ChatSystem.SdkAsync(system.System, user);
         return (user, sdk.GetChatClient(model));
     }
 

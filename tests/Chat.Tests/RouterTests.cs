@@ -77,13 +77,7 @@ public sealed class RouterTests(RouterTests.RoutedSystem routed) : IClassFixture
     private async Task<(TestUser User, ChatClient Client)> ClientAsync(string model)
     {
         var user = await ChatSystem.UserAsync(routed.System);
-        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "sdk" }, Cancel);
-        var key = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("key").GetString()!;
-        var sdk = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(routed.System.Edge.Address, "v1"),
-            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
-        });
+        var sdk = await ChatSystem.SdkAsync(routed.System, user);
         return (user, sdk.GetChatClient(model));
     }
 
