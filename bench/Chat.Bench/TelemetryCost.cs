@@ -6,9 +6,9 @@ namespace Gateway.Bench.Chat;
 // Telemetry's cost on a real run (issue 16): the real AppHost (Aspire.Hosting.Testing, every service its own process)
 // started without Aspire's dashboard, then with it — every service then exports its logs, traces and metrics over OTLP,
 // as under ./run.sh — once tracing every request and once as configured (Gateway:Telemetry:TracesPerSecond), for the
-// rounds asked. In each: the metered chat path's added latency over MockLlm
-// direct at a fixed rate, then a closed loop's throughput and CPU per request, the edge's own apart. The ratios at the
-// end are each setup's over the one without telemetry, from the same sitting.
+// rounds asked. In each, after a warm-up: the metered chat path's added latency over MockLlm direct and the CPU per
+// request of each process at a fixed rate, then a closed loop's throughput (and CPU per request when saturated). The
+// ratios at the end are each setup's over the one without telemetry, from the same sitting.
 public static class TelemetryCost
 {
     private static readonly string[] Services = ["edge", "identity", "keys", "billing", "chat", "devices", "mockllm"];
@@ -28,7 +28,7 @@ public static class TelemetryCost
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"{"",-26} {"added p50",10} {"added p99",10} {"RPS",8} {"edge ms/req",12} {"chat ms/req",12} {"stack ms/req",13}");
+        Console.WriteLine($"{"",-26} {"added p50",10} {"added p99",10} {"RPS",8} {"edge ms/req",12} {"chat ms/req",12} {"stack ms/req",13}  (CPU at {rate}/s)");
         foreach (var f in figures)
         {
             Console.WriteLine($"{f.Setup.Name,-26} {f.AddedP50,10:0.0} {f.AddedP99,10:0.0} {f.Rps,8:0} {f.EdgeCpu,12:0.000} {f.ChatCpu,12:0.000} {f.StackCpu,13:0.00}");
@@ -55,7 +55,7 @@ public static class TelemetryCost
     private static async Task<Figures> MeasureAsync(Setup setup, int seconds, int rate, int callers)
     {
         var label = setup.Name;
-        await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: setup.Environment);
+        await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: ProfiledEnvironment(setup));
         var otlp = system.Pid("edge") is { } pid && File.ReadAllText($"/proc/{pid}/environ").Contains("OTEL_EXPORTER_OTLP_ENDPOINT=");
         if (otlp != setup.Dashboard)
         {
@@ -71,26 +71,66 @@ public static class TelemetryCost
         var direct = new Target("direct MockLlm", new Uri(model, "/v1/chat/completions"), null);
         var edge = new Target($"edge, {label}", new Uri(system.Edge, "/v1/chat/completions"), keys);
 
-        // Warm-up, unmeasured (the JIT's second pass, and the code a heavy load reaches).
+        // Warm-up, unmeasured: long enough for tiered compilation to finish. After 10 s of load, profiles still showed
+        // 10-16 % of the services' CPU in the JIT, more with telemetry (more code to tier up), which read as its cost.
         await ClosedLoopAsync(http, direct, 16, 2);
-        await ClosedLoopAsync(http, edge, 16, 3);
-        await ClosedLoopAsync(http, edge, callers, 5);
+        await ClosedLoopAsync(http, edge, callers, Math.Max(20, seconds));
 
         var floor = await OpenLoopAsync(http, direct, rate, seconds);
         Print($"direct MockLlm @ {rate}/s", floor);
-        var open = await OpenLoopAsync(http, edge, rate, seconds);
-        Print($"{edge.Name} @ {rate}/s", open);
-        var before = Cpu(system);
-        var closed = await ClosedLoopAsync(http, edge, callers, seconds);
-        var after = Cpu(system);
-        Print($"{edge.Name}, {callers} callers", closed);
-        double PerRequest(string part) => (after[part] - before[part]) * 10.0 / closed.Latencies.Length; // 100 ticks a second
-        Console.WriteLine($"  CPU ms per request: edge {PerRequest("edge"):0.000}, chat {PerRequest("chat"):0.000}, billing {PerRequest("billing"):0.000}, " +
-            $"postgres {PerRequest("postgres"):0.000}, dashboard {PerRequest("aspire-dashboard"):0.000}, whole stack {PerRequest("all"):0.00}");
-        return new Figures(setup, open.P(50) - floor.P(50), open.P(99) - floor.P(99), closed.Rps, PerRequest("edge"), PerRequest("chat"), PerRequest("all"));
+        // CPU per request at a fixed rate below saturation (the figure that matters), and at saturation: once the cores
+        // are full, idle spinning and a dashboard taking its share inflate every process's CPU per request.
+        using (Profile(system, setup, seconds))
+        {
+            var before = Cpu(system);
+            var open = await OpenLoopAsync(http, edge, rate, seconds);
+            var cpu = PerRequest(before, Cpu(system), open.Latencies.Length);
+            Print($"{edge.Name} @ {rate}/s", open);
+            PrintCpu(cpu);
+            before = Cpu(system);
+            var closed = await ClosedLoopAsync(http, edge, callers, seconds);
+            var saturated = PerRequest(before, Cpu(system), closed.Latencies.Length);
+            Print($"{edge.Name}, {callers} callers", closed);
+            PrintCpu(saturated);
+            return new Figures(setup, open.P(50) - floor.P(50), open.P(99) - floor.P(99), closed.Rps, cpu, saturated);
+        }
     }
 
-    private sealed record Figures(Setup Setup, double AddedP50, double AddedP99, double Rps, double EdgeCpu, double ChatCpu, double StackCpu);
+    // CPU ms per request of each part, from ticks read before and after (100 ticks a second).
+    private static Dictionary<string, double> PerRequest(Dictionary<string, double> before, Dictionary<string, double> after, int requests) =>
+        after.ToDictionary(part => part.Key, part => (part.Value - before[part.Key]) * 10.0 / requests);
+
+    private static void PrintCpu(Dictionary<string, double> cpu) =>
+        Console.WriteLine($"  CPU ms per request: edge {cpu["edge"]:0.000}, chat {cpu["chat"]:0.000}, billing {cpu["billing"]:0.000}, " +
+            $"postgres {cpu["postgres"]:0.000}, dashboard {cpu["aspire-dashboard"]:0.000}, whole stack {cpu["all"]:0.00}");
+
+    // With BENCH_PERF=<folder>: `perf record` of the edge and Chat over the fixed-rate run, one file each per set-up
+    // (the services then write perf maps so that perf names the JIT's code: `perf report -i <file>`).
+    private static readonly string? PerfFolder = System.Environment.GetEnvironmentVariable("BENCH_PERF");
+
+    private static Dictionary<string, string> ProfiledEnvironment(Setup setup) => PerfFolder is null
+        ? setup.Environment
+        : new(setup.Environment) { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" };
+
+    private static IDisposable? Profile(FaultSystem system, Setup setup, int seconds)
+    {
+        if (PerfFolder is null) return null;
+        var recorders = new[] { "edge", "chat" }.Select(resource => System.Diagnostics.Process.Start("perf",
+            $"record -F 499 -g -o {PerfFolder}/{setup.Name.Replace(' ', '-')}-{resource}.data -p {system.Pid(resource)} -- sleep {seconds}")).ToList();
+        return new Finally(() => recorders.ForEach(recorder => recorder.WaitForExit()));
+    }
+
+    private sealed class Finally(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    private sealed record Figures(Setup Setup, double AddedP50, double AddedP99, double Rps, Dictionary<string, double> Cpu, Dictionary<string, double> SaturatedCpu)
+    {
+        public double EdgeCpu => Cpu["edge"];
+        public double ChatCpu => Cpu["chat"];
+        public double StackCpu => Cpu["all"];
+    }
 
     // CPU ticks used so far by each of the system's processes (with the processes under them), and by all of them.
     private static Dictionary<string, double> Cpu(FaultSystem system)
