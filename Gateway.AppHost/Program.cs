@@ -24,18 +24,23 @@ var corsOrigins = (builder.Setting("cors-origins")
     .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // Services run as in production unless asked (--services-environment Development).
 var environment = builder.Setting("services-environment") ?? "Production";
+// --replicas N: N processes of the edge and of every service, each on its own port behind a port of Aspire's
+// orchestrator (DCP) that spreads connections over them (docs/scaling.md). One: each listens on its port itself.
+var replicas = int.TryParse(builder.Setting("replicas"), out var asked) && asked > 1 ? asked : 1;
 
-IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness")
+IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = null, string health = "/health/readiness", int instances = 1)
     where TProject : IProjectMetadata, new() =>
     builder.AddProject<TProject>(name)
-        .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? port ?? FreePort.Next() : null, isProxied: false)
+        .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? port ?? FreePort.Next() : null, isProxied: instances > 1)
+        .WithReplicas(instances)
         .WithEnvironment("DOTNET_ENVIRONMENT", environment).WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
         .WithHttpHealthCheck(health)
         .WithoutTelemetryWhenNoDashboard()
         .AsBuiltBinary()
         .WithRestarts();
 
-// Chat's model: the local OpenAI-compatible MockLlm, unless --upstream-url names a real one.
+// Chat's model: the local OpenAI-compatible MockLlm, unless --upstream-url names a real one. It stands for a
+// provider, outside Gateway: one instance whatever --replicas says.
 var mockllm = Service<Projects.MockLlm>("mockllm", health: "/health");
 var upstream = builder.Setting("upstream-url") is { } upstreamUrl
     ? ReferenceExpression.Create($"{upstreamUrl}")
@@ -47,7 +52,7 @@ var billingDb = postgres.AddDatabase("billingdb");
 var chatDb = postgres.AddDatabase("chatdb");
 var devicesDb = postgres.AddDatabase("devicesdb");
 
-var billing = Service<Projects.Gateway_Billing>("billing")
+var billing = Service<Projects.Gateway_Billing>("billing", instances: replicas)
     .WithReference(billingDb).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey)
     .WaitFor(billingDb).WaitFor(rabbitmq);
@@ -55,7 +60,7 @@ var billing = Service<Projects.Gateway_Billing>("billing")
 // Links Identity hands out (the invitation page, OAuth callbacks) point at the public URL, unless set explicitly.
 // Identity reads the caller's balance from Billing for GET /api/user; it does not wait for it (the profile answers
 // without a balance while Billing is down).
-var identity = Service<Projects.Gateway_Identity>("identity")
+var identity = Service<Projects.Gateway_Identity>("identity", instances: replicas)
     .WithReference(identityDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
     .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
@@ -67,22 +72,22 @@ if (builder.ExecutionContext.IsRunMode)
     identity.WithEnvironment("Identity__Mail__Directory", Path.Combine(builder.DataDirectory(), "mail"));
 }
 
-var keys = Service<Projects.Gateway_Keys>("keys")
+var keys = Service<Projects.Gateway_Keys>("keys", instances: replicas)
     .WithReference(keysDb).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Keys__Vault__EncryptionKey", vaultKey)
     .WaitFor(keysDb).WaitFor(rabbitmq);
 
-var chat = Service<Projects.Gateway_Chat>("chat")
+var chat = Service<Projects.Gateway_Chat>("chat", instances: replicas)
     .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing).WithReference(keys)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Chat__Upstream__BaseUrl", upstream)
     .WaitFor(chatDb).WaitFor(rabbitmq).WaitFor(mockllm);
 
-var devices = Service<Projects.Gateway_Devices>("devices")
+var devices = Service<Projects.Gateway_Devices>("devices", instances: replicas)
     .WithReference(devicesDb).WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey)
     .WaitFor(devicesDb).WaitFor(rabbitmq).WaitFor(redis);
 
-Service<Projects.Gateway_Edge>("edge", edgeUrl.Port)
+Service<Projects.Gateway_Edge>("edge", edgeUrl.Port, instances: replicas)
     .WithReference(identity).WithReference(keys).WithReference(billing).WithReference(chat).WithReference(devices)
     .WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Edge__ApiKeys__CacheKey", keyCacheKey)

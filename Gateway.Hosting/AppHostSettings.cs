@@ -3,7 +3,7 @@ using Aspire.Hosting;
 namespace Gateway.Hosting;
 
 /// <summary>
-/// The AppHost's switches (<c>--edge-url</c>, <c>--dashboard-url</c>, <c>--data</c>, <c>--upstream-url</c>, <c>--cors-origins</c>,
+/// The AppHost's switches (<c>--edge-url</c>, <c>--dashboard-url</c>, <c>--data</c>, <c>--upstream-url</c>, <c>--cors-origins</c>, <c>--replicas</c>,
 /// <c>--services-environment</c>), each also
 /// <c>GATEWAY_&lt;NAME&gt;</c> in the environment, and the dashboard's fixed local addresses that Aspire otherwise takes
 /// from a launch profile (which only <c>dotnet run</c> reads; run.sh starts the built AppHost).

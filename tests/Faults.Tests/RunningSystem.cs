@@ -1,15 +1,18 @@
 namespace Gateway.Faults.Tests;
 
 /// <summary>The whole system through the real AppHost, once for the assembly; every process it started is gone after.</summary>
-public sealed class RunningSystem : IAsyncLifetime
+public class RunningSystem : IAsyncLifetime
 {
     public FaultSystem System { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync() =>
-        System = await FaultSystem.StartAsync(line => TestContext.Current.SendDiagnosticMessage(line), TestContext.Current.CancellationToken);
+    protected virtual Task<FaultSystem> StartAsync() =>
+        FaultSystem.StartAsync(line => TestContext.Current.SendDiagnosticMessage(line), TestContext.Current.CancellationToken);
+
+    public async ValueTask InitializeAsync() => System = await StartAsync();
 
     public async ValueTask DisposeAsync()
     {
+        if (System is null) return; // it never started
         await System.DisposeAsync();
         if (System.LeftBehind.Count > 0)
         {

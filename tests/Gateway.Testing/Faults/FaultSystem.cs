@@ -11,8 +11,10 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Gateway.Hosting.Servers;
+using Gateway.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenAI;
 using OpenAI.Chat;
@@ -31,13 +33,17 @@ public sealed class FaultSystem : IAsyncDisposable
 
     private readonly DistributedApplication app;
     private readonly string root;
-    private readonly ConcurrentDictionary<string, CustomResourceSnapshot> snapshots = new();
+    // Each running instance's latest state, by its orchestrator id ("chat-xkqzr"), with its resource's name ("chat").
+    private readonly ConcurrentDictionary<string, (string Resource, CustomResourceSnapshot Snapshot)> instances = new();
     private readonly CancellationTokenSource watching = new();
     private readonly HashSet<int> seenPids = [];
     private readonly Task watcher;
 
-    private FaultSystem(DistributedApplication app, string root, Uri edge, HttpClient http)
+    private readonly CallerTokenIssuer callerTokens;
+
+    private FaultSystem(DistributedApplication app, string root, Uri edge, HttpClient http, string callerTokenKey)
     {
+        callerTokens = new CallerTokenIssuer(Options.Create(new CallerTokenOptions { Key = callerTokenKey }));
         this.app = app;
         this.root = root;
         Edge = edge;
@@ -57,8 +63,9 @@ public sealed class FaultSystem : IAsyncDisposable
 
     /// <param name="dashboard">Also start Aspire's dashboard, so every service exports its logs, traces and metrics to it over OTLP, as under ./run.sh.</param>
     /// <param name="environment">Set for every service and the edge.</param>
+    /// <param name="replicas">Instances of the edge and of each service (the AppHost's --replicas).</param>
     public static async Task<FaultSystem> StartAsync(Action<string>? log = null, CancellationToken ct = default, bool dashboard = false,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, int replicas = 1)
     {
         log ??= _ => { };
         var root = Directory.CreateTempSubdirectory("gateway-faults-").FullName;
@@ -66,17 +73,21 @@ public sealed class FaultSystem : IAsyncDisposable
         var edge = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         static string Password() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         static string Key() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var callerTokenKey = Key();
         // Every secret given, so a run never reads or writes the AppHost's user secrets.
         string[] args =
         [
             "--data", Path.Combine(root, "data"), "--edge-url", edge.ToString().TrimEnd('/'),
             $"--Parameters:postgres-password={Password()}", $"--Parameters:redis-password={Password()}", $"--Parameters:rabbitmq-password={Password()}",
-            $"--Parameters:caller-token-key={Key()}", $"--Parameters:key-cache-key={Key()}", $"--Parameters:vault-key={Key()}",
-            $"--Parameters:signing-keys-key={Key()}",
+            $"--Parameters:caller-token-key={callerTokenKey}", $"--Parameters:key-cache-key={Key()}", $"--Parameters:vault-key={Key()}",
+            $"--Parameters:signing-keys-key={Key()}", "--replicas", replicas.ToString(),
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
             dashboard ? [.. args, "--dashboard-url", $"http://127.0.0.1:{FreePort.Next()}"] : args,
             (options, _) => options.DisableDashboard = !dashboard, ct);
+        // The testing builder moves proxied endpoints (the edge's and every service's with replicas) to random ports;
+        // keep them where the arguments put them (free ports, chosen above and by the AppHost).
+        builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
         // The services' own logs stay in the orchestrator; a killed service failing its health checks is expected here.
         builder.Services.AddLogging(logging => logging
             .AddFilter("Gateway.AppHost.Resources", LogLevel.None)
@@ -123,12 +134,11 @@ public sealed class FaultSystem : IAsyncDisposable
             await app.StartAsync(timeout.Token);
             await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
             log($"The system is healthy after {clock.Elapsed.TotalSeconds:0.0} s");
-            system = new FaultSystem(app, root, edge, http);
+            system = new FaultSystem(app, root, edge, http, callerTokenKey);
 
             var admin = await system.SignUpAsync("admin", timeout.Token);
             administrator.UserId = admin.UserId;
-            await app.ResourceCommands.ExecuteCommandAsync("billing", KnownResourceCommands.RestartCommand, timeout.Token);
-            await system.WaitReadyAsync("billing", TimeSpan.FromMinutes(1), timeout.Token);
+            await system.RestartAsync("billing", timeout.Token);
             system.Admin = admin;
             await system.AuditAsync(timeout.Token); // the administrator is in
             log($"Billing knows its administrator after {clock.Elapsed.TotalSeconds:0.0} s");
@@ -168,7 +178,11 @@ public sealed class FaultSystem : IAsyncDisposable
             throw new InvalidOperationException($"Registering {email} failed with {(int)register.StatusCode}: {body}");
         }
         var session = JsonDocument.Parse(body).RootElement;
-        var user = new FaultUser(name, session.GetProperty("user").GetProperty("id").GetGuid(), session.GetProperty("accessToken").GetString()!, "");
+        var user = new FaultUser(name, session.GetProperty("user").GetProperty("id").GetGuid(), session.GetProperty("accessToken").GetString()!, "")
+        {
+            Email = email,
+            OrganizationId = session.GetProperty("user").GetProperty("organizationId").GetGuid(),
+        };
 
         using var request = user.Request(HttpMethod.Post, "/api/keys");
         request.Content = JsonContent.Create(new { name = "faults" });
@@ -180,6 +194,10 @@ public sealed class FaultSystem : IAsyncDisposable
         }
         return user with { ApiKey = JsonDocument.Parse(key).RootElement.GetProperty("key").GetString()! };
     }
+
+    /// <summary>The caller token the edge would send for the user (the owner of their organisation), to call one service instance directly.</summary>
+    public string CallerToken(FaultUser user) =>
+        callerTokens.Issue(new Caller(user.UserId, user.OrganizationId, "owner", user.Email, CallerMethods.User));
 
     /// <summary>The official OpenAI .NET client for the edge's /v1 with the user's key; it never retries, so each call is what the client saw.</summary>
     public ChatClient OpenAIClient(FaultUser user, TimeSpan timeout) =>
@@ -336,16 +354,31 @@ public sealed class FaultSystem : IAsyncDisposable
 
     // ---- processes -------------------------------------------------------------------------------------------------
 
-    /// <summary>The process a resource runs as now, as the orchestrator started it.</summary>
-    public int? Pid(string resource) =>
-        snapshots.TryGetValue(resource, out var snapshot) && snapshot.State?.Text == KnownResourceStates.Running
-            && snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
-            && int.TryParse(value.ToString(), out var pid) && IsAlive(pid)
-                ? pid
-                : null;
+    /// <summary>The process a resource runs as now, as the orchestrator started it (with replicas, its first instance's).</summary>
+    public int? Pid(string resource) => Pids(resource).Cast<int?>().FirstOrDefault();
 
-    /// <summary>The resource's running process and every process under it (Postgres: its backends); none when it is not running.</summary>
-    public IReadOnlyList<int> Processes(string resource) => Pid(resource) is { } pid ? Descendants(pid) : [];
+    /// <summary>The running processes of a resource's instances (one each), in the order of their orchestrator ids.</summary>
+    public IReadOnlyList<int> Pids(string resource) =>
+        [.. instances.Where(i => i.Value.Resource == resource).OrderBy(i => i.Key, StringComparer.Ordinal)
+            .Select(i => i.Value.Snapshot)
+            .Where(snapshot => snapshot.State?.Text == KnownResourceStates.Running)
+            .Select(snapshot => snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
+                && int.TryParse(value.ToString(), out var pid) && IsAlive(pid) ? pid : 0)
+            .Where(pid => pid > 0)];
+
+    /// <summary>
+    /// Where each running instance of a service listens itself, rather than the port that spreads connections over
+    /// them (with one instance, the same address as <see cref="Endpoint"/>).
+    /// </summary>
+    public IReadOnlyList<Uri> InstanceEndpoints(string resource) =>
+        [.. Pids(resource).Select(pid => File.ReadAllText($"/proc/{pid}/environ").Split('\0')
+            .Select(variable => variable.Split('=', 2))
+            .Where(pair => pair is ["ASPNETCORE_URLS", _])
+            .Select(pair => new Uri(pair[1].Split(';')[0]))
+            .Single())];
+
+    /// <summary>The resource's running processes and every process under them (Postgres: its backends); none when it is not running.</summary>
+    public IReadOnlyList<int> Processes(string resource) => [.. Pids(resource).SelectMany(Descendants)];
 
     /// <summary>
     /// kill -9 of the resource's process (RabbitMQ: the Erlang VM, which is the broker); answers when the orchestrator
@@ -385,6 +418,30 @@ public sealed class FaultSystem : IAsyncDisposable
             Signal(pid, Sigcont);
         }
         return new FaultTiming($"stall {resource} {stall.TotalSeconds:0} s", injected, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Restarts every instance of a service through the orchestrator and waits until each is ready again.</summary>
+    public async Task RestartAsync(string resource, CancellationToken ct)
+    {
+        var before = Pids(resource);
+        foreach (var id in instances.Where(i => i.Value.Resource == resource).Select(i => i.Key).ToList())
+        {
+            var restarted = await app.ResourceCommands.ExecuteCommandAsync(id, KnownResourceCommands.RestartCommand, ct);
+            if (!restarted.Success)
+            {
+                throw new InvalidOperationException($"Restarting {id} failed: {restarted.Message}");
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        while (Pids(resource) is var now && (now.Count < before.Count || now.Intersect(before).Any()))
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new TimeoutException($"{resource} was not running again within a minute of its restart.");
+            }
+            await Task.Delay(100, ct);
+        }
+        await WaitReadyAsync(resource, TimeSpan.FromMinutes(1), ct);
     }
 
     public async Task WaitReadyAsync(string resource, TimeSpan within, CancellationToken ct)
@@ -430,9 +487,14 @@ public sealed class FaultSystem : IAsyncDisposable
                 using var listening = await management.GetAsync($"api/health/checks/port-listener/{server.Ports.Amqp}", timeout.Token);
                 return listening.IsSuccessStatusCode;
             }
-            var endpoint = app.GetEndpoint(resource, "http");
-            using var response = await Http.GetAsync(new Uri(endpoint, "/health/readiness"), timeout.Token);
-            return response.IsSuccessStatusCode;
+            // Every instance, each on its own port (the shared one would answer for any of them).
+            var endpoints = InstanceEndpoints(resource);
+            foreach (var endpoint in endpoints)
+            {
+                using var response = await Http.GetAsync(new Uri(endpoint, "/health/readiness"), timeout.Token);
+                if (!response.IsSuccessStatusCode) return false;
+            }
+            return endpoints.Count > 0;
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -446,7 +508,7 @@ public sealed class FaultSystem : IAsyncDisposable
         {
             await foreach (var e in app.ResourceNotifications.WatchAsync(ct))
             {
-                snapshots[e.Resource.Name] = e.Snapshot;
+                instances[e.ResourceId] = (e.Resource.Name, e.Snapshot);
                 if (e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value && int.TryParse(value.ToString(), out var pid))
                 {
                     lock (seenPids)
@@ -559,6 +621,10 @@ public sealed class FaultSystem : IAsyncDisposable
 /// <summary>A caller: an access token for /api, an sk_live_ key for /v1.</summary>
 public sealed record FaultUser(string Name, Guid UserId, string AccessToken, string ApiKey)
 {
+    public string Email { get; init; } = "";
+
+    public Guid OrganizationId { get; init; }
+
     public HttpRequestMessage Request(HttpMethod method, string path)
     {
         var request = new HttpRequestMessage(method, path);

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Gateway.ServiceDefaults;
+
+namespace Gateway.Faults.Tests;
+
+/// <summary>The real AppHost with <c>--replicas 2</c>: two processes of the edge and of every service (MockLlm stays one).</summary>
+public sealed class ReplicatedSystem : RunningSystem
+{
+    // GET /api/keys is the "keys" group: a small limit to see the two edges share it.
+    public const int KeysPerMinute = 20;
+
+    protected override Task<FaultSystem> StartAsync() => FaultSystem.StartAsync(
+        line => TestContext.Current.SendDiagnosticMessage(line), TestContext.Current.CancellationToken,
+        environment: new Dictionary<string, string> { ["Edge__RateLimits__Groups__keys__PermitLimit"] = KeysPerMinute.ToString() },
+        replicas: 2);
+}
+
+/// <summary>
+/// Issue 21's guarantees across instances: whichever edge, Chat, Billing or Devices instance a request or a socket
+/// lands on, revocation, rate limits, the ledger and live events behave as with one of each.
+/// </summary>
+public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<ReplicatedSystem>
+{
+    private static readonly string[] Replicated = ["edge", "identity", "keys", "billing", "chat", "devices"];
+
+    private FaultSystem System => replicated.System;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void The_edge_and_every_service_run_as_two_processes_each_on_its_own_port()
+    {
+        foreach (var resource in Replicated)
+        {
+            Assert.Equal(2, System.Pids(resource).Count);
+            var ports = System.InstanceEndpoints(resource).Select(u => u.Port).ToList();
+            Assert.Equal(2, ports.Distinct().Count());
+            Assert.DoesNotContain(System.Endpoint(resource).Port, ports); // the shared port is the orchestrator's
+        }
+        Assert.Single(System.Pids("mockllm"));
+    }
+
+    [Fact]
+    public async Task A_revoked_key_and_an_ended_session_are_refused_by_both_edge_instances_within_a_second()
+    {
+        var edges = System.InstanceEndpoints("edge");
+        var user = await System.SignUpAsync("revoked-", Ct);
+        using var create = user.Request(HttpMethod.Post, "/api/keys");
+        create.Content = JsonContent.Create(new { name = "to revoke" });
+        using var created = await System.Http.SendAsync(create, Ct);
+        var key = await created.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var (keyId, secret) = (key.GetProperty("id").GetGuid(), key.GetProperty("key").GetString()!);
+        // Each edge has the key (and the session) in its memory before they end.
+        foreach (var edge in edges)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(edge, "/v1/models", secret));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(edge, "/api/auth/me", user.AccessToken));
+        }
+
+        using var revoke = user.Request(HttpMethod.Delete, $"/api/keys/{keyId}");
+        using var revoked = await System.Http.SendAsync(revoke, Ct);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        await RefusedByEveryEdgeWithinASecondAsync(edges, "/v1/models", secret);
+
+        using var logout = user.Request(HttpMethod.Post, "/api/auth/logout");
+        using var loggedOut = await System.Http.SendAsync(logout, Ct);
+        Assert.True(loggedOut.IsSuccessStatusCode, $"Logout answered {(int)loggedOut.StatusCode}");
+        await RefusedByEveryEdgeWithinASecondAsync(edges, "/api/auth/me", user.AccessToken);
+    }
+
+    [Fact]
+    public async Task A_callers_rate_limit_is_shared_by_both_edge_instances_not_multiplied()
+    {
+        var (first, second) = (System.InstanceEndpoints("edge")[0], System.InstanceEndpoints("edge")[1]);
+        var user = await System.SignUpAsync("limited-", Ct);
+        var half = ReplicatedSystem.KeysPerMinute / 2 + 2;
+
+        var admitted = 1; // signing up made the user's key: POST /api/keys is in the group too
+        for (var i = 0; i < half; i++)
+        {
+            admitted += await StatusAsync(first, "/api/keys", user.AccessToken) == HttpStatusCode.OK ? 1 : 0;
+        }
+        // The edges exchange what they admitted every 100 ms (Edge:RateLimits:SyncInterval).
+        await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
+        var refused = 0;
+        for (var i = 0; i < half; i++)
+        {
+            var status = await StatusAsync(second, "/api/keys", user.AccessToken);
+            admitted += status == HttpStatusCode.OK ? 1 : 0;
+            refused += status == HttpStatusCode.TooManyRequests ? 1 : 0;
+        }
+
+        Assert.Equal(ReplicatedSystem.KeysPerMinute, admitted);
+        Assert.Equal(2 * half + 1 - ReplicatedSystem.KeysPerMinute, refused);
+    }
+
+    [Fact]
+    public async Task With_one_Billing_instance_killed_under_load_every_answer_is_charged_once_and_the_audit_balances() =>
+        await SurvivesAsync(Fault.KillBilling, "replica-billing-");
+
+    [Fact]
+    public async Task With_one_Chat_instance_killed_under_load_every_answer_is_charged_once_and_no_hold_is_left() =>
+        await SurvivesAsync(Fault.KillChat, "replica-chat-");
+
+    [Fact]
+    public async Task Requests_spread_over_two_Chat_and_two_Billing_instances_never_overdraw_a_wallet()
+    {
+        var race = await OverdraftRace.RunAsync(System, affordable: 100, requests: 300, Ct);
+        TestContext.Current.TestOutputHelper?.WriteLine(FiguresTable.Format(race));
+
+        Assert.Multiple(
+            () => Assert.True(race.Served == 100, $"Served {race.Served} of 100 affordable. " + FiguresTable.Format(race)),
+            () => Assert.True(race.Refused402 == 200, $"Refused {race.Refused402} with 402, 200 expected. " + FiguresTable.Format(race)),
+            () => Assert.True(race.LowestBalanceSeen >= 0 && race.LowestAvailableSeen >= 0, FiguresTable.Format(race)),
+            () => Assert.Equal((0L, 0L), (race.Final?.Balance ?? -1, race.Final?.Held ?? -1)),
+            () => Assert.Equal(new Charges(100, 100 * OverdraftRace.Cost), race.Charged));
+    }
+
+    [Fact]
+    public async Task Live_events_reach_a_socket_on_either_Devices_instance_each_once_and_in_order()
+    {
+        var owner = await System.SignUpAsync("live-", Ct);
+        var sockets = new List<EventSocket>();
+        try
+        {
+            foreach (var devices in System.InstanceEndpoints("devices"))
+            {
+                sockets.Add(await EventSocket.ConnectAsync(devices, System.CallerToken(owner)));
+            }
+
+            var registered = new List<Guid>();
+            for (var i = 0; i < 5; i++)
+            {
+                using var register = owner.Request(HttpMethod.Post, "/api/devices/register");
+                register.Content = JsonContent.Create(new { name = $"Kiosk {i}" });
+                using var response = await System.Http.SendAsync(register, Ct);
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                registered.Add((await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
+            }
+
+            foreach (var socket in sockets)
+            {
+                var events = await socket.WaitForAsync("device_registered", registered.Count, TimeSpan.FromSeconds(15));
+                Assert.Equal(registered, events.Select(e => e.GetProperty("data").GetProperty("deviceId").GetGuid()));
+                var ids = events.Select(e => e.GetProperty("id").GetInt64()).ToList();
+                Assert.Equal(ids.Order(), ids);
+                Assert.Equal(ids.Count, ids.Distinct().Count());
+            }
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task SurvivesAsync(Fault fault, string userPrefix)
+    {
+        var users = await System.SignUpAsync(userPrefix, 12, 10_000, Ct);
+        var report = await FaultPhase.RunAsync(System, fault, users,
+            new PhasePlan { Lead = TimeSpan.FromSeconds(5), Tail = TimeSpan.FromSeconds(3), HoldsBackWithin = TimeSpan.FromSeconds(60) }, Ct);
+        var table = FiguresTable.Format([report]);
+        TestContext.Current.TestOutputHelper?.WriteLine(table);
+
+        Assert.Multiple(
+            () => Assert.True(report.Served > 0, "Nothing was served.\n" + table),
+            () => Assert.True(report.UserMismatches.Count == 0, "Charged ≠ what the client saw served:\n" + table),
+            () => Assert.True(report.Ledger.HoldsCapturedTwice + report.Ledger.ServedChargedTwice == 0, "Charged twice:\n" + table),
+            () => Assert.True(report.Ledger.ServedUncharged == 0, "Served and never charged:\n" + table),
+            () => Assert.True(report.AuditBalanced, "The ledger's audit does not balance:\n" + table),
+            () => Assert.True(report.Ledger.OpenHolds == 0, "Holds still open once quiet:\n" + table));
+    }
+
+    private async Task<HttpStatusCode> StatusAsync(Uri edge, string path, string bearer)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge, path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await System.Http.SendAsync(request, Ct);
+        return response.StatusCode;
+    }
+
+    private async Task RefusedByEveryEdgeWithinASecondAsync(IReadOnlyList<Uri> edges, string path, string bearer)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (var edge in edges)
+        {
+            while (await StatusAsync(edge, path, bearer) != HttpStatusCode.Unauthorized)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"{edge} still accepts {path} {clock.Elapsed.TotalMilliseconds:0} ms after it ended");
+                await Task.Delay(20, Ct);
+            }
+        }
+    }
+
+    // A live socket straight to one Devices instance, with the caller token the edge would have sent.
+    private sealed class EventSocket : IAsyncDisposable
+    {
+        private readonly ClientWebSocket socket = new();
+        private readonly List<JsonElement> received = [];
+
+        public static async Task<EventSocket> ConnectAsync(Uri devices, string callerToken)
+        {
+            var live = new EventSocket();
+            live.socket.Options.SetRequestHeader(CallerAuthentication.HeaderName, callerToken);
+            await live.socket.ConnectAsync(new Uri(new UriBuilder(devices) { Scheme = "ws" }.Uri, "/api/events"), Ct);
+            await live.WaitForAsync("connected", 1, TimeSpan.FromSeconds(10)); // from then on nothing is missed
+            return live;
+        }
+
+        public async Task<IReadOnlyList<JsonElement>> WaitForAsync(string type, int count, TimeSpan within)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(within);
+            var buffer = new byte[64 * 1024];
+            while (received.Count(e => e.GetProperty("type").GetString() == type) < count)
+            {
+                using var message = new MemoryStream();
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer, timeout.Token);
+                    message.Write(buffer, 0, result.Count);
+                }
+                while (!result.EndOfMessage);
+                Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+                received.Add(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+            }
+            return [.. received.Where(e => e.GetProperty("type").GetString() == type)];
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+            socket.Dispose();
+        }
+    }
+}
