@@ -224,6 +224,28 @@ public sealed class TelegramTests(TelegramTests.TelegramSystem telegram) : IClas
     }
 
     [Fact]
+    public async Task A_removed_account_s_chat_is_unlinked()
+    {
+        var owner = await ChatSystem.UserAsync(System);
+        var member = await System.InviteAsync(owner, "member");
+        var chatId = NextId();
+        await Bot.DeliverAsync(Edge(), LocalTelegram.TextUpdate(NextId(), chatId, $"/start {await ConnectTokenAsync(member)}"));
+        Assert.Equal([TelegramConversation.Connected], await Bot.MessagesToAsync(chatId, 1));
+
+        using var removed = await member.Client.DeleteAsync($"/api/users/{member.UserId}", Cancel);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+
+        // UserDeleted reaches Chat through the outbox and the broker: until then the chat may still be linked.
+        var sent = await Eventually.UntilAsync(async () =>
+        {
+            var before = Bot.MessagesTo(chatId).Count;
+            await Bot.DeliverAsync(Edge(), LocalTelegram.TextUpdate(NextId(), chatId, "Anyone? [mock:echo]"));
+            return await Eventually.UntilAsync(() => Task.FromResult(Bot.MessagesTo(chatId)), m => m.Count > before);
+        }, messages => messages[^1] == TelegramConversation.NotConnected, TimeSpan.FromSeconds(30));
+        Assert.Equal(TelegramConversation.NotConnected, sent[^1]);
+    }
+
+    [Fact]
     public async Task The_connect_routes_take_a_signed_in_user()
     {
         using var anonymous = await Edge().PostAsync("/api/telegram/connect", null, Cancel);
