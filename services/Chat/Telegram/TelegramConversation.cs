@@ -47,9 +47,10 @@ public sealed class TelegramConversation(
         {
             await bot.SendAsync(update.ChatId, reply, cancellationToken);
         }
-        catch (ApiRequestException ex)
+        catch (ApiRequestException ex) when (ex.ErrorCode is StatusCodes.Status400BadRequest or StatusCodes.Status403Forbidden)
         {
-            // Telegram refused it (the user blocked the bot, the chat is gone): sending again would not help.
+            // Telegram refused it (the user blocked the bot, the chat is gone): sending again would not help. Anything
+            // else (unreachable, 429, 5xx) leaves the update claimed, to be answered again once the claim lapses.
             logger.LogWarning("Telegram refused the answer to update {UpdateId}: {Status} {Reason}", updateId, ex.ErrorCode, ex.Message);
         }
         await db.TelegramUpdates.Where(u => u.UpdateId == updateId)

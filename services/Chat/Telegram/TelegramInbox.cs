@@ -46,6 +46,26 @@ public sealed class TelegramInbox(
         }
     }
 
+    // Lets the answers in hand finish (their turns are cancelled with the stopping token, and what they produced is
+    // charged and stored), so that none runs on into a disposed container.
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        Task[] inHand;
+        lock (_chats)
+        {
+            inHand = [.. _chats.Values];
+        }
+        try
+        {
+            await Task.WhenAll(inHand).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host stops waiting: what is still in hand is taken up again once its claim lapses.
+        }
+    }
+
     private void Dispatch(long updateId, long chatId, CancellationToken stoppingToken)
     {
         lock (_chats)
