@@ -1,5 +1,6 @@
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Metering;
+using Gateway.Chat.Telegram;
 using Gateway.Chat.Upstream;
 using Gateway.Contracts;
 using Gateway.ServiceDefaults;
@@ -41,6 +42,7 @@ public static class Extensions
         builder.Services.AddScoped<IdempotencyKeys>();
         builder.Services.AddScoped<CreditMeter>();
         builder.Services.AddScoped<MeteredTurns>();
+        builder.AddTelegram();
 
         // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
         // the framework's too (no such route, wrong method, a body of the wrong kind).

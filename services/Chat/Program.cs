@@ -1,5 +1,6 @@
 using Gateway.Chat;
 using Gateway.Chat.Apis;
+using Gateway.Chat.Telegram;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,5 +21,6 @@ app.MapResponsesApi();
 app.MapEmbeddingsApi();
 app.MapIconsApi();
 app.MapGenerationsApi();
+app.MapTelegramApi();
 
 app.Run();

@@ -43,6 +43,7 @@ public sealed class EdgeRoutingTests(GatewayInfrastructure infrastructure) : IAs
     [InlineData("/api/icons", GatewayService.Chat)]
     [InlineData("/api/generations", GatewayService.Chat)]
     [InlineData("/api/generations/0190e6b2-0000-7000-8000-000000000000/stream", GatewayService.Chat)]
+    [InlineData("/api/telegram/connect", GatewayService.Chat)]
     [InlineData("/api/devices", GatewayService.Devices)]
     [InlineData("/api/customer-sessions/alerts", GatewayService.Devices)]
     [InlineData("/api/organization/device-health", GatewayService.Devices)]

@@ -1,6 +1,7 @@
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Generations;
 using Gateway.Chat.Metering;
+using Gateway.Chat.Telegram;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,6 +14,9 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<Usage> Usage => Set<Usage>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<Generation> Generations => Set<Generation>();
+    public DbSet<TelegramLink> TelegramLinks => Set<TelegramLink>();
+    public DbSet<TelegramConnectToken> TelegramConnectTokens => Set<TelegramConnectToken>();
+    public DbSet<TelegramUpdate> TelegramUpdates => Set<TelegramUpdate>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
