@@ -11,7 +11,8 @@
 // Usage: bench/Chat.Bench/run.sh [--seconds 10 --clients 64,160 --rates 100,300] (--clients 0: no closed loop) (installs Portkey, passes --portkey PATH);
 // without --portkey, Portkey is left out.
 // --telemetry ROUNDS: instead, telemetry's cost on the real AppHost, without and with Aspire's dashboard receiving every
-// service's OTLP (TelemetryCost.cs), at --rates' first rate and --clients' largest count.
+// service's OTLP; --replicas ROUNDS: one instance of each against two (SystemCost.cs), at --rates' first rate and
+// --clients' largest count.
 // --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
 // database round trips, the outbox's delay.
@@ -39,9 +40,10 @@ var clients = (Option("--clients") ?? "64,160").Split(',').Select(int.Parse).Whe
 var portkeyServer = Option("--portkey");
 var breakdownRequests = Argument("--breakdown", 0);
 var rates = (Option("--rates") ?? "100,300").Split(',').Select(int.Parse).ToArray();
-if (Argument("--telemetry", 0) is > 0 and var rounds)
+if ((Argument("--telemetry", 0), Argument("--replicas", 0)) is var (telemetry, replicas) && telemetry + replicas > 0)
 {
-    await TelemetryCost.RunAsync(seconds, rates[0], clients.DefaultIfEmpty(160).Max(), rounds);
+    await SystemCost.RunAsync(telemetry > 0 ? SystemCost.Telemetry : SystemCost.Replicas, seconds, rates[0], clients.DefaultIfEmpty(160).Max(),
+        Math.Max(telemetry, replicas));
     return;
 }
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;

@@ -312,6 +312,17 @@ public sealed class FaultSystem : IAsyncDisposable
         }
     }
 
+    /// <summary>How many holds Billing has made so far for these users' wallets (their requests' own and standby ones).</summary>
+    public async Task<long> HoldsMadeAsync(IEnumerable<FaultUser> users, CancellationToken ct)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("billingdb", ct)) { Pooling = false }.ConnectionString;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var holds = new NpgsqlCommand("SELECT count(*) FROM transfers WHERE kind = 'hold' AND wallet_id = ANY($1)", connection);
+        holds.Parameters.Add(new NpgsqlParameter { Value = users.Select(u => u.UserId).ToArray() });
+        return (long)(await holds.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>Straight from Billing's database: what the API does not show (holds left open, a hold captured twice).</summary>
     public async Task<LedgerFacts> LedgerFactsAsync(IEnumerable<FaultUser> users, IEnumerable<Guid> servedReservations, CancellationToken ct)
     {

@@ -3,59 +3,69 @@ using static Gateway.Bench.Chat.Load;
 
 namespace Gateway.Bench.Chat;
 
-// Telemetry's cost on a real run (issue 16): the real AppHost (Aspire.Hosting.Testing, every service its own process)
-// started without Aspire's dashboard, then with it — every service then exports its logs, traces and metrics over OTLP,
-// as under ./run.sh — once tracing every request and once as configured (Gateway:Telemetry:TracesPerSecond), for the
-// rounds asked. In each, after a warm-up: the metered chat path's added latency over MockLlm direct and the CPU per
-// request of each process at a fixed rate, then a closed loop's throughput (and CPU per request when saturated). The
-// ratios at the end are each setup's over the one without telemetry, from the same sitting.
-public static class TelemetryCost
+// Set-ups of the real AppHost (Aspire.Hosting.Testing, every service its own process) compared under the same load,
+// started one after the other, for the rounds asked:
+// - Telemetry (issue 16): without Aspire's dashboard, then with it — every service then exports its logs, traces and
+//   metrics over OTLP, as under ./run.sh — once tracing every request and once as configured
+//   (Gateway:Telemetry:TracesPerSecond);
+// - Replicas (issue 21): one instance of the edge and of each service, then two (--replicas 2).
+// In each, after a warm-up: the metered chat path's added latency over MockLlm direct and the CPU per request of each
+// process at a fixed rate, then a closed loop's throughput (and CPU per request when saturated), and the holds Billing
+// made per request served (standby holds are kept per Chat instance). The ratios at the end are each set-up's over the
+// first one's, from the same sitting.
+public static class SystemCost
 {
-    private static readonly string[] Services = ["edge", "identity", "keys", "billing", "chat", "devices", "mockllm"];
-    private static readonly string[] Servers = ["postgres", "redis", "rabbitmq", "aspire-dashboard"];
+    public sealed record Setup(string Name, bool Dashboard, Dictionary<string, string> Environment, int Replicas = 1);
 
-    public static async Task RunAsync(int seconds, int rate, int callers, int rounds)
-    {
-        Console.WriteLine($"Telemetry's cost on the real AppHost: {rounds} round(s) of {string.Join(", ", Setups.Select(s => s.Name))}, {seconds} s a run, " +
-            $"{rate}/s open loop, {callers} callers closed loop; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        Console.WriteLine($"{"run",-44} {"RPS",8} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
-        var figures = new List<Figures>();
-        for (var round = 0; round < rounds; round++)
-        {
-            foreach (var setup in Setups)
-            {
-                figures.Add(await MeasureAsync(setup, seconds, rate, callers));
-            }
-        }
-        Console.WriteLine();
-        Console.WriteLine($"{"",-26} {"added p50",10} {"added p99",10} {"RPS",8} {"edge ms/req",12} {"chat ms/req",12} {"stack ms/req",13}  (CPU at {rate}/s)");
-        foreach (var f in figures)
-        {
-            Console.WriteLine($"{f.Setup.Name,-26} {f.AddedP50,10:0.0} {f.AddedP99,10:0.0} {f.Rps,8:0} {f.EdgeCpu,12:0.000} {f.ChatCpu,12:0.000} {f.StackCpu,13:0.00}");
-        }
-        var without = figures.Where(f => f.Setup == Setups[0]).ToList();
-        foreach (var setup in Setups.Skip(1))
-        {
-            var with = figures.Where(f => f.Setup == setup).ToList();
-            double Ratio(Func<Figures, double> figure) => with.Average(figure) / without.Average(figure);
-            Console.WriteLine($"{setup.Name + " / without",-26} {Ratio(f => f.AddedP50),9:0.00}x {Ratio(f => f.AddedP99),9:0.00}x" +
-                $" {Ratio(f => f.Rps),7:0.00}x {Ratio(f => f.EdgeCpu),11:0.00}x {Ratio(f => f.ChatCpu),11:0.00}x {Ratio(f => f.StackCpu),12:0.00}x");
-        }
-    }
-
-    private sealed record Setup(string Name, bool Dashboard, Dictionary<string, string> Environment);
-
-    private static readonly Setup[] Setups =
+    public static readonly Setup[] Telemetry =
     [
         new("without", false, []),
         new("every trace", true, new() { ["Gateway__Telemetry__TracesPerSecond"] = "0" }),
         new("sampled", true, []),
     ];
 
+    public static readonly Setup[] Replicas =
+    [
+        new("one of each", false, []),
+        new("two of each", false, [], Replicas: 2),
+    ];
+
+    private static readonly string[] Services = ["edge", "identity", "keys", "billing", "chat", "devices", "mockllm"];
+    private static readonly string[] Servers = ["postgres", "redis", "rabbitmq", "aspire-dashboard"];
+
+    public static async Task RunAsync(IReadOnlyList<Setup> setups, int seconds, int rate, int callers, int rounds)
+    {
+        Console.WriteLine($"The real AppHost: {rounds} round(s) of {string.Join(", ", setups.Select(s => s.Name))}, {seconds} s a run, " +
+            $"{rate}/s open loop, {callers} callers closed loop; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        Console.WriteLine($"{"run",-44} {"RPS",8} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
+        var figures = new List<Figures>();
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var setup in setups)
+            {
+                figures.Add(await MeasureAsync(setup, seconds, rate, callers));
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine($"{"",-26} {"added p50",10} {"added p99",10} {"RPS",8} {"edge ms/req",12} {"chat ms/req",12} {"stack ms/req",13} {"holds/req",10}  (CPU at {rate}/s)");
+        foreach (var f in figures)
+        {
+            Console.WriteLine($"{f.Setup.Name,-26} {f.AddedP50,10:0.0} {f.AddedP99,10:0.0} {f.Rps,8:0} {f.EdgeCpu,12:0.000} {f.ChatCpu,12:0.000} {f.StackCpu,13:0.00} {f.HoldsPerRequest,10:0.00}");
+        }
+        var first = figures.Where(f => f.Setup == setups[0]).ToList();
+        foreach (var setup in setups.Skip(1))
+        {
+            var with = figures.Where(f => f.Setup == setup).ToList();
+            double Ratio(Func<Figures, double> figure) => with.Average(figure) / first.Average(figure);
+            Console.WriteLine($"{setup.Name + " / " + setups[0].Name,-26} {Ratio(f => f.AddedP50),9:0.00}x {Ratio(f => f.AddedP99),9:0.00}x" +
+                $" {Ratio(f => f.Rps),7:0.00}x {Ratio(f => f.EdgeCpu),11:0.00}x {Ratio(f => f.ChatCpu),11:0.00}x {Ratio(f => f.StackCpu),12:0.00}x");
+        }
+    }
+
     private static async Task<Figures> MeasureAsync(Setup setup, int seconds, int rate, int callers)
     {
         var label = setup.Name;
-        await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: ProfiledEnvironment(setup));
+        await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: ProfiledEnvironment(setup), replicas: setup.Replicas);
         var otlp = system.Pid("edge") is { } pid && File.ReadAllText($"/proc/{pid}/environ").Contains("OTEL_EXPORTER_OTLP_ENDPOINT=");
         if (otlp != setup.Dashboard)
         {
@@ -82,9 +92,10 @@ public static class TelemetryCost
         // are full, idle spinning and a dashboard taking its share inflate every process's CPU per request.
         using (Profile(system, setup, seconds))
         {
-            var before = Cpu(system);
+            var (before, holdsBefore) = (Cpu(system), await system.HoldsMadeAsync(users, CancellationToken.None));
             var open = await OpenLoopAsync(http, edge, rate, seconds);
             var cpu = PerRequest(before, Cpu(system), open.Latencies.Length);
+            var holdsPerRequest = (double)(await system.HoldsMadeAsync(users, CancellationToken.None) - holdsBefore) / open.Latencies.Length;
             Print($"{edge.Name} @ {rate}/s", open);
             PrintCpu(cpu);
             before = Cpu(system);
@@ -92,7 +103,7 @@ public static class TelemetryCost
             var saturated = PerRequest(before, Cpu(system), closed.Latencies.Length);
             Print($"{edge.Name}, {callers} callers", closed);
             PrintCpu(saturated);
-            return new Figures(setup, open.P(50) - floor.P(50), open.P(99) - floor.P(99), closed.Rps, cpu, saturated);
+            return new Figures(setup, open.P(50) - floor.P(50), open.P(99) - floor.P(99), closed.Rps, cpu, saturated, holdsPerRequest);
         }
     }
 
@@ -125,7 +136,7 @@ public static class TelemetryCost
         public void Dispose() => action();
     }
 
-    private sealed record Figures(Setup Setup, double AddedP50, double AddedP99, double Rps, Dictionary<string, double> Cpu, Dictionary<string, double> SaturatedCpu)
+    private sealed record Figures(Setup Setup, double AddedP50, double AddedP99, double Rps, Dictionary<string, double> Cpu, Dictionary<string, double> SaturatedCpu, double HoldsPerRequest)
     {
         public double EdgeCpu => Cpu["edge"];
         public double ChatCpu => Cpu["chat"];
