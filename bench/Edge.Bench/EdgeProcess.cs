@@ -5,23 +5,35 @@ using System.Net.Sockets;
 namespace Gateway.Bench.Edge;
 
 // The edge as it runs in production: its own process, Release build, configured only through the
-// environment names the AppHost uses.
+// environment names the AppHost uses; or the bare YARP forwarder it is compared with.
 public sealed class EdgeProcess(Process process) : IAsyncDisposable
 {
     public required string Address { get; init; }
 
     public int ProcessId => process.Id;
 
-    public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    public static Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var root = RepositoryRoot();
-        var dll = Path.Combine(root, "gateway/Yarp/bin/Release/net10.0/Gateway.Edge.dll");
+        var dll = Path.Combine(RepositoryRoot(), "gateway/Yarp/bin/Release/net10.0/Gateway.Edge.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"Build the edge first: dotnet build gateway/Yarp -c Release ({dll} is missing).");
         }
         var address = $"http://127.0.0.1:{FreePort()}";
-        var start = new ProcessStartInfo("dotnet", [dll])
+        return StartAsync(dll, [], address, "/health/liveness", environment);
+    }
+
+    // BareYarp (the framework's floor) from this program's own build, forwarding to the upstream; live once it forwards.
+    public static Task<EdgeProcess> StartBareYarpAsync(string upstream, string probePath)
+    {
+        var address = $"http://127.0.0.1:{FreePort()}";
+        return StartAsync(typeof(BareYarp).Assembly.Location, [BareYarp.Switch, upstream, address], address, probePath,
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }); // as the edge (its csproj)
+    }
+
+    private static async Task<EdgeProcess> StartAsync(string dll, string[] arguments, string address, string probePath, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll, .. arguments])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
@@ -50,13 +62,13 @@ public sealed class EdgeProcess(Process process) : IAsyncDisposable
         {
             try
             {
-                if ((await client.GetAsync(address + "/health/liveness")).IsSuccessStatusCode) return new EdgeProcess(process) { Address = address };
+                if ((await client.GetAsync(address + probePath)).IsSuccessStatusCode) return new EdgeProcess(process) { Address = address };
             }
             catch (HttpRequestException) { }
             await Task.Delay(200);
         }
         process.Kill(entireProcessTree: true);
-        throw new InvalidOperationException("The edge process did not become live.");
+        throw new InvalidOperationException($"{Path.GetFileName(dll)} did not become live.");
     }
 
     public async ValueTask DisposeAsync()

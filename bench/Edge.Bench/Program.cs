@@ -1,6 +1,7 @@
 // The edge's cost, measured against baselines in the same run on this machine:
 //   direct      wrk → a trivial upstream endpoint
 //   nginx       wrk → nginx (Debian) → the same endpoint
+//   bare YARP   wrk → YARP forwarding and nothing else (BareYarp.cs) → the same endpoint: the framework's floor
 //   edge        wrk → edge (no credential) → the same endpoint
 //   edge + key  wrk → edge with an API key (cache hit) → the same endpoint
 // and the time from DELETE /api/keys/{id} returning to that key being refused at the edge.
@@ -11,6 +12,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Bench.Edge;
 using Gateway.Testing;
+
+if (args is [BareYarp.Switch, var forwardTo, var listenOn])
+{
+    await BareYarp.RunAsync(forwardTo, listenOn);
+    return;
+}
 
 var duration = args.Length > 0 ? int.Parse(args[0]) : 10;
 var revocations = args.Length > 1 ? int.Parse(args[1]) : 200;
@@ -46,6 +53,7 @@ try
         ["Edge__RateLimits__Groups__billing__PermitLimit"] = "100000000",
     });
     await using var nginx = await Nginx.StartAsync(upstream.Address);
+    await using var bareYarp = await EdgeProcess.StartBareYarpAsync(upstream.Address, "/api/usage/ping");
 
     var user = await system.RegisterUserAsync();
     var key = await CreateKeyAsync(user.Client);
@@ -59,18 +67,20 @@ try
     Console.WriteLine($"Warming up every target for {warmUp} s …");
     await Wrk.RunAsync(upstream.Address + path, warmUp);
     await Wrk.RunAsync(nginx.Address + path, warmUp);
+    await Wrk.RunAsync(bareYarp.Address + path, warmUp);
     await Wrk.RunAsync(edge + path, warmUp);
     await Wrk.RunAsync(edge + path, warmUp, $"x-api-key: {key.Key}");
 
     Console.WriteLine($"Each scenario: wrk, 2 threads, 32 connections, {duration} s, GET {path}");
     var direct = await Wrk.RunAsync(upstream.Address + path, duration);
     var viaNginx = await Wrk.RunAsync(nginx.Address + path, duration, proxyProcessId: nginx.ProcessId);
+    var viaBareYarp = await Wrk.RunAsync(bareYarp.Address + path, duration, proxyProcessId: bareYarp.ProcessId);
     var viaEdge = await Wrk.RunAsync(edge + path, duration, proxyProcessId: edgeProcess.ProcessId);
     var viaEdgeWithKey = await Wrk.RunAsync(edge + path, duration, $"x-api-key: {key.Key}", edgeProcess.ProcessId);
 
     Console.WriteLine();
     Console.WriteLine($"{"scenario",-12} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"proxy CPU µs/req",17}");
-    foreach (var (name, r) in new[] { ("direct", direct), ("nginx", viaNginx), ("edge", viaEdge), ("edge + key", viaEdgeWithKey) })
+    foreach (var (name, r) in new[] { ("direct", direct), ("nginx", viaNginx), ("bare YARP", viaBareYarp), ("edge", viaEdge), ("edge + key", viaEdgeWithKey) })
     {
         Console.WriteLine($"{name,-12} {r.RequestsPerSecond,10:0} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {(r.CpuUsPerRequest is { } cpu ? cpu.ToString("0.0") : "-"),17}");
     }
@@ -78,7 +88,10 @@ try
     Report("edge + key RPS / direct RPS", viaEdgeWithKey.RequestsPerSecond / direct.RequestsPerSecond, "≥ 0.50", r => r >= 0.5);
     Report("edge + key added p50 (ms)", viaEdgeWithKey.P50Ms - direct.P50Ms, "≤ 1.00", r => r <= 1.0);
     Report("edge RPS / nginx RPS", viaEdge.RequestsPerSecond / viaNginx.RequestsPerSecond, "≥ 0.67", r => r >= 0.67);
-    // Not a target: the edge's CPU per request against nginx's, steadier than throughput on a busy machine.
+    // The edge's own cost over the framework's floor, as CPU per request (steadier than throughput on a busy machine).
+    Report("edge + key CPU / bare YARP CPU", viaEdgeWithKey.CpuUsPerRequest!.Value / viaBareYarp.CpuUsPerRequest!.Value, "≤ 1.20", r => r <= 1.2);
+    Console.WriteLine($"{"edge CPU / bare YARP CPU",-30} {viaEdge.CpuUsPerRequest / viaBareYarp.CpuUsPerRequest,8:0.00}   (no credential)");
+    // Not a target: the edge's CPU per request against nginx's.
     Console.WriteLine($"{"edge CPU / nginx CPU per req",-30} {viaEdge.CpuUsPerRequest / viaNginx.CpuUsPerRequest,8:0.00}   (edge + key {viaEdgeWithKey.CpuUsPerRequest / viaNginx.CpuUsPerRequest:0.00})");
 
     using var edgeClient = new HttpClient { BaseAddress = new Uri(edge) };
