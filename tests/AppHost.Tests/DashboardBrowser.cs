@@ -54,7 +54,8 @@ public sealed class DashboardBrowser : IAsyncDisposable
             var rows = Page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
             foreach (var resource in resources)
             {
-                rows = rows.Filter(new() { Has = Page.Locator(".trace-service-tag", new() { HasText = $"{resource} (" }) });
+                // "chat (3)", or an instance of it with replicas: "chat-xkqzr (2)".
+                rows = rows.Filter(new() { Has = Page.Locator(".trace-service-tag", new() { HasTextRegex = new System.Text.RegularExpressions.Regex($@"^\s*{resource}(-[a-z0-9]+)? \(") }) });
             }
             try
             {

@@ -34,33 +34,9 @@ public sealed class DashboardTests : IDisposable
     [Fact]
     public async Task A_chat_request_through_the_edge_is_one_trace_with_spans_from_edge_chat_and_billing_in_the_Aspire_dashboard()
     {
-        var dashboardUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        var edgeUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var data = Path.Combine(root, "data");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
-            ["--data", data, "--edge-url", edgeUrl, "--dashboard-url", dashboardUrl, $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={token}"],
-            (options, _) => options.DisableDashboard = false,
-            Ct);
-        // The testing builder moves the dashboard to random ports; keep it where --dashboard-url puts it, as run.sh does.
-        builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
-        await using var app = await builder.BuildAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        await app.StartAsync(timeout.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
-
-        // One chat request through the edge.
-        using var http = new HttpClient { BaseAddress = new Uri(edgeUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var register = await http.PostAsJsonAsync("/api/auth/register", new { email = $"trace-{Guid.NewGuid():N}@example.com", password = "correct-Horse-9", name = "Trace" }, Ct);
-        var registered = await register.Content.ReadAsStringAsync(Ct);
-        Assert.True(register.IsSuccessStatusCode, registered);
-        var accessToken = JsonDocument.Parse(registered).RootElement.GetProperty("accessToken").GetString();
-        using var chatRequest = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = JsonContent.Create(new { message = "Show me a trace" }) };
-        chatRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        chatRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var chat = await http.SendAsync(chatRequest, Ct);
-        Assert.True(chat.IsSuccessStatusCode, $"{(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync(Ct)}");
+        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(root, "data"));
+        await using var app = await StartAsync(dashboardUrl, token, data);
+        await ChatAsync(app);
 
         await using var browser = await DashboardBrowser.SignInAsync(dashboardUrl, token);
 
@@ -74,14 +50,7 @@ public sealed class DashboardTests : IDisposable
         await browser.ScreenshotAsync("resources.png");
 
         // The chat request as one trace with spans from edge, chat and billing.
-        var trace = await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(60));
-        foreach (var resource in new[] { "edge", "chat", "billing" })
-        {
-            // The detail's Resource column: a span of the resource itself, not a call to it.
-            var cell = trace.GetByRole(AriaRole.Gridcell).Filter(new() { HasTextRegex = new Regex($@"^\s*{resource}\s*$") });
-            await Assertions.Expect(cell.First).ToBeVisibleAsync();
-        }
-        await browser.ScreenshotAsync("trace.png");
+        await OneTraceAsync(browser, "trace.png");
 
         // Billing's structured logs and its Gateway.Billing meter reach the dashboard.
         var logs = await browser.OpenAsync("/structuredlogs/resource/billing");
@@ -95,6 +64,66 @@ public sealed class DashboardTests : IDisposable
         var telemetry = Path.Combine(data, "dashboard");
         Assert.True(Directory.Exists(telemetry) && Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories).Any(), "Nothing in " + telemetry);
         TestContext.Current.TestOutputHelper?.WriteLine(string.Join("\n", Directory.EnumerateFiles(telemetry, "*", SearchOption.AllDirectories)));
+    }
+
+    // Issue 21: whichever instances a request passes through, it is one trace.
+    [Fact]
+    public async Task With_two_instances_of_each_a_chat_request_is_still_one_trace_in_the_Aspire_dashboard()
+    {
+        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(root, "data"));
+        await using var app = await StartAsync(dashboardUrl, token, data, "--replicas", "2");
+        await ChatAsync(app);
+
+        await using var browser = await DashboardBrowser.SignInAsync(dashboardUrl, token);
+        await OneTraceAsync(browser, "trace-replicas.png");
+    }
+
+    private static string NewUrl() => $"http://127.0.0.1:{FreePort.Next()}";
+
+    private static async Task<DistributedApplication> StartAsync(string dashboardUrl, string token, string data, params string[] more)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
+            ["--data", data, "--edge-url", NewUrl(), "--dashboard-url", dashboardUrl, $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={token}", .. more],
+            (options, _) => options.DisableDashboard = false,
+            Ct);
+        // The testing builder moves the dashboard and proxied endpoints to random ports; keep them where the
+        // arguments put them, as run.sh does.
+        builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
+        var app = await builder.BuildAsync(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        await app.StartAsync(timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
+        return app;
+    }
+
+    // One chat request through the edge, as a new user.
+    private static async Task ChatAsync(DistributedApplication app)
+    {
+        using var http = new HttpClient { BaseAddress = app.GetEndpoint("edge", "http"), Timeout = TimeSpan.FromSeconds(30) };
+        var register = await http.PostAsJsonAsync("/api/auth/register", new { email = $"trace-{Guid.NewGuid():N}@example.com", password = "correct-Horse-9", name = "Trace" }, Ct);
+        var registered = await register.Content.ReadAsStringAsync(Ct);
+        Assert.True(register.IsSuccessStatusCode, registered);
+        var accessToken = JsonDocument.Parse(registered).RootElement.GetProperty("accessToken").GetString();
+        using var chatRequest = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = JsonContent.Create(new { message = "Show me a trace" }) };
+        chatRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        chatRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var chat = await http.SendAsync(chatRequest, Ct);
+        Assert.True(chat.IsSuccessStatusCode, $"{(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync(Ct)}");
+    }
+
+    // The chat request as one trace with spans of edge, chat and billing themselves (an instance of each: "chat" or
+    // "chat-xkqzr" with replicas).
+    private static async Task OneTraceAsync(DashboardBrowser browser, string screenshot)
+    {
+        var trace = await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(60));
+        foreach (var resource in new[] { "edge", "chat", "billing" })
+        {
+            // The detail's Resource column: a span of the resource itself, not a call to it.
+            var cell = trace.GetByRole(AriaRole.Gridcell).Filter(new() { HasTextRegex = new Regex($@"^\s*{resource}(-[a-z0-9]+)?\s*$") });
+            await Assertions.Expect(cell.First).ToBeVisibleAsync();
+        }
+        await browser.ScreenshotAsync(screenshot);
     }
 
     public void Dispose()
