@@ -20,5 +20,6 @@ app.MapResponsesApi();
 app.MapEmbeddingsApi();
 app.MapIconsApi();
 app.MapGenerationsApi();
+app.MapAssistantApi();
 
 app.Run();

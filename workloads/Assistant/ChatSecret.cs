@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Gateway.Assistant;
+namespace Gateway.Workloads.Assistant;
 
 // The secret this start shares with Chat, kept only as its SHA-256: read from the first line of stdin (a local process:
 // never in the environment or on disk) or from a file (a mounted Kubernetes secret, Assistant:SecretFile).

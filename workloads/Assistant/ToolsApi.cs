@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Gateway.Assistant;
+namespace Gateway.Workloads.Assistant;
 
 // The workspace tools Chat calls on the model's behalf: list, read, write. Every route but /health needs the start's
 // secret; a bad path is a 400 problem naming `path`.

@@ -1,4 +1,4 @@
-namespace Gateway.Assistant;
+namespace Gateway.Workloads.Assistant;
 
 // The assistant's folder: every path a tool names is relative to it and stays inside it. Refused: absolute paths,
 // `..`, and any path through a symbolic link (a link could point anywhere, and one made later could too).

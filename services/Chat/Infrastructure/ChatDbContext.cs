@@ -1,3 +1,4 @@
+using Gateway.Chat.Assistants;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Generations;
 using Gateway.Chat.Metering;
@@ -13,6 +14,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<Usage> Usage => Set<Usage>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<Generation> Generations => Set<Generation>();
+    public DbSet<Assistant> Assistants => Set<Assistant>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -24,6 +24,7 @@ public sealed class CreditMeter(
 
     private (Usage Usage, UsageRecorded Message)? staged;
     private GrowingHold? growing;
+    private MeteredRounds? rounds;
 
     // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
     public const int MinimumAffordableAnswer = 16;
@@ -85,21 +86,28 @@ public sealed class CreditMeter(
         });
     }
 
-    public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller, Microsoft.Extensions.AI.ChatOptions? settings = null)
+    // toolLoop: the turn's model calls in a tool loop, each metered (MeteredRounds); its usage is theirs.
+    public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller,
+        Microsoft.Extensions.AI.ChatOptions? settings = null, MeteredRounds? toolLoop = null)
     {
         settings ??= new Microsoft.Extensions.AI.ChatOptions();
         settings.MaxOutputTokens = maxOutputTokens;
+        rounds = toolLoop;
         return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count,
-            options.Value.Upstream.FirstTokenTimeout, upstreamLogger);
+            options.Value.Upstream.FirstTokenTimeout, upstreamLogger, toolLoop is null ? null : toolLoop.Around);
     }
 
     // Nothing was produced: the whole hold goes back.
     public Task ReleaseAsync(Reservation reservation, string reason) =>
-        reservations.CancelAsync(growing?.Holds ?? [reservation], reason);
+        reservations.CancelAsync([.. growing?.Holds ?? [reservation], .. rounds?.MoreHolds.Select(h => h.Hold) ?? []], reason);
 
     // Stages the usage and its UsageRecorded; the caller adds its own rows and commits once.
     public Usage Stage(Reservation reservation, string kind, PricedModel model, int promptTokens, UpstreamCall call, long? flatPrice = null)
     {
+        if (rounds is not null)
+        {
+            return Stage(reservation, kind, model.Id, rounds.InputTokens, rounds.OutputTokens, rounds.Credits, interrupted: call.End != CallEnd.Completed);
+        }
         var input = call.ReportedInputTokens ?? promptTokens;
         var output = call.ReportedOutputTokens ?? tokens.Count(call.Text);
         return Stage(reservation, kind, model.Id, input, output, flatPrice ?? model.Cost(input, output), interrupted: call.End != CallEnd.Completed);
@@ -121,9 +129,10 @@ public sealed class CreditMeter(
             RecordedAt = clock.GetUtcNow(),
         };
         // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
-        var shares = growing?.Share(usage.Credits);
+        // A tool loop's further calls are each charged on their own hold; the reservation's own hold is charged the rest.
+        var shares = growing?.Share(usage.Credits).Skip(1) ?? rounds?.MoreHolds;
         var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
-            shares?.Skip(1).Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
+            shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
         db.Usage.Add(usage);
         db.AddToOutbox(charge);
         staged = (usage, charge);

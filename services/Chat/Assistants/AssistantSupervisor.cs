@@ -1,0 +1,37 @@
+using Gateway.Chat.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Chat.Assistants;
+
+// Every CheckEvery, looks at each assistant that should be up (AssistantLifecycle.CheckAsync): become ready, crashed
+// (restarted with back-off, failed after repeated crashes), idle (stopped), or lost with a restart of this Chat.
+public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<AssistantOptions> options, TimeProvider clock, ILogger<AssistantSupervisor> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CheckEvery, clock);
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+                var up = await db.Assistants.AsNoTracking()
+                    .Where(a => a.Status == AssistantStatus.Starting || a.Status == AssistantStatus.Running)
+                    .Select(a => a.UserId).ToListAsync(stoppingToken);
+                var lifecycle = scope.ServiceProvider.GetRequiredService<AssistantLifecycle>();
+                foreach (var userId in up)
+                {
+                    await lifecycle.CheckAsync(userId, stoppingToken);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Looking at the running assistants failed; trying again in {Interval}", options.Value.CheckEvery);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}
