@@ -86,8 +86,7 @@ public static class ChatApi
         var files = new ArtifactScanner(session is null ? null : await FilesWrittenAsync(db, session.Id, cancellationToken));
         var turn = new MeteredTurn(model, prompt, promptTokens, maxOutput)
         {
-            // A tool loop's calls each hold their whole output limit (no hold growing with the answer).
-            LimitChosenByCaller = request.MaxTokens is not null || assistant is not null,
+            LimitChosenByCaller = request.MaxTokens is not null,
             Stream = !WantsJson(http.Request),
             RequestHash = IdempotencyKeys.Hash(request),
             Tools = assistant?.Tools.All,

@@ -62,11 +62,14 @@ public sealed class AssistantLifecycle(
     }
 
     // The account is gone: its assistant's process and workspace too. Idempotent.
-    public async Task RemoveAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        await runtime.RemoveAsync(userId, cancellationToken);
-        await db.Assistants.Where(a => a.UserId == userId).ExecuteDeleteAsync(cancellationToken);
-    }
+    // Under the row's lock, so that the supervisor cannot start it again meanwhile.
+    public Task RemoveAsync(Guid userId, CancellationToken cancellationToken) =>
+        ChangeAsync(userId, async (assistant, _) =>
+        {
+            await runtime.RemoveAsync(userId, cancellationToken);
+            db.Assistants.Remove(assistant);
+            return 0;
+        }, cancellationToken);
 
     // Where a running assistant's tools answer, with this start's secret, and its settings; null when it is not running.
     // Counts as use (the idle clock starts again).

@@ -137,6 +137,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     {
         private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private string? _lastError;
+        private int _exitCode;
 
         private LocalAssistant(Process process, byte[] secretHash)
         {
@@ -158,7 +159,11 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
         {
             var process = new Process { StartInfo = start, EnableRaisingEvents = true };
             var assistant = new LocalAssistant(process, Hash(launch.Secret));
-            process.Exited += (_, _) => assistant._exited.TrySetResult();
+            process.Exited += (_, _) =>
+            {
+                assistant._exitCode = process.ExitCode;
+                assistant._exited.TrySetResult();
+            };
             process.OutputDataReceived += (_, line) =>
             {
                 if (line.Data is { } text && text.StartsWith("listening: ", StringComparison.Ordinal) && assistant.Endpoint is null)
@@ -185,7 +190,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
 
         private string ExitReason()
         {
-            var code = Process.ExitCode;
+            var code = _exitCode;
             var how = code > 128 ? $"was killed by signal {code - 128}" : $"exited with code {code}";
             return _lastError is { } error ? $"Its process {how}: {error}" : $"Its process {how}.";
         }

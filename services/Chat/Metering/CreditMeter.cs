@@ -39,8 +39,10 @@ public sealed class CreditMeter(
     // afford) and grows with the answer while the wallet pays (GrowingHold), rather than holding everything they
     // have for one answer: so a small wallet serves as many requests at once as it can pay for. A limit the
     // caller chose is theirs: not affording it is a 402, as is affording fewer than MinimumAffordableAnswer tokens.
+    // grow: false (each call of a tool loop) holds what the caller can afford once, and the answer's limit is that.
     public async Task<(Reservation Reservation, Refusal? Refusal, int MaxOutput)> ReserveForAsync(
-        Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken)
+        Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken,
+        bool grow = true)
     {
         var (reservation, refusal) = await ReserveAsync(userId, model.Cost(promptTokens, maxOutput), reason, cancellationToken);
         if (reservation.Outcome != ReservationOutcome.Insufficient || limitChosenByCaller || model.OutputPrice <= 0)
@@ -51,6 +53,11 @@ public sealed class CreditMeter(
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
             return (reservation, refusal, maxOutput);
+        }
+        if (!grow)
+        {
+            var (fixedHold, fixedRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, affordable), reason, cancellationToken);
+            return (fixedHold, fixedRefusal, affordable);
         }
         var first = Math.Min(affordable, FirstOutput);
         var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
@@ -129,7 +136,7 @@ public sealed class CreditMeter(
             RecordedAt = clock.GetUtcNow(),
         };
         // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
-        // A tool loop's further calls are each charged on their own hold; the reservation's own hold is charged the rest.
+        // The holds after the reservation's own (a grown answer's, a tool loop's): each is charged its share, the first the rest.
         var shares = growing?.Share(usage.Credits).Skip(1) ?? rounds?.MoreHolds;
         var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
             shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());

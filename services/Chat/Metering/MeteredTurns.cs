@@ -83,7 +83,7 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
         else
         {
             (reservation, refusal, maxOutput) = await meter.ReserveForAsync(
-                userId, model, turn.PromptTokens, turn.MaxOutput, turn.LimitChosenByCaller, reason, cancellationToken);
+                userId, model, turn.PromptTokens, turn.MaxOutput, turn.LimitChosenByCaller, reason, cancellationToken, grow: turn.Tools is null);
         }
         if (refusal is not null)
         {
@@ -108,7 +108,7 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
         {
             settings = (settings ?? new AI.ChatOptions()).Clone();
             settings.Tools = tools;
-            toolLoop = new MeteredRounds(meter, model, userId, maxOutput, turn.ToolTokens, turn.MaxModelCalls, reason);
+            toolLoop = new MeteredRounds(meter, model, reservation, turn.MaxOutput, turn.LimitChosenByCaller, turn.ToolTokens, turn.MaxModelCalls, reason);
         }
         var call = meter.Call(model, turn.Prompt, maxOutput, cancellationToken, settings, toolLoop);
         var first = await call.NextAsync();
