@@ -52,6 +52,8 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
     {
         var user = await ChatSystem.UserAsync(System);
         await using var live = await LiveEvents.ConnectAsync(System.Edge, user);
+        var never = await user.Client.GetFromJsonAsync<JsonElement>("/api/user", Cancel);
+        Assert.Equal("stopped", never.GetProperty("assistant").GetProperty("status").GetString());
 
         var clock = Stopwatch.StartNew();
         using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
