@@ -114,6 +114,27 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_model_call_of_the_tool_loop_the_wallet_cannot_hold_ends_the_turn_with_402_and_what_was_used_is_charged()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        // The file's text is in the message, in the first call's tool call and in the second call's prompt: with 1,000
+        // credits the first call can be held, the second cannot.
+        var text = string.Join(' ', Enumerable.Repeat("word", 300));
+
+        var events = await ChatAsync(user, $$"""[mock:call write_file {"path":"big.txt","content":"{{text}}"}]""");
+
+        var error = Assert.Single(events, e => e.Name == "error").Data;
+        Assert.Equal(402, error.GetProperty("status").GetInt32());
+        Assert.StartsWith("Required: ", error.GetProperty("detail").GetString());
+        Assert.Single(events, e => e.Name == "artifact");
+        var credits = Assert.Single(events, e => e.Name == "done").Data.GetProperty("usage").GetProperty("credits").GetInt64();
+        var settled = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - credits);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), settled);
+        Assert.True(credits > 600, $"the first call's prompt and tool call were charged ({credits})");
+    }
+
+    [Fact]
     public async Task A_path_out_of_the_workspace_is_refused_to_the_model()
     {
         var user = await ChatSystem.UserAsync(System);
