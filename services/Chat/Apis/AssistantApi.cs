@@ -47,6 +47,8 @@ public static class AssistantApi
             null => TypedResults.Problem(title: "Conflict", statusCode: StatusCodes.Status409Conflict,
                 detail: "Your assistant is stopping; start it again once it has stopped."),
             { Status: AssistantStatus.Running } started => TypedResults.Ok(AssistantResponse.From(started)),
+            { Status: AssistantStatus.Failed } failed => TypedResults.Problem(title: "Assistant not started", statusCode: StatusCodes.Status503ServiceUnavailable,
+                detail: $"Your assistant could not be started: {failed.Reason}"),
             var started => TypedResults.Accepted("/api/assistant", AssistantResponse.From(started)),
         };
     }

@@ -86,15 +86,27 @@ public sealed class AssistantLifecycle(
         return (endpoint, secrets.For(userId, assistant.StartId), assistant.Settings);
     }
 
-    // The supervisor's look at one assistant that should be up: ready, crashed, gone, idle, or due to restart.
+    // The supervisor's look at one assistant that should be up (ready, crashed, gone, idle, or due to restart) or is
+    // stopping.
     public Task CheckAsync(Guid userId, CancellationToken cancellationToken) =>
         ChangeAsync(userId, async (assistant, now) =>
         {
+            var settings = options.Value;
+            if (assistant.Status == AssistantStatus.Stopping)
+            {
+                // A stop whose Chat went away midway: finished here once the runtime has let it go (or after StartTimeout).
+                var state = (await runtime.GetAsync(userId, cancellationToken)).State;
+                if (state is RuntimeState.Stopped or RuntimeState.Exited || now - assistant.ChangedAt >= settings.StartTimeout)
+                {
+                    await runtime.StopAsync(userId, cancellationToken);
+                    Record(assistant.Become(AssistantStatus.Stopped, assistant.Reason, now));
+                }
+                return 0;
+            }
             if (!assistant.IsUp)
             {
                 return 0;
             }
-            var settings = options.Value;
             if (assistant.RestartAt is { } restartAt)
             {
                 if (now >= restartAt)

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Chat.Assistants;
 
 // Every CheckEvery, looks at each assistant that should be up (AssistantLifecycle.CheckAsync): become ready, crashed
-// (restarted with back-off, failed after repeated crashes), idle (stopped), or lost with a restart of this Chat.
+// (restarted with back-off, failed after repeated crashes), idle (stopped), or lost with a restart of this Chat; and at
+// each one left stopping by a Chat that went away midway.
 public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<AssistantOptions> options, TimeProvider clock, ILogger<AssistantSupervisor> logger)
     : BackgroundService
 {
@@ -19,7 +20,7 @@ public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<As
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
                 var up = await db.Assistants.AsNoTracking()
-                    .Where(a => a.Status == AssistantStatus.Starting || a.Status == AssistantStatus.Running)
+                    .Where(a => a.Status == AssistantStatus.Starting || a.Status == AssistantStatus.Running || a.Status == AssistantStatus.Stopping)
                     .Select(a => a.UserId).ToListAsync(stoppingToken);
                 var lifecycle = scope.ServiceProvider.GetRequiredService<AssistantLifecycle>();
                 foreach (var userId in up)
