@@ -67,6 +67,7 @@ public static class Extensions
         builder.Services.AddHttpClient(OwnerSettings.Client, client => client.Timeout = TimeSpan.FromSeconds(5));
         // The tool API is a local process (or a pod): no retries (a write is not repeated behind the model's back).
         builder.Services.AddHttpClient(AssistantTools.ClientName);
-        builder.Services.AddHostedService<AssistantSupervisor>();
+        builder.Services.AddSingleton<AssistantSupervisor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AssistantSupervisor>());
     }
 }

@@ -30,7 +30,8 @@ public static class AssistantApi
         TypedResults.Ok(AssistantResponse.From(await lifecycle.FindAsync(user.GetUserId(), cancellationToken)));
 
     public static async Task<Results<Ok<AssistantResponse>, Accepted<AssistantResponse>, ProblemHttpResult>> Start(
-        HttpContext http, ClaimsPrincipal user, AssistantLifecycle lifecycle, OwnerSettings owners, CancellationToken cancellationToken)
+        HttpContext http, ClaimsPrincipal user, AssistantLifecycle lifecycle, OwnerSettings owners, AssistantSupervisor supervisor,
+        CancellationToken cancellationToken)
     {
         var userId = user.GetUserId();
         if (await lifecycle.FindAsync(userId, cancellationToken) is { Status: AssistantStatus.Running } running)
@@ -42,7 +43,12 @@ public static class AssistantApi
             return TypedResults.Problem(title: "Identity unavailable", statusCode: StatusCodes.Status503ServiceUnavailable,
                 detail: "Your assistant's settings could not be read just now, so it was not started. Try again shortly.");
         }
-        return await lifecycle.StartAsync(userId, settings, cancellationToken) switch
+        var assistant = await lifecycle.StartAsync(userId, settings, cancellationToken);
+        if (assistant?.Status == AssistantStatus.Starting)
+        {
+            supervisor.Watch(userId);
+        }
+        return assistant switch
         {
             null => TypedResults.Problem(title: "Conflict", statusCode: StatusCodes.Status409Conflict,
                 detail: "Your assistant is stopping; start it again once it has stopped."),

@@ -10,8 +10,40 @@ namespace Gateway.Chat.Assistants;
 public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<AssistantOptions> options, TimeProvider clock, ILogger<AssistantSupervisor> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan WatchEvery = TimeSpan.FromMilliseconds(100);
+    private CancellationToken _stopping = CancellationToken.None;
+
+    // A start just made is looked at every 100 ms until it is no longer starting (at most StartTimeout), so that it is
+    // `running` as soon as it answers rather than at the next CheckEvery.
+    public void Watch(Guid userId) => _ = Task.Run(async () =>
+    {
+        var until = clock.GetUtcNow() + options.Value.StartTimeout;
+        try
+        {
+            while (!_stopping.IsCancellationRequested && clock.GetUtcNow() < until)
+            {
+                await Task.Delay(WatchEvery, clock, _stopping);
+                await using var scope = scopes.CreateAsyncScope();
+                var lifecycle = scope.ServiceProvider.GetRequiredService<AssistantLifecycle>();
+                await lifecycle.CheckAsync(userId, _stopping);
+                if ((await lifecycle.FindAsync(userId, _stopping))?.Status != AssistantStatus.Starting)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Watching the start of {UserId}'s assistant failed; the next regular look takes over", userId);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         using var timer = new PeriodicTimer(options.Value.CheckEvery, clock);
         do
         {
