@@ -135,6 +135,25 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_json_answer_lists_the_files_the_tools_wrote()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        await ChatAsync(user, """[mock:call write_file {"path":"a.md","content":"one"}]""");
+
+        using var response = await user.Client.SendAsync(
+            ChatSystem.ChatRequest(new { message = """[mock:call write_file {"path":"a.md","content":"two"}]""" }, json: true), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        var artifact = Assert.Single(answer.GetProperty("artifacts").EnumerateArray());
+        Assert.Equal("a.md", artifact.GetProperty("path").GetString());
+        Assert.Equal("two", artifact.GetProperty("content").GetString());
+        Assert.Equal("update", artifact.GetProperty("action").GetString());
+        Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(WorkspaceOf(user), "a.md"), Cancel));
+    }
+
+    [Fact]
     public async Task A_path_out_of_the_workspace_is_refused_to_the_model()
     {
         var user = await ChatSystem.UserAsync(System);
