@@ -77,10 +77,14 @@ var keys = Service<Projects.Gateway_Keys>("keys", instances: replicas)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Keys__Vault__EncryptionKey", vaultKey)
     .WaitFor(keysDb).WaitFor(rabbitmq);
 
+// Chat reads an assistant's settings from Identity when it starts it (and Identity shows the assistant's status from Chat).
 var chat = Service<Projects.Gateway_Chat>("chat", instances: replicas)
-    .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing).WithReference(keys)
+    .WithReference(chatDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing).WithReference(keys).WithReference(identity)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Chat__Upstream__BaseUrl", upstream)
+    // Each user's assistant is a process of Chat's with its workspace in <data folder>/assistants/ (services/Chat/README.md).
+    .WithEnvironment("Chat__Assistants__Directory", builder.ExecutionContext.IsRunMode ? Path.Combine(builder.DataDirectory(), "assistants") : "/data/assistants")
     .WaitFor(chatDb).WaitFor(rabbitmq).WaitFor(mockllm);
+identity.WithReference(chat);
 
 var devices = Service<Projects.Gateway_Devices>("devices", instances: replicas)
     .WithReference(devicesDb).WithReference(redis).WithReference(rabbitmq)

@@ -1,3 +1,4 @@
+using Gateway.Chat.Assistants;
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Telegram;
@@ -44,6 +45,8 @@ public static class Extensions
         builder.Services.AddScoped<MeteredTurns>();
         builder.AddTelegram();
 
+        builder.AddAssistants();
+
         // Ahead of the default writer (the first that can write a response wins): /v1/* problems in OpenAI's shape,
         // the framework's too (no such route, wrong method, a body of the wrong kind).
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
@@ -51,5 +54,22 @@ public static class Extensions
         // Refuse big bodies before reading them, whoever calls (Kestrel's own default is 30 MB).
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBody);
         return builder;
+    }
+
+    // Users' assistants (Assistants/): their lifecycle, the runtime they run in, and what a chat turn gets from them.
+    private static void AddAssistants(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AssistantOptions>, AssistantOptionsValidator>();
+        builder.Services.AddSingleton<IAssistantRuntime, LocalProcessRuntime>();
+        builder.Services.AddSingleton<AssistantSecrets>();
+        builder.Services.AddScoped<AssistantLifecycle>();
+        builder.Services.AddScoped<AssistantTurns>();
+        builder.Services.AddSingleton<OwnerSettings>();
+        builder.Services.AddHttpClient(OwnerSettings.Client, client => client.Timeout = TimeSpan.FromSeconds(5));
+        // The tool API is a local process (or a pod): no retries (a write is not repeated behind the model's back).
+        builder.Services.AddHttpClient(AssistantTools.ClientName);
+        builder.Services.AddSingleton<AssistantSupervisor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AssistantSupervisor>());
     }
 }

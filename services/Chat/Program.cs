@@ -22,5 +22,6 @@ app.MapEmbeddingsApi();
 app.MapIconsApi();
 app.MapGenerationsApi();
 app.MapTelegramApi();
+app.MapAssistantApi();
 
 app.Run();

@@ -1,5 +1,5 @@
 using Gateway.Identity.Accounts;
-using Gateway.Identity.Credits;
+using Gateway.Identity.Profile;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Invitations;
 using Gateway.Identity.Mail;
@@ -53,13 +53,9 @@ public static class Extensions
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods());
 
-        // GET /api/user shows the caller's credits from Billing: one short attempt, no retries; a profile without its
-        // balance beats a profile that waits on a service that is down.
-        builder.Services.AddHttpClient<BillingBalances>(client =>
-            {
-                client.BaseAddress = new Uri(BillingBalances.BaseAddress);
-                client.Timeout = BillingBalances.Timeout;
-            })
+        // GET /api/user shows the caller's credits from Billing and their assistant from Chat: one short attempt each, no
+        // retries; a profile without them beats a profile that waits on a service that is down.
+        builder.Services.AddHttpClient<ProfileReads>(client => client.Timeout = ProfileReads.Timeout)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 

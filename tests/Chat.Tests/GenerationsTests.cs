@@ -360,7 +360,7 @@ public sealed class LiveEvents : IAsyncDisposable
     public Task<JsonElement> NextAsync(string type, Guid generationId) =>
         NextAsync(e => e.GetProperty("type").GetString() == type && About(generationId).Contains(e));
 
-    private async Task<JsonElement> NextAsync(Func<JsonElement, bool> match)
+    public async Task<JsonElement> NextAsync(Func<JsonElement, bool> match)
     {
         var found = await Eventually.UntilAsync(() =>
         {

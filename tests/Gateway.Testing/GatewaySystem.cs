@@ -27,6 +27,9 @@ public sealed class GatewaySystem : IAsyncDisposable
     // Identity writes its mail here, as a local run writes it into <data folder>/mail/.
     public LocalMail Mail { get; } = new(Path.Combine(Path.GetTempPath(), $"gateway-tests-mail-{Guid.NewGuid():N}"));
 
+    // Chat keeps its users' assistants' workspaces here, as a local run keeps them in <data folder>/assistants/.
+    public string AssistantsDirectory { get; } = Path.Combine(Path.GetTempPath(), $"gateway-tests-assistants-{Guid.NewGuid():N}");
+
     public IServiceHost Edge { get; private set; } = null!;
 
     public IServiceHost this[GatewayService service] => _services[service];
@@ -64,6 +67,22 @@ public sealed class GatewaySystem : IAsyncDisposable
                 if (!system._services.TryAdd(service, host))
                 {
                     system._replicas.Add((service, host));
+                }
+            }
+
+            // And every service started before another is told where that one is too, as the AppHost's references are
+            // both ways (Identity shows the assistant's status from Chat; Chat reads the assistant's settings from
+            // Identity): service discovery reads the address when it is first asked for.
+            foreach (var (earlier, host) in system._services)
+            {
+                var configuration = host.Provider.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+                foreach (var later in system._services.Keys.Where(later => later != earlier))
+                {
+                    var instances = system.Instances(later);
+                    for (var i = 0; i < instances.Count; i++)
+                    {
+                        configuration[$"services:{Name(later)}:http:{i}"] ??= instances[i].Address.ToString().TrimEnd('/');
+                    }
                 }
             }
 
@@ -154,6 +173,10 @@ public sealed class GatewaySystem : IAsyncDisposable
             {
                 settings["Identity:Mail:Directory"] = Mail.Directory;
             }
+            if (named == GatewayService.Chat)
+            {
+                settings["Chat:Assistants:Directory"] = AssistantsDirectory;
+            }
             if (named == GatewayService.Keys)
             {
                 // The vault's encryption key, passed in as the AppHost passes it (a secret store in production).
@@ -192,9 +215,9 @@ public sealed class GatewaySystem : IAsyncDisposable
         {
             await host.DisposeAsync();
         }
-        if (Directory.Exists(Mail.Directory))
+        foreach (var folder in new[] { Mail.Directory, AssistantsDirectory }.Where(Directory.Exists))
         {
-            Directory.Delete(Mail.Directory, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed class UserSettingsTests(IdentitySystem identity) : IClassFixture<I
     }
 
     [Fact]
-    public async Task Without_billing_the_profile_still_answers_with_unknown_credits_and_a_stopped_assistant()
+    public async Task Without_billing_or_chat_the_profile_still_answers_with_unknown_credits_and_assistant_status()
     {
         using var edge = identity.Edge();
         var session = await edge.RegisterAsync(name: "Ada");
@@ -61,7 +61,7 @@ public sealed class UserSettingsTests(IdentitySystem identity) : IClassFixture<I
         var user = await get.JsonAsync();
         Assert.Equal("Ada", user.GetProperty("name").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, user.GetProperty("credits").ValueKind);
-        Assert.Equal("stopped", user.GetProperty("assistant").GetProperty("status").GetString());
+        Assert.Equal("unknown", user.GetProperty("assistant").GetProperty("status").GetString());
     }
 
     [Fact]

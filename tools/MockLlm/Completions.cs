@@ -76,17 +76,22 @@ public static class Completions
                 return;
             }
 
+            // A scripted tool call ([mock:call name {json}]) not yet answered by a tool message is asked for now, alone;
+            // once all are answered, the answer says what the tools returned.
+            var script = ToolScript.Read(lastUser, messages);
+            var call = script.Next ?? (directives.Tool ? ToolScript.Weather : null);
             var wanted = Math.Min(directives.Tokens ?? settings.OutputTokens, limit);
-            var tokens = Answers.Tokens(Answers.Text(directives, system, lastUser, wanted), limit);
-            var finish = tokens.Count >= limit ? "length" : directives.Tool ? "tool_calls" : "stop";
-            var usage = new Usage(Answers.CountPrompt(conversation), tokens.Count);
+            var tokens = script.Next is not null ? []
+                : Answers.Tokens(script.Results is { Count: > 0 } results ? ToolScript.Answer(results) : Answers.Text(directives, system, lastUser, wanted), limit);
+            var finish = tokens.Count >= limit ? "length" : call is not null ? "tool_calls" : "stop";
+            var usage = new Usage(Answers.CountPrompt(conversation), tokens.Count + (call is null ? 0 : Answers.O200k.CountTokens(call.Arguments)));
             var id = $"chatcmpl-{Guid.NewGuid():N}";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
             if (!stream)
             {
                 await Task.Delay(directives.TokenDelay * tokens.Count, http.RequestAborted);
-                await http.Response.WriteAsJsonAsync(Completion(id, created, model, string.Concat(tokens), finish, usage, directives.Tool), http.RequestAborted);
+                await http.Response.WriteAsJsonAsync(Completion(id, created, model, string.Concat(tokens), finish, usage, call), http.RequestAborted);
                 return;
             }
 
@@ -94,9 +99,9 @@ public static class Completions
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             await Send(http, Chunk(id, created, model, w => { w.WriteString("role", "assistant"); w.WriteString("content", ""); }, null));
-            if (directives.Tool)
+            if (call is not null)
             {
-                await Send(http, Chunk(id, created, model, w => ToolCall(w), null));
+                await Send(http, Chunk(id, created, model, w => ToolCall(w, call), null));
             }
             for (var i = 0; i < tokens.Count; i++)
             {
@@ -166,7 +171,7 @@ public static class Completions
         return http.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
     }
 
-    private static object Completion(string id, long created, string model, string text, string finish, Usage usage, bool tool) => new
+    private static object Completion(string id, long created, string model, string text, string finish, Usage usage, ToolCall? call) => new
     {
         id,
         @object = "chat.completion",
@@ -181,7 +186,7 @@ public static class Completions
                 {
                     role = "assistant",
                     content = text,
-                    tool_calls = tool ? new[] { new { id = "call_mock", type = "function", function = new { name = "get_weather", arguments = """{"city":"Paris"}""" } } } : null,
+                    tool_calls = call is not null ? new[] { new { id = call.Id, type = "function", function = new { name = call.Name, arguments = call.Arguments } } } : null,
                 },
                 finish_reason = finish,
             },
@@ -189,16 +194,16 @@ public static class Completions
         usage = new { prompt_tokens = usage.Prompt, completion_tokens = usage.Completion, total_tokens = usage.Prompt + usage.Completion },
     };
 
-    private static void ToolCall(Utf8JsonWriter w)
+    private static void ToolCall(Utf8JsonWriter w, ToolCall call)
     {
         w.WriteStartArray("tool_calls");
         w.WriteStartObject();
         w.WriteNumber("index", 0);
-        w.WriteString("id", "call_mock");
+        w.WriteString("id", call.Id);
         w.WriteString("type", "function");
         w.WriteStartObject("function");
-        w.WriteString("name", "get_weather");
-        w.WriteString("arguments", """{"city":"Paris"}""");
+        w.WriteString("name", call.Name);
+        w.WriteString("arguments", call.Arguments);
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndArray();

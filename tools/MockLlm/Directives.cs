@@ -12,6 +12,7 @@ namespace Gateway.MockLlm;
 //   fail-after=N      send N tokens, then drop the connection
 //   no-usage          leave usage out even when asked for it
 //   tool              call a tool (get_weather) before answering
+//   [mock:call NAME {JSON}]  call the tool NAME with these arguments, one call per model call (ToolScript)
 //   echo              answer the user's message back
 //   nul               an answer with a NUL character in it (a model's output Postgres text cannot hold)
 //   file              an answer that writes a file (hello.py in a fenced block naming it) and shows a

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Chat.Artifacts;
+using Gateway.Chat.Assistants;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Metering;
@@ -26,7 +27,7 @@ public static class ChatApi
     }
 
     public static async Task<Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult>> Chat(
-        ChatRequest request, HttpContext http, ClaimsPrincipal user, [AsParameters] TurnServices services)
+        ChatRequest request, HttpContext http, ClaimsPrincipal user, AssistantTurns assistants, [AsParameters] TurnServices services)
     {
         var (db, turns, meter, catalog, clock, options) = services;
         var receivedAt = clock.GetUtcNow();
@@ -62,11 +63,20 @@ public static class ChatApi
         }
 
         var prompt = await PromptAsync(db, session, request.Message, options.Value.HistoryMessages, cancellationToken);
-        var promptTokens = meter.Tokens.CountPrompt(prompt);
-        while (promptTokens + maxOutput > model.ContextTokens && prompt.Count > 1)
+        // A running assistant: its instructions first, and its workspace tools (whose definitions count in the prompt).
+        var assistant = await assistants.ForAsync(userId, cancellationToken);
+        var toolTokens = assistant is null ? 0 : MeteredRounds.CountTools(meter.Tokens, assistant.Tools.All);
+        var kept = 0;
+        if (assistant is not null)
         {
-            prompt.RemoveAt(0); // the oldest context goes first
-            promptTokens = meter.Tokens.CountPrompt(prompt);
+            prompt.Insert(0, assistant.Instructions);
+            kept = 1;
+        }
+        var promptTokens = meter.Tokens.CountPrompt(prompt) + toolTokens;
+        while (promptTokens + maxOutput > model.ContextTokens && prompt.Count > kept + 1)
+        {
+            prompt.RemoveAt(kept); // the oldest context goes first
+            promptTokens = meter.Tokens.CountPrompt(prompt) + toolTokens;
         }
         if (promptTokens + maxOutput > model.ContextTokens)
         {
@@ -79,14 +89,18 @@ public static class ChatApi
             LimitChosenByCaller = request.MaxTokens is not null,
             Stream = !WantsJson(http.Request),
             RequestHash = IdempotencyKeys.Hash(request),
+            Tools = assistant?.Tools.All,
+            ToolTokens = toolTokens,
+            MaxModelCalls = assistant?.MaxModelCalls ?? 1,
         };
-        return await turns.RunAsync(http, turn, new ChatTurnFormat(request.Message, userId, session, receivedAt, files, db, clock));
+        return await turns.RunAsync(http, turn, new ChatTurnFormat(request.Message, userId, session, receivedAt, files, assistant?.Tools, db, clock));
     }
 
     // A turn of a conversation: Server-Sent Events (token, activity, artifact, error, done) or one JSON answer, and
     // the session's two new messages stored with the usage.
     private sealed class ChatTurnFormat(
-        string message, Guid userId, ChatSession? session, DateTimeOffset receivedAt, ArtifactScanner files, ChatDbContext db, TimeProvider clock)
+        string message, Guid userId, ChatSession? session, DateTimeOffset receivedAt, ArtifactScanner files, AssistantTools? tools, ChatDbContext db,
+        TimeProvider clock)
         : TurnFormat<ChatAnswer, Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult>>
     {
         private readonly List<FileArtifact> _artifacts = [];
@@ -134,6 +148,7 @@ public static class ChatApi
             {
                 _artifacts.AddRange(files.Append(text.Text));
             }
+            _artifacts.AddRange(tools?.TakeWritten() ?? []);
         }
 
         public override void OutputEnded(UpstreamCall call) => _artifacts.AddRange(files.Complete());
@@ -141,7 +156,9 @@ public static class ChatApi
         public override async Task<bool> SendAsync(EventStream events, AnswerPiece piece) => piece switch
         {
             TextPiece text => await events.SendAsync("token", new { text = text.Text }) && await SendFilesAsync(events, files.Append(text.Text)),
-            ActivityPiece activity => await events.SendAsync("activity", new { type = activity.Type, name = activity.Name, detail = activity.Detail }),
+            // A tool's result follows its work: a file it wrote is an artifact.
+            ActivityPiece activity => await events.SendAsync("activity", new { type = activity.Type, name = activity.Name, detail = activity.Detail })
+                && await SendFilesAsync(events, tools?.TakeWritten() ?? []),
             _ => true,
         };
 

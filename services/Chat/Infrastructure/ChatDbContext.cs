@@ -1,3 +1,4 @@
+using Gateway.Chat.Assistants;
 using Gateway.Chat.Conversations;
 using Gateway.Chat.Generations;
 using Gateway.Chat.Metering;
@@ -17,6 +18,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<TelegramLink> TelegramLinks => Set<TelegramLink>();
     public DbSet<TelegramConnectToken> TelegramConnectTokens => Set<TelegramConnectToken>();
     public DbSet<TelegramUpdate> TelegramUpdates => Set<TelegramUpdate>();
+    public DbSet<Assistant> Assistants => Set<Assistant>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -24,6 +24,7 @@ public sealed class CreditMeter(
 
     private (Usage Usage, UsageRecorded Message)? staged;
     private GrowingHold? growing;
+    private MeteredRounds? rounds;
 
     // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
     public const int MinimumAffordableAnswer = 16;
@@ -38,8 +39,10 @@ public sealed class CreditMeter(
     // afford) and grows with the answer while the wallet pays (GrowingHold), rather than holding everything they
     // have for one answer: so a small wallet serves as many requests at once as it can pay for. A limit the
     // caller chose is theirs: not affording it is a 402, as is affording fewer than MinimumAffordableAnswer tokens.
+    // grow: false (each call of a tool loop) holds what the caller can afford once, and the answer's limit is that.
     public async Task<(Reservation Reservation, Refusal? Refusal, int MaxOutput)> ReserveForAsync(
-        Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken)
+        Guid userId, PricedModel model, int promptTokens, int maxOutput, bool limitChosenByCaller, string reason, CancellationToken cancellationToken,
+        bool grow = true)
     {
         var (reservation, refusal) = await ReserveAsync(userId, model.Cost(promptTokens, maxOutput), reason, cancellationToken);
         if (reservation.Outcome != ReservationOutcome.Insufficient || limitChosenByCaller || model.OutputPrice <= 0)
@@ -50,6 +53,11 @@ public sealed class CreditMeter(
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
             return (reservation, refusal, maxOutput);
+        }
+        if (!grow)
+        {
+            var (fixedHold, fixedRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, affordable), reason, cancellationToken);
+            return (fixedHold, fixedRefusal, affordable);
         }
         var first = Math.Min(affordable, FirstOutput);
         var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
@@ -85,21 +93,28 @@ public sealed class CreditMeter(
         });
     }
 
-    public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller, Microsoft.Extensions.AI.ChatOptions? settings = null)
+    // toolLoop: the turn's model calls in a tool loop, each metered (MeteredRounds); its usage is theirs.
+    public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller,
+        Microsoft.Extensions.AI.ChatOptions? settings = null, MeteredRounds? toolLoop = null)
     {
         settings ??= new Microsoft.Extensions.AI.ChatOptions();
         settings.MaxOutputTokens = maxOutputTokens;
+        rounds = toolLoop;
         return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count,
-            options.Value.Upstream.FirstTokenTimeout, upstreamLogger);
+            options.Value.Upstream.FirstTokenTimeout, upstreamLogger, toolLoop is null ? null : toolLoop.Around);
     }
 
     // Nothing was produced: the whole hold goes back.
     public Task ReleaseAsync(Reservation reservation, string reason) =>
-        reservations.CancelAsync(growing?.Holds ?? [reservation], reason);
+        reservations.CancelAsync([.. growing?.Holds ?? [reservation], .. rounds?.MoreHolds.Select(h => h.Hold) ?? []], reason);
 
     // Stages the usage and its UsageRecorded; the caller adds its own rows and commits once.
     public Usage Stage(Reservation reservation, string kind, PricedModel model, int promptTokens, UpstreamCall call, long? flatPrice = null)
     {
+        if (rounds is not null)
+        {
+            return Stage(reservation, kind, model.Id, rounds.InputTokens, rounds.OutputTokens, rounds.Credits, interrupted: call.End != CallEnd.Completed);
+        }
         var input = call.ReportedInputTokens ?? promptTokens;
         var output = call.ReportedOutputTokens ?? tokens.Count(call.Text);
         return Stage(reservation, kind, model.Id, input, output, flatPrice ?? model.Cost(input, output), interrupted: call.End != CallEnd.Completed);
@@ -121,9 +136,10 @@ public sealed class CreditMeter(
             RecordedAt = clock.GetUtcNow(),
         };
         // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
-        var shares = growing?.Share(usage.Credits);
+        // The holds after the reservation's own (a grown answer's, a tool loop's): each is charged its share, the first the rest.
+        var shares = growing?.Share(usage.Credits).Skip(1) ?? rounds?.MoreHolds;
         var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
-            shares?.Skip(1).Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
+            shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
         db.Usage.Add(usage);
         db.AddToOutbox(charge);
         staged = (usage, charge);

@@ -52,19 +52,7 @@ public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, 
         growing = null;
     }
 
-    // Shares a charge out over the holds, in the order they were made; anything beyond them falls on the last one.
-    public IReadOnlyList<(Reservation Hold, long Credits)> Share(long credits)
-    {
-        var holds = Holds;
-        var shares = new List<(Reservation, long)>(holds.Count);
-        for (var i = 0; i < holds.Count; i++)
-        {
-            var share = i == holds.Count - 1 ? credits : Math.Min(credits, holds[i].Amount);
-            shares.Add((holds[i], share));
-            credits -= share;
-        }
-        return shares;
-    }
+    public IReadOnlyList<(Reservation Hold, long Credits)> Share(long credits) => HoldShares.Share(Holds, credits);
 
     // The hold the next part of the answer needs, or, when the wallet has less, what it has (a hold is never refused
     // for being too big if a smaller one would do); null when not even that could be held.
@@ -87,5 +75,21 @@ public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, 
         {
             return null; // the caller left; CreditReservations cancelled the hold
         }
+    }
+}
+
+public static class HoldShares
+{
+    // Shares a charge out over holds, in the order they were made; anything beyond them falls on the last one.
+    public static IReadOnlyList<(Reservation Hold, long Credits)> Share(IReadOnlyList<Reservation> holds, long credits)
+    {
+        var shares = new List<(Reservation, long)>(holds.Count);
+        for (var i = 0; i < holds.Count; i++)
+        {
+            var share = i == holds.Count - 1 ? credits : Math.Min(credits, holds[i].Amount);
+            shares.Add((holds[i], share));
+            credits -= share;
+        }
+        return shares;
     }
 }

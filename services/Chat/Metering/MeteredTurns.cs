@@ -21,6 +21,11 @@ public sealed record MeteredTurn(PricedModel Model, IList<AI.ChatMessage> Prompt
     // Answered as a stream of events; otherwise as one answer once the model has finished.
     public bool Stream { get; init; }
 
+    // Tools the model may call (a running assistant's); each call of the tool loop is metered (MeteredRounds).
+    public IList<AI.AITool>? Tools { get; init; }
+    public int ToolTokens { get; init; }
+    public int MaxModelCalls { get; init; } = 1;
+
     // What a retry with the same Idempotency-Key must match.
     public string RequestHash { get; init; } = "";
 }
@@ -78,7 +83,7 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
         else
         {
             (reservation, refusal, maxOutput) = await meter.ReserveForAsync(
-                userId, model, turn.PromptTokens, turn.MaxOutput, turn.LimitChosenByCaller, reason, cancellationToken);
+                userId, model, turn.PromptTokens, turn.MaxOutput, turn.LimitChosenByCaller, reason, cancellationToken, grow: turn.Tools is null);
         }
         if (refusal is not null)
         {
@@ -97,7 +102,15 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             throw;
         }
 
-        var call = meter.Call(model, turn.Prompt, maxOutput, cancellationToken, turn.Settings);
+        var settings = turn.Settings;
+        MeteredRounds? toolLoop = null;
+        if (turn.Tools is { Count: > 0 } tools)
+        {
+            settings = (settings ?? new AI.ChatOptions()).Clone();
+            settings.Tools = tools;
+            toolLoop = new MeteredRounds(meter, model, reservation, turn.MaxOutput, turn.LimitChosenByCaller, turn.ToolTokens, turn.MaxModelCalls, reason);
+        }
+        var call = meter.Call(model, turn.Prompt, maxOutput, cancellationToken, settings, toolLoop);
         var first = await call.NextAsync();
         if (!call.ProducedOutput && call.End is CallEnd.Failed or CallEnd.CallerLeft)
         {

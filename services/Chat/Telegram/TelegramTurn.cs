@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Gateway.Chat.Apis;
+using Gateway.Chat.Assistants;
 using Gateway.Chat.Metering;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,10 +11,10 @@ namespace Gateway.Chat.Telegram;
 // session, a model failure…, as POST /api/chat would have answered).
 public sealed record TelegramTurnResult(string? Answer, Refusal? Refusal);
 
-// The one place a message from a linked Telegram chat becomes a turn of its user. Today: one ordinary metered chat turn,
-// exactly what POST /api/chat with Accept: application/json runs (ChatApi.Chat: its checks, the session's history, the
-// hold, the charge, both messages stored), as that user, in the link's session. When the user's assistant lands
-// (services/Chat/Assistants), this is what switches to it.
+// The one place a message from a linked Telegram chat becomes a turn of its user: exactly what POST /api/chat with
+// Accept: application/json runs (ChatApi.Chat: its checks, the session's history, the hold, the charge, both messages
+// stored), as that user, in the link's session — so when the user's assistant is running, it answers, with its
+// instructions and its tools in the user's workspace (services/Chat/Assistants), as it does on the dashboard.
 public sealed class TelegramTurn(IServiceScopeFactory scopes, CallerTokenIssuer callers)
 {
     public async Task<TelegramTurnResult> RunAsync(Guid userId, Guid sessionId, string message, string idempotencyKey, CancellationToken cancellationToken)
@@ -29,7 +30,8 @@ public sealed class TelegramTurn(IServiceScopeFactory scopes, CallerTokenIssuer 
         http.Request.Headers[IdempotencyKeys.Header] = idempotencyKey;
 
         var services = ActivatorUtilities.CreateInstance<TurnServices>(scope.ServiceProvider);
-        var result = await ChatApi.Chat(new ChatRequest(message, sessionId, null, null, null), http, http.User, services);
+        var assistants = scope.ServiceProvider.GetRequiredService<AssistantTurns>();
+        var result = await ChatApi.Chat(new ChatRequest(message, sessionId, null, null, null), http, http.User, assistants, services);
         return result.Result switch
         {
             Ok<ChatAnswer> ok => new TelegramTurnResult(ok.Value!.Content, null),

@@ -43,10 +43,14 @@ public sealed class UpstreamCall : IAsyncDisposable
     private readonly IOutputBudget? _budget;
     private readonly Func<string, int>? _countTokens;
     private long _outputTokens;
+    private readonly Func<IChatClient, IChatClient>? _around;
+    private readonly Dictionary<string, string> _toolNames = [];
 
     public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller,
-        IOutputBudget? budget = null, Func<string, int>? countTokens = null, TimeSpan? firstTokenTimeout = null, ILogger? logger = null)
+        IOutputBudget? budget = null, Func<string, int>? countTokens = null, TimeSpan? firstTokenTimeout = null, ILogger? logger = null,
+        Func<IChatClient, IChatClient>? around = null)
     {
+        _around = around;
         _model = model;
         _messages = messages;
         _options = options;
@@ -97,6 +101,10 @@ public sealed class UpstreamCall : IAsyncDisposable
             catch (OperationCanceledException) when (_caller.IsCancellationRequested)
             {
                 End = CallEnd.CallerLeft;
+            }
+            catch (Gateway.Chat.Metering.ModelCallRefused ex)
+            {
+                Fail(ex.Refusal.Status, ex.Refusal.Detail);
             }
             catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
             {
@@ -154,7 +162,12 @@ public sealed class UpstreamCall : IAsyncDisposable
                     break;
                 case FunctionCallContent call:
                     Began();
+                    _toolNames[call.CallId] = call.Name;
                     _pending.Enqueue(new ActivityPiece("tool_call", call.Name, call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments)));
+                    break;
+                case FunctionResultContent result:
+                    _pending.Enqueue(new ActivityPiece("tool_result", _toolNames.GetValueOrDefault(result.CallId),
+                        result.Exception is { } failed ? failed.Message : JsonSerializer.Serialize(result.Result)));
                     break;
                 case UsageContent usage:
                     ReportedInputTokens = usage.Details.InputTokenCount ?? ReportedInputTokens;
@@ -188,7 +201,9 @@ public sealed class UpstreamCall : IAsyncDisposable
             _attempt.CancelAfter(_firstTokenTimeout); // only worth giving up on when there is another to ask
         }
         // A route that takes the caller's key has its client once ProviderKeys.ForCallerAsync made one for this request.
-        _updates = Route.Client!.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
+        // A tool loop goes around the route's client (MeteredRounds), so each of its calls takes this route.
+        var client = _around is null ? Route.Client! : _around(Route.Client!);
+        _updates = client.GetStreamingResponseAsync(_messages, _options, _attempt.Token).GetAsyncEnumerator(_attempt.Token);
     }
 
     private async ValueTask DisposeAttemptAsync()

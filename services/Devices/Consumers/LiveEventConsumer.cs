@@ -35,11 +35,12 @@ public abstract class LiveEventConsumer(LiveEventLog log) :
 public sealed class LiveEventRecorder(LiveEventLog log) : LiveEventConsumer(log);
 
 // One temporary queue per instance: every instance pushes every event to the sockets it holds, and closes those
-// whose authorisation ended (the SessionEnded every edge replica hears too). A user's own events (their generations)
+// whose authorisation ended (the SessionEnded every edge replica hears too). A user's own events (their generations, their assistant's status)
 // are heard here only: they go to that user's sockets, live, and are not in the organisation's replay log.
 public sealed class LiveEventBroadcaster(LiveEventLog log, LiveEventHub hub, ILogger<LiveEventBroadcaster> logger)
     : LiveEventConsumer(log), IConsumer<SessionEnded>,
-    IConsumer<GenerationStarted>, IConsumer<GenerationProgressed>, IConsumer<GenerationCompleted>, IConsumer<GenerationFailed>
+    IConsumer<GenerationStarted>, IConsumer<GenerationProgressed>, IConsumer<GenerationCompleted>, IConsumer<GenerationFailed>,
+    IConsumer<AssistantStatusChanged>
 {
     private readonly LiveEventLog _log = log;
 
@@ -47,6 +48,7 @@ public sealed class LiveEventBroadcaster(LiveEventLog log, LiveEventHub hub, ILo
     public Task Consume(ConsumeContext<GenerationProgressed> context) => SendToOwner(context.Message);
     public Task Consume(ConsumeContext<GenerationCompleted> context) => SendToOwner(context.Message);
     public Task Consume(ConsumeContext<GenerationFailed> context) => SendToOwner(context.Message);
+    public Task Consume(ConsumeContext<AssistantStatusChanged> context) => SendToOwner(context.Message);
 
     private Task SendToOwner(object message)
     {

@@ -5,7 +5,7 @@ namespace Gateway.Devices.LiveEvents;
 
 // What a dashboard receives on the socket: {id, type, data, at}. Ids count up per organisation, so a
 // client that reconnects with the last id it saw gets exactly what it missed. An event for one user (ForUser: their
-// generations) goes to that user's sockets only, live, without an id: it is not the organisation's, so it is not in
+// generations, their assistant's status) goes to that user's sockets only, live, without an id: it is not the organisation's, so it is not in
 // the organisation's replay log.
 public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, DateTimeOffset At, Guid? ForUser = null)
 {
@@ -32,6 +32,7 @@ public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, Da
         GenerationProgressed m => new(Guid.Empty, "generation_progress", m, m.At, m.UserId),
         GenerationCompleted m => new(Guid.Empty, "generation_completed", m, m.CompletedAt, m.UserId),
         GenerationFailed m => new(Guid.Empty, "generation_failed", m, m.FailedAt, m.UserId),
+        AssistantStatusChanged m => new(Guid.Empty, "assistant_status", m, m.ChangedAt, m.UserId),
         _ => null,
     };
 }

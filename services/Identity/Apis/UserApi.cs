@@ -1,5 +1,5 @@
 using Gateway.Identity.Accounts;
-using Gateway.Identity.Credits;
+using Gateway.Identity.Profile;
 using Gateway.Identity.Infrastructure;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,20 +21,28 @@ public static class UserApi
 
     public sealed record AssistantDto(string? Name, IReadOnlyList<string>? Interests);
 
-    // Status is always "stopped": assistants have no runtime yet (the personal-assistant issue gives them one); the field
-    // keeps its place in seed 002's shape meanwhile.
-    public sealed record AssistantResponse(string? Name, IReadOnlyList<string>? Interests, string Status);
+    // Status (and StatusReason) as Chat, which runs assistants, says: stopped, starting, running, stopping, failed; "unknown"
+    // when Chat could not be asked.
+    public sealed record AssistantResponse(string? Name, IReadOnlyList<string>? Interests, string Status, string? StatusReason);
 
     // Credits: the caller's wallet in Billing; null when Billing could not be asked (the rest still answers).
     public sealed record ProfileResponse(
         Guid Id, string Email, string? Name, string? Timezone, Guid OrganizationId, string Role,
         AssistantResponse Assistant, CreditBalance? Credits, DateTimeOffset CreatedAt)
     {
-        public const string AssistantStopped = "stopped";
+        public const string AssistantUnknown = "unknown";
 
-        public static ProfileResponse From(User user, CreditBalance? credits) => new(
+        public static ProfileResponse From(User user, CreditBalance? credits, AssistantState? assistant) => new(
             user.Id, user.Email!, user.Name, user.Timezone, user.OrganizationId, user.Role.Name(),
-            new AssistantResponse(user.Assistant.Name, user.Assistant.Interests, AssistantStopped), credits, user.CreatedAt);
+            new AssistantResponse(user.Assistant.Name, user.Assistant.Interests, assistant?.Status ?? AssistantUnknown, assistant?.Reason), credits, user.CreatedAt);
+
+        // The parts other services know, asked at once.
+        public static async Task<ProfileResponse> ReadAsync(User user, HttpRequest request, ProfileReads reads, CancellationToken cancellationToken)
+        {
+            var credits = reads.BalanceAsync(request, cancellationToken);
+            var assistant = reads.AssistantAsync(request, cancellationToken);
+            return From(user, await credits, await assistant);
+        }
     }
     public sealed record UpdateProfileRequest(string? Name, string? Timezone, AssistantDto? Assistant);
 
@@ -42,18 +50,18 @@ public static class UserApi
     private const int MaxInterest = 50;
 
     public static async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> GetProfile(
-        HttpContext context, AccountsDbContext db, BillingBalances balances, CancellationToken cancellationToken)
+        HttpContext context, AccountsDbContext db, ProfileReads reads, CancellationToken cancellationToken)
     {
         if (await db.FindCallerAsync(context.User, cancellationToken) is not { } user)
         {
             return ApiProblems.Unauthorized("This account no longer exists.");
         }
-        return TypedResults.Ok(ProfileResponse.From(user, await balances.ForCallerAsync(context.Request, cancellationToken)));
+        return TypedResults.Ok(await ProfileResponse.ReadAsync(user, context.Request, reads, cancellationToken));
     }
 
     // Fields left out of the body stay as they are.
     public static async Task<Results<Ok<ProfileResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfile(
-        UpdateProfileRequest request, HttpContext context, AccountsDbContext db, BillingBalances balances, CancellationToken cancellationToken)
+        UpdateProfileRequest request, HttpContext context, AccountsDbContext db, ProfileReads reads, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var interests = request.Assistant?.Interests;
@@ -82,6 +90,6 @@ public static class UserApi
         if (request.Assistant?.Name is not null) user.Assistant.Name = request.Assistant.Name.Trim();
         if (interests is not null) user.Assistant.Interests = [.. interests.Select(i => i.Trim()).Distinct()];
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(ProfileResponse.From(user, await balances.ForCallerAsync(context.Request, cancellationToken)));
+        return TypedResults.Ok(await ProfileResponse.ReadAsync(user, context.Request, reads, cancellationToken));
     }
 }

@@ -22,6 +22,46 @@ namespace Gateway.Chat.Infrastructure.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Gateway.Chat.Assistants.Assistant", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Crashes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset?>("RestartAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("StartId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("UserId");
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("assistants", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Chat.Conversations.ChatSession", b =>
                 {
                     b.Property<Guid>("Id")
@@ -325,6 +365,37 @@ namespace Gateway.Chat.Infrastructure.Migrations
                         .HasFilter("\"PublishedAt\" IS NULL");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Chat.Assistants.Assistant", b =>
+                {
+                    b.OwnsOne("Gateway.Chat.Assistants.AssistantSettings", "Settings", b1 =>
+                        {
+                            b1.Property<Guid>("AssistantUserId");
+
+                            b1.PrimitiveCollection<string>("Interests")
+                                .IsRequired();
+
+                            b1.Property<string>("Name");
+
+                            b1.Property<string>("OwnerName");
+
+                            b1.Property<string>("Timezone");
+
+                            b1.HasKey("AssistantUserId");
+
+                            b1.ToTable("assistants");
+
+                            b1
+                                .ToJson("Settings")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("AssistantUserId");
+                        });
+
+                    b.Navigation("Settings")
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Gateway.Chat.Conversations.SessionMessage", b =>

@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Chat.Assistants;
+using Gateway.MockLlm;
+using Gateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Chat.Tests;
+
+// Identity, Keys, Billing, Chat, Devices and the edge, with assistants looked at every 100 ms and restarted quickly.
+public sealed class AssistantSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
+{
+    public GatewaySystem System { get; private set; } = null!;
+    public MockLlmServer Model { get; private set; } = null!;
+
+    public static Dictionary<string, string?> Settings(double idleMinutes) => new()
+    {
+        ["Chat:Assistants:CheckEvery"] = "00:00:00.100",
+        ["Chat:Assistants:FirstRestartDelay"] = "00:00:00.200",
+        ["Chat:Assistants:MaxCrashes"] = "3",
+        ["Chat:Assistants:IdleMinutes"] = idleMinutes.ToString(global::System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public async ValueTask InitializeAsync()
+    {
+        Model = await MockLlmServer.StartAsync();
+        System = await ChatSystem.StartSystemAsync(infrastructure, Model, Settings(idleMinutes: 10), [GatewayService.Devices]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await System.DisposeAsync();
+        await Model.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(nameof(AssistantSystem))]
+public sealed class AssistantCollection : ICollectionFixture<AssistantSystem>;
+
+// Seed 002's personal assistant: a process per user with its own workspace, started and stopped through the edge, its
+// status in GET /api/user and on the live socket, and tools that run inside it when its owner chats, metered.
+[Collection(nameof(AssistantSystem))]
+public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper output)
+{
+    private static CancellationToken Cancel => ChatSystem.Cancel;
+    private GatewaySystem System => assistants.System;
+
+    [Fact]
+    public async Task A_started_assistant_runs_writes_files_with_its_tools_and_keeps_them_across_a_restart()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await using var live = await LiveEvents.ConnectAsync(System.Edge, user);
+        var never = await user.Client.GetFromJsonAsync<JsonElement>("/api/user", Cancel);
+        Assert.Equal("stopped", never.GetProperty("assistant").GetProperty("status").GetString());
+
+        var clock = Stopwatch.StartNew();
+        using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.Equal("starting", (await start.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("status").GetString());
+        await RunningAsync(user);
+        output.WriteLine($"start → running: {clock.ElapsedMilliseconds} ms");
+        await live.NextAsync(e => e.GetProperty("type").GetString() == "assistant_status" && e.GetProperty("data").GetProperty("status").GetString() == "running");
+        var profile = await user.Client.GetFromJsonAsync<JsonElement>("/api/user", Cancel);
+        Assert.Equal("running", profile.GetProperty("assistant").GetProperty("status").GetString());
+        output.WriteLine($"idle assistant RSS: {RssKiB(ProcessOf(user)!.Value)} KiB");
+
+        // Starting it again changes nothing.
+        using var again = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
+        var before = await ChatSystem.BalanceAsync(user);
+        var events = await ChatAsync(user, """Note this. [mock:call write_file {"path":"notes/todo.md","content":"buy milk"}]""");
+        var activities = events.Where(e => e.Name == "activity").Select(e => e.Data).ToList();
+        Assert.Contains(activities, a => a.GetProperty("type").GetString() == "tool_call" && a.GetProperty("name").GetString() == "write_file");
+        Assert.Contains(activities, a => a.GetProperty("type").GetString() == "tool_result" && a.GetProperty("name").GetString() == "write_file"
+            && a.GetProperty("detail").GetString()!.Contains("\"action\":\"create\""));
+        var artifact = Assert.Single(events, e => e.Name == "artifact").Data;
+        Assert.Equal("notes/todo.md", artifact.GetProperty("path").GetString());
+        Assert.Equal("buy milk", artifact.GetProperty("content").GetString());
+        Assert.Equal("create", artifact.GetProperty("action").GetString());
+        var done = Assert.Single(events, e => e.Name == "done").Data;
+        var credits = done.GetProperty("usage").GetProperty("credits").GetInt64();
+        Assert.True(credits > 0);
+        // Both model calls of the loop are in the one charge, and only they are.
+        var settled = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == before.Balance - credits);
+        Assert.Equal(before.Balance - credits, settled.Balance);
+        Assert.Equal(2, assistants.Model.Stats.Bodies.Count(b => b.Contains("buy milk") && b.Contains("write_file")));
+        Assert.Equal("buy milk", await File.ReadAllTextAsync(Path.Combine(WorkspaceOf(user), "notes", "todo.md"), Cancel));
+
+        // The model was told who it is for.
+        var body = assistants.Model.Stats.Bodies.Last(b => b.Contains("buy milk"));
+        Assert.Contains("Test User", body);
+        Assert.Contains("read_file", body);
+
+        using var stop = await user.Client.PostAsync("/api/assistant/stop", null, Cancel);
+        Assert.Equal("stopped", (await stop.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("status").GetString());
+        Assert.Null(ProcessOf(user));
+        using var stopAgain = await user.Client.PostAsync("/api/assistant/stop", null, Cancel);
+        Assert.Equal(HttpStatusCode.OK, stopAgain.StatusCode);
+        await live.NextAsync(e => e.GetProperty("type").GetString() == "assistant_status" && e.GetProperty("data").GetProperty("status").GetString() == "stopped");
+
+        // Stopped, a chat is a plain chat: no tools.
+        var plain = await ChatAsync(user, "Hello there");
+        Assert.DoesNotContain(plain, e => e.Name == "activity");
+        await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0);
+
+        using var restart = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.Equal(HttpStatusCode.Accepted, restart.StatusCode);
+        await RunningAsync(user);
+        var read = await ChatAsync(user, """What did I note? [mock:call read_file {"path":"notes/todo.md"}]""");
+        Assert.Contains("buy milk", string.Concat(read.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString())));
+    }
+
+    [Fact]
+    public async Task A_model_call_of_the_tool_loop_the_wallet_cannot_hold_ends_the_turn_with_402_and_what_was_used_is_charged()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        // The file's text is in the message, in the first call's tool call and in the second call's prompt: with 1,000
+        // credits the first call can be held, the second cannot.
+        var text = string.Join(' ', Enumerable.Repeat("word", 300));
+
+        var events = await ChatAsync(user, $$"""[mock:call write_file {"path":"big.txt","content":"{{text}}"}]""");
+
+        var error = Assert.Single(events, e => e.Name == "error").Data;
+        Assert.Equal(402, error.GetProperty("status").GetInt32());
+        Assert.StartsWith("Required: ", error.GetProperty("detail").GetString());
+        Assert.Single(events, e => e.Name == "artifact");
+        var credits = Assert.Single(events, e => e.Name == "done").Data.GetProperty("usage").GetProperty("credits").GetInt64();
+        var settled = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - credits);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - credits, 0, ChatSystem.SignUpGrant - credits), settled);
+        Assert.True(credits > 600, $"the first call's prompt and tool call were charged ({credits})");
+    }
+
+    [Fact]
+    public async Task A_json_answer_lists_the_files_the_tools_wrote()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        await ChatAsync(user, """[mock:call write_file {"path":"a.md","content":"one"}]""");
+
+        using var response = await user.Client.SendAsync(
+            ChatSystem.ChatRequest(new { message = """[mock:call write_file {"path":"a.md","content":"two"}]""" }, json: true), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        var artifact = Assert.Single(answer.GetProperty("artifacts").EnumerateArray());
+        Assert.Equal("a.md", artifact.GetProperty("path").GetString());
+        Assert.Equal("two", artifact.GetProperty("content").GetString());
+        Assert.Equal("update", artifact.GetProperty("action").GetString());
+        Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(WorkspaceOf(user), "a.md"), Cancel));
+    }
+
+    [Fact]
+    public async Task A_path_out_of_the_workspace_is_refused_to_the_model()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        File.WriteAllText(Path.Combine(System.AssistantsDirectory, "outside.txt"), "secret");
+        Directory.CreateSymbolicLink(Path.Combine(WorkspaceOf(user), "link"), System.AssistantsDirectory);
+
+        var events = await ChatAsync(user, """[mock:call read_file {"path":"../../outside.txt"}][mock:call read_file {"path":"/etc/passwd"}][mock:call read_file {"path":"link/outside.txt"}]""");
+
+        var results = events.Where(e => e.Name == "activity" && e.Data.GetProperty("type").GetString() == "tool_result")
+            .Select(e => JsonDocument.Parse(e.Data.GetProperty("detail").GetString()!).RootElement.GetProperty("detail").GetString()!).ToList();
+        Assert.Equal(3, results.Count);
+        Assert.Contains("must not contain '..'", results[0]);
+        Assert.Contains("not absolute", results[1]);
+        Assert.Contains("symbolic link", results[2]);
+        Assert.DoesNotContain(results, r => r.Contains("secret") || r.Contains("root:"));
+    }
+
+    [Fact]
+    public async Task The_tool_API_refuses_a_caller_without_the_start_s_secret()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        var runtime = System[GatewayService.Chat].Provider.GetRequiredService<IAssistantRuntime>();
+        var endpoint = (await runtime.GetAsync(user.UserId, Cancel)).Endpoint!;
+        using var http = new HttpClient { BaseAddress = endpoint };
+
+        using var anonymous = await http.GetAsync("tools/files", Cancel);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "not-the-secret-not-the-secret-not-the-secret");
+        using var guessed = await http.GetAsync("tools/files", Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, guessed.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_crashed_assistant_is_restarted_and_failed_after_repeated_crashes()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+
+        Process.GetProcessById(ProcessOf(user)!.Value).Kill();
+        var restarting = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "starting");
+        Assert.Contains("crash", restarting.GetProperty("reason").GetString());
+        await RunningAsync(user);
+
+        Process.GetProcessById(ProcessOf(user)!.Value).Kill();
+        await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "starting");
+        await RunningAsync(user);
+        Process.GetProcessById(ProcessOf(user)!.Value).Kill();
+
+        var failed = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "failed");
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains("crashed 3 times", failed.GetProperty("reason").GetString());
+        var profile = await user.Client.GetFromJsonAsync<JsonElement>("/api/user", Cancel);
+        Assert.Equal("failed", profile.GetProperty("assistant").GetProperty("status").GetString());
+        Assert.Null(ProcessOf(user));
+
+        // Started again by its owner, it runs.
+        using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        await RunningAsync(user);
+    }
+
+    [Fact]
+    public async Task Deleting_the_account_removes_the_assistant_and_its_workspace()
+    {
+        var owner = await ChatSystem.UserAsync(System);
+        var member = await System.InviteAsync(owner, "member");
+        await StartedAsync(member);
+        await ChatAsync(member, """[mock:call write_file {"path":"a.txt","content":"mine"}]""");
+        Assert.True(File.Exists(Path.Combine(WorkspaceOf(member), "a.txt")));
+
+        using var remove = await owner.Client.DeleteAsync($"/api/users/{member.UserId}", Cancel);
+        Assert.True(remove.IsSuccessStatusCode, await remove.Content.ReadAsStringAsync(Cancel));
+
+        await Eventually.UntilAsync(() => Task.FromResult(Directory.Exists(FolderOf(member))), exists => !exists);
+        Assert.False(Directory.Exists(FolderOf(member)));
+        Assert.Null(ProcessOf(member));
+    }
+
+    [Fact]
+    public async Task Another_users_assistant_is_not_theirs_to_see_or_stop()
+    {
+        var owner = await ChatSystem.UserAsync(System);
+        var other = await ChatSystem.UserAsync(System);
+        await StartedAsync(owner);
+
+        using var stop = await other.Client.PostAsync("/api/assistant/stop", null, Cancel);
+        Assert.Equal("stopped", (await StatusAsync(other)).GetProperty("status").GetString());
+        Assert.Equal("running", (await StatusAsync(owner)).GetProperty("status").GetString());
+    }
+
+    // Its own system: assistants stopped after 0.05 minutes (3 s) without use.
+    [Fact]
+    public async Task An_assistant_nobody_uses_is_stopped()
+    {
+        await using var model = await MockLlmServer.StartAsync();
+        await using var system = await ChatSystem.StartSystemAsync((await TestContext.Current.GetFixture<GatewayInfrastructure>())!, model,
+            AssistantSystem.Settings(idleMinutes: 0.05));
+        var user = await ChatSystem.UserAsync(system);
+        using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+
+        // Only a running assistant is stopped for being idle (so this reason says it ran), however slowly it started.
+        var stopped = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "stopped", TimeSpan.FromSeconds(40));
+
+        Assert.Equal("stopped", stopped.GetProperty("status").GetString());
+        Assert.Contains("without use", stopped.GetProperty("reason").GetString());
+        var runtime = (LocalProcessRuntime)system[GatewayService.Chat].Provider.GetRequiredService<IAssistantRuntime>();
+        Assert.Null(runtime.ProcessId(user.UserId));
+    }
+
+    private async Task StartedAsync(TestUser user)
+    {
+        using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        Assert.True(start.IsSuccessStatusCode, await start.Content.ReadAsStringAsync(Cancel));
+        await RunningAsync(user);
+    }
+
+    private static async Task RunningAsync(TestUser user)
+    {
+        var status = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "running", TimeSpan.FromSeconds(30));
+        Assert.Equal("running", status.GetProperty("status").GetString());
+    }
+
+    private static async Task<JsonElement> StatusAsync(TestUser user) =>
+        await user.Client.GetFromJsonAsync<JsonElement>("/api/assistant", Cancel);
+
+    private static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message)
+    {
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message }), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = new List<ServerSentEvent>();
+        await foreach (var e in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)))
+        {
+            events.Add(e);
+        }
+        Assert.Contains(events, e => e.Name == "done");
+        return events;
+    }
+
+    private LocalProcessRuntime Runtime => (LocalProcessRuntime)System[GatewayService.Chat].Provider.GetRequiredService<IAssistantRuntime>();
+
+    private int? ProcessOf(TestUser user) => Runtime.ProcessId(user.UserId);
+
+    private string FolderOf(TestUser user) => Runtime.FolderOf(user.UserId);
+
+    private string WorkspaceOf(TestUser user) => Path.Combine(FolderOf(user), "workspace");
+
+    private static long RssKiB(int processId) =>
+        long.Parse(File.ReadLines($"/proc/{processId}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+}
