@@ -139,7 +139,12 @@ public sealed class KubernetesAssistant(Guid userId, KubernetesRuntimeOptions op
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         TerminationGracePeriodSeconds = 10,
-                        SecurityContext = new V1PodSecurityContext { RunAsNonRoot = true, RunAsUser = AppUser, RunAsGroup = AppUser, FsGroup = AppUser },
+                        // What the "restricted" Pod Security Standard asks (deploy/assistants' namespace enforces it).
+                        SecurityContext = new V1PodSecurityContext
+                        {
+                            RunAsNonRoot = true, RunAsUser = AppUser, RunAsGroup = AppUser, FsGroup = AppUser,
+                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                        },
                         Volumes =
                         [
                             new V1Volume { Name = "workspace", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = WorkspaceClaim } },
