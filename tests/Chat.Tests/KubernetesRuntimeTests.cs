@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Chat.Assistants;
 using Gateway.MockLlm;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
@@ -256,6 +257,62 @@ public sealed class KubernetesRuntimeTests(KubernetesAssistantSystem cluster, IT
         var left = await Eventually.UntilAsync(() => Task.FromResult(ObjectsOf(member)), objects => objects.Count == 0);
         Assert.Empty(left);
         Assert.False(Directory.Exists(volume));
+    }
+
+    // deploy/assistants/access.yaml is Chat's Role in the assistants' namespace: every request of a start, a restart with
+    // a new secret, a look, a stop and a removal must be one it allows, or Chat would be refused in a cluster.
+    [Fact]
+    public async Task Every_request_of_the_runtime_is_one_the_Role_deploy_gives_Chat_allows()
+    {
+        var userId = Guid.NewGuid();
+        var before = Api.Requests.Count;
+
+        await cluster.Runtime.StartAsync(new AssistantLaunch(userId, new string('a', 44)), Cancel);
+        await Eventually.UntilAsync(() => cluster.Runtime.GetAsync(userId, Cancel), s => s.State == RuntimeState.Running, TimeSpan.FromSeconds(30));
+        await cluster.Runtime.StartAsync(new AssistantLaunch(userId, new string('b', 44)), Cancel);
+        await cluster.Runtime.StopAsync(userId, Cancel);
+        await cluster.Runtime.StartAsync(new AssistantLaunch(userId, new string('c', 44)), Cancel);
+        await cluster.Runtime.RemoveAsync(userId, Cancel);
+
+        var role = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(Repository(), "deploy", "assistants", "access.yaml"), Cancel)).OfType<V1Role>().Single();
+        // Those of this test, and whatever else Chat asked meanwhile (a create names its object in its body only).
+        var requests = Api.Requests.Skip(before).Select(Access).Distinct().ToList();
+        Assert.Contains(("apps", "deployments", "create"), requests);
+        Assert.Contains(("", "persistentvolumeclaims", "delete"), requests);
+        Assert.Contains(("", "pods", "list"), requests);
+        Assert.All(requests, request => Assert.True(
+            role.Rules.Any(r => r.ApiGroups.Contains(request.Group) && r.Resources.Contains(request.Resource) && r.Verbs.Contains(request.Verb)),
+            $"The Role does not allow {request.Verb} {request.Resource} ({request.Group})"));
+    }
+
+    // "GET /apis/apps/v1/namespaces/ns/deployments/name" → (apps, deployments, get); a collection's GET is a list.
+    private static (string Group, string Resource, string Verb) Access(string request)
+    {
+        var (method, path) = (request[..request.IndexOf(' ')], request[(request.IndexOf(' ') + 1)..].Split('?')[0].Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var (group, rest) = path[0] == "api" ? ("", path[2..]) : (path[1], path[3..]);
+        Assert.Equal(["namespaces", Namespace], rest[..2]);
+        var item = rest.Length > 3;
+        var verb = (method, item) switch
+        {
+            ("GET", true) => "get",
+            ("GET", false) => "list",
+            ("POST", _) => "create",
+            ("PUT", _) => "update",
+            ("PATCH", _) => "patch",
+            ("DELETE", _) => "delete",
+            _ => throw new InvalidOperationException(request),
+        };
+        return (group, rest[2], verb);
+    }
+
+    private static string Repository()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(folder!.FullName, "Gateway.sln")))
+        {
+            folder = folder.Parent;
+        }
+        return folder.FullName;
     }
 
     private IReadOnlyList<string> ObjectsOf(TestUser user) =>

@@ -40,7 +40,7 @@ public sealed class LocalKubernetes : IAsyncDisposable
     // Runs the pods whose image it knows, when given (LocalKubelet).
     public LocalKubelet? Kubelet { get; set; }
 
-    // "METHOD path" of every request, in order (no bodies).
+    // "METHOD path?query" of every request, in order (no bodies).
     public IReadOnlyList<string> Requests
     {
         get
@@ -355,7 +355,7 @@ public sealed class LocalKubernetes : IAsyncDisposable
         new JsonObject { ["type"] = "Ready", ["status"] = ready ? "True" : "False" },
         new JsonObject { ["type"] = "ContainersReady", ["status"] = ready ? "True" : "False" });
 
-    private void Record(HttpContext http) => _requests.Add($"{http.Request.Method} {http.Request.Path}");
+    private void Record(HttpContext http) => _requests.Add($"{http.Request.Method} {http.Request.Path}{http.Request.QueryString}");
 
     private static async Task<JsonObject> ReadAsync(HttpContext http) =>
         (await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted))!.AsObject();
