@@ -181,6 +181,32 @@ public sealed class KubernetesRuntimeTests(KubernetesAssistantSystem cluster, IT
     }
 
     [Fact]
+    public async Task While_the_API_server_cannot_be_reached_a_chat_goes_without_tools_and_the_assistant_stays_as_it_was()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
+        await RunningAsync(user);
+        var before = Api.Requests.Count;
+        Api.Unavailable = true;
+        try
+        {
+            var events = await ChatAsync(user, "Hello there");
+
+            Assert.DoesNotContain(events, e => e.Name is "activity" or "error");
+            // The supervisor tried too (it looks every 100 ms), and changed nothing.
+            await Eventually.UntilAsync(() => Task.FromResult(Api.Requests.Count - before), count => count >= 5);
+            Assert.Equal("running", (await StatusAsync(user)).GetProperty("status").GetString());
+        }
+        finally
+        {
+            Api.Unavailable = false;
+        }
+        var tools = await ChatAsync(user, """[mock:call list_files {"path":""}]""");
+        Assert.Contains(tools, e => e.Name == "activity" && e.Data.GetProperty("type").GetString() == "tool_result");
+        using var stop = await user.Client.PostAsync("/api/assistant/stop", null, Cancel);
+    }
+
+    [Fact]
     public async Task An_image_that_cannot_be_pulled_reads_as_exited_with_the_image_and_the_reason()
     {
         var userId = Guid.NewGuid();

@@ -37,6 +37,9 @@ public sealed class LocalKubernetes : IAsyncDisposable
     // http://127.0.0.1:PORT/ — what KubernetesClientConfiguration.Host is set to.
     public Uri Address { get; private set; } = null!;
 
+    // While set, every request is answered 503 (an API server that is down or overloaded).
+    public bool Unavailable { get; set; }
+
     // Runs the pods whose image it knows, when given (LocalKubelet).
     public LocalKubelet? Kubelet { get; set; }
 
@@ -58,6 +61,19 @@ public sealed class LocalKubernetes : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         var server = new LocalKubernetes(app, namespaces);
+        app.Use(async (http, next) =>
+        {
+            if (server.Unavailable)
+            {
+                lock (server._gate)
+                {
+                    server.Record(http);
+                }
+                await Status(503, "ServiceUnavailable", "the server is currently unable to handle the request").ExecuteAsync(http);
+                return;
+            }
+            await next(http);
+        });
         foreach (var prefix in new[] { "/api/{version}", "/apis/{group}/{version}" })
         {
             app.MapGet($"{prefix}/namespaces/{{namespace}}/{{plural}}", (HttpContext http, string @namespace, string plural, string? labelSelector) =>

@@ -92,7 +92,8 @@ public sealed class KubernetesAssistant(Guid userId, KubernetesRuntimeOptions op
             ],
             Env =
             [
-                new V1EnvVar { Name = "HOME", Value = WorkspacePath },
+                // Not the workspace: what the runtime may write under HOME is not the user's file.
+                new V1EnvVar { Name = "HOME", Value = "/tmp" },
                 // One heap and no background GC thread: a small program's footprint (as the local runtime's).
                 new V1EnvVar { Name = "DOTNET_gcServer", Value = "0" },
                 new V1EnvVar { Name = "DOTNET_gcConcurrent", Value = "0" },

@@ -103,12 +103,17 @@ public sealed class KubernetesRuntime : IAssistantRuntime, IDisposable
 
     public void Dispose() => _api.Dispose();
 
-    private static KubernetesClientConfiguration Configuration(KubernetesRuntimeOptions options) => options switch
+    private static KubernetesClientConfiguration Configuration(KubernetesRuntimeOptions options)
     {
-        { Host: { Length: > 0 } host } => new KubernetesClientConfiguration { Host = host },
-        { KubeConfig: { Length: > 0 } file } => KubernetesClientConfiguration.BuildConfigFromConfigFile(file, options.Context is { Length: > 0 } context ? context : null),
-        _ => KubernetesClientConfiguration.InClusterConfig(),
-    };
+        var configuration = options switch
+        {
+            { Host: { Length: > 0 } host } => new KubernetesClientConfiguration { Host = host },
+            { KubeConfig: { Length: > 0 } file } => KubernetesClientConfiguration.BuildConfigFromConfigFile(file, options.Context is { Length: > 0 } context ? context : null),
+            _ => KubernetesClientConfiguration.InClusterConfig(),
+        };
+        configuration.HttpClientTimeout = options.RequestTimeout; // the client's own default is 100 s
+        return configuration;
+    }
 
     private static async Task<T?> FindAsync<T>(Func<Task<T>> read) where T : class
     {

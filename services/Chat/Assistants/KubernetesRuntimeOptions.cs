@@ -47,6 +47,9 @@ public sealed partial record KubernetesRuntimeOptions
     public string KubeConfig { get; init; } = "";
     public string Context { get; init; } = "";
 
+    // How long one request to the API server may take (a chat turn with the assistant asks it where the pod is).
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     // How long a stop waits for the pod to be gone (its grace period is 10 s).
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
