@@ -285,6 +285,29 @@ public sealed class KubernetesRuntimeTests(KubernetesAssistantSystem cluster, IT
         Assert.False(Directory.Exists(volume));
     }
 
+    [Fact]
+    public void A_Kubernetes_runtime_without_an_image_or_with_a_size_Kubernetes_cannot_read_is_refused_at_start_by_name()
+    {
+        var options = new AssistantOptions
+        {
+            Runtime = AssistantRuntimeKind.Kubernetes,
+            Kubernetes = new KubernetesRuntimeOptions { Host = Api.Address.ToString(), Namespace = "Assistants", StorageSize = "lots", MemoryLimit = "192MB" },
+        };
+
+        var result = new AssistantOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Chat:Assistants:Kubernetes:Image", result.FailureMessage);
+        Assert.Contains("Chat:Assistants:Kubernetes:Namespace", result.FailureMessage);
+        Assert.Contains("Chat:Assistants:Kubernetes:StorageSize", result.FailureMessage);
+        Assert.Contains("Chat:Assistants:Kubernetes:MemoryLimit", result.FailureMessage);
+        Assert.DoesNotContain("Directory", result.FailureMessage); // the local runtime's folder is not needed
+        Assert.True(new AssistantOptionsValidator().Validate(null, options with
+        {
+            Kubernetes = options.Kubernetes with { Image = KubernetesAssistantSystem.Image, Namespace = "assistants", StorageSize = "1Gi", MemoryLimit = "192Mi" },
+        }).Succeeded);
+    }
+
     // deploy/assistants/access.yaml is Chat's Role in the assistants' namespace: every request of a start, a restart with
     // a new secret, a look, a stop and a removal must be one it allows, or Chat would be refused in a cluster.
     [Fact]
