@@ -10,6 +10,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
+using static Chat.Tests.AssistantTests;
 
 namespace Chat.Tests;
 
@@ -369,26 +370,4 @@ public sealed class KubernetesRuntimeTests(KubernetesAssistantSystem cluster, IT
 
     private V1Pod PodOf(TestUser user) =>
         Assert.Single(Api.List<V1Pod>("pods", Namespace, $"{KubernetesAssistant.UserLabel}={user.UserId:N}"));
-
-    private static async Task RunningAsync(TestUser user)
-    {
-        var status = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "running", TimeSpan.FromSeconds(30));
-        Assert.Equal("running", status.GetProperty("status").GetString());
-    }
-
-    private static async Task<JsonElement> StatusAsync(TestUser user) =>
-        await user.Client.GetFromJsonAsync<JsonElement>("/api/assistant", Cancel);
-
-    private static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message)
-    {
-        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message }), HttpCompletionOption.ResponseHeadersRead, Cancel);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = new List<ServerSentEvent>();
-        await foreach (var e in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)))
-        {
-            events.Add(e);
-        }
-        Assert.Contains(events, e => e.Name == "done");
-        return events;
-    }
 }
