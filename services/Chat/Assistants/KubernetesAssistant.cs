@@ -149,7 +149,7 @@ public sealed class KubernetesAssistant(Guid userId, KubernetesRuntimeOptions op
                         Volumes =
                         [
                             new V1Volume { Name = "workspace", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = WorkspaceClaim } },
-                            // Readable by the app group only (fsGroup).
+                            // 0440: readable by its owner (root) and the app group (fsGroup) only.
                             new V1Volume { Name = "secret", Secret = new V1SecretVolumeSource { SecretName = SecretName, DefaultMode = 0b100_100_000 } },
                             new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("16Mi") } },
                         ],
