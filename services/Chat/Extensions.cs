@@ -61,7 +61,12 @@ public static class Extensions
     {
         builder.Services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AssistantOptions>, AssistantOptionsValidator>();
-        builder.Services.AddSingleton<IAssistantRuntime, LocalProcessRuntime>();
+        // Local processes (the default) or a cluster (Chat:Assistants:Runtime = Kubernetes).
+        builder.Services.AddSingleton<IAssistantRuntime>(services => services.GetRequiredService<IOptions<AssistantOptions>>().Value.Runtime switch
+        {
+            AssistantRuntimeKind.Kubernetes => ActivatorUtilities.CreateInstance<KubernetesRuntime>(services),
+            _ => ActivatorUtilities.CreateInstance<LocalProcessRuntime>(services),
+        });
         builder.Services.AddSingleton<AssistantSecrets>();
         builder.Services.AddScoped<AssistantLifecycle>();
         builder.Services.AddScoped<AssistantTurns>();

@@ -77,6 +77,34 @@ public sealed class KubernetesManifestTests : IDisposable
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    [Fact]
+    public void Each_overlay_s_Chat_may_manage_assistants_in_their_namespace_and_nowhere_else()
+    {
+        var assistants = Kustomization.Read(Path.Combine(Deploy, "assistants"));
+        var objects = Objects(Path.Combine(Deploy, "assistants")).ToList();
+
+        Assert.Equal(DeployManifests.AssistantsNamespace, assistants.Namespace);
+        Assert.Contains(objects.OfType<V1Namespace>(), n => n.Metadata.Name == DeployManifests.AssistantsNamespace);
+        Assert.DoesNotContain(objects, o => o is V1ClusterRole or V1ClusterRoleBinding);
+        var role = Assert.Single(objects.OfType<V1Role>());
+        var binding = Assert.Single(objects.OfType<V1RoleBinding>());
+        Assert.Equal(("Role", role.Metadata.Name), (binding.RoleRef.Kind, binding.RoleRef.Name));
+        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>());
+        Assert.Equal("assistant", policy.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"]);
+        var from = Assert.Single(Assert.Single(policy.Spec.Ingress).FromProperty);
+        foreach (var overlay in Overlays)
+        {
+            var kustomization = Kustomization.Read(Path.Combine(Deploy, overlay));
+            var overlayObjects = kustomization.Resources.SelectMany(r => Objects(Path.Combine(Deploy, overlay, r))).ToList();
+            var chat = overlayObjects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "chat").Spec.Template;
+            var account = chat.Spec.ServiceAccountName;
+            Assert.Contains(overlayObjects.OfType<V1ServiceAccount>(), a => a.Metadata.Name == account);
+            Assert.Contains(binding.Subjects, s => s.Kind == "ServiceAccount" && s.Name == account && s.NamespaceProperty == kustomization.Namespace);
+            Assert.Contains(kustomization.Namespace, Assert.Single(from.NamespaceSelector.MatchExpressions).Values);
+            Assert.True(Selects(from.PodSelector, chat), $"{overlay}'s Chat pods may not reach the assistants");
+        }
+    }
+
     private static void Check(string overlay, List<object> objects, Dictionary<string, HashSet<string>> secrets, List<string> problems)
     {
         void Expect(bool condition, string problem)

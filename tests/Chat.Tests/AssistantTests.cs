@@ -274,16 +274,17 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         await RunningAsync(user);
     }
 
-    private static async Task RunningAsync(TestUser user)
+    // Also KubernetesRuntimeTests': the same API whichever runtime runs the assistant.
+    internal static async Task RunningAsync(TestUser user)
     {
         var status = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "running", TimeSpan.FromSeconds(30));
         Assert.Equal("running", status.GetProperty("status").GetString());
     }
 
-    private static async Task<JsonElement> StatusAsync(TestUser user) =>
+    internal static async Task<JsonElement> StatusAsync(TestUser user) =>
         await user.Client.GetFromJsonAsync<JsonElement>("/api/assistant", Cancel);
 
-    private static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message)
+    internal static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message)
     {
         using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message }), HttpCompletionOption.ResponseHeadersRead, Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -27,7 +27,8 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
     }
 
     public static Task<GatewaySystem> StartSystemAsync(
-        GatewayInfrastructure infrastructure, MockLlmServer model, Dictionary<string, string?>? extra = null, GatewayService[]? moreServices = null)
+        GatewayInfrastructure infrastructure, MockLlmServer model, Dictionary<string, string?>? extra = null, GatewayService[]? moreServices = null,
+        Action<GatewayService?, Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -42,7 +43,7 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
             settings[key] = value;
         }
         return GatewaySystem.StartAsync(infrastructure,
-            [GatewayService.Identity, GatewayService.Keys, GatewayService.Billing, GatewayService.Chat, .. moreServices ?? []], settings: settings);
+            [GatewayService.Identity, GatewayService.Keys, GatewayService.Billing, GatewayService.Chat, .. moreServices ?? []], configureServices, settings);
     }
 
     public async ValueTask DisposeAsync()

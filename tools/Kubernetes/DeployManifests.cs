@@ -28,6 +28,24 @@ public sealed partial class DeployManifests
         ["chat"] = new(Replicas: 2, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi", MaxReplicas: 10),
         ["mockllm"] = new(Replicas: 1, Cpu: "50m", Memory: "128Mi", MemoryLimit: "256Mi"),
     };
+    // The projects whose pods talk to the cluster's API, each with a ServiceAccount of its own: Chat, when its assistants
+    // run in the cluster (Chat:Assistants:Runtime = Kubernetes, services/Chat/README.md).
+    private static readonly string[] ClusterClients = ["chat"];
+
+    // Where Chat's KubernetesRuntime puts assistants (its default Chat:Assistants:Kubernetes:Namespace), and exactly the
+    // requests it makes there: it may do nothing else, and nothing anywhere else. deploy/assistants/ holds the namespace.
+    public const string AssistantsNamespace = "gateway-assistants";
+    private static readonly (string Group, string Resource, string[] Verbs)[] AssistantAccess =
+    [
+        ("apps", "deployments", ["get", "create", "update", "delete"]),
+        ("", "pods", ["list"]),
+        ("", "secrets", ["get", "create", "update", "delete"]),
+        ("", "services", ["create", "delete"]),
+        ("", "persistentvolumeclaims", ["create", "delete"]),
+    ];
+    // The overlays' namespaces (deploy/production, deploy/trial), whose Chat may use it.
+    private static readonly string[] OverlayNamespaces = ["gateway", "gateway-trial"];
+
     private static readonly Sizing ServiceSize = new(Replicas: 2, Cpu: "100m", Memory: "192Mi", MemoryLimit: "512Mi");
     private static readonly Sizing ServerSize = new(Replicas: 1, Cpu: "250m", Memory: "256Mi", MemoryLimit: "1Gi");
 
@@ -62,6 +80,11 @@ public sealed partial class DeployManifests
         }
         files["base/kustomization.yaml"] = Header + "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nlabels:\n  - pairs:\n      app.kubernetes.io/part-of: gateway\nresources:\n"
             + string.Concat(projects.Select(p => $"  - {p}.yaml\n"));
+
+        if (projects.Contains("chat"))
+        {
+            files["assistants/access.yaml"] = Yaml(AssistantsAccess());
+        }
 
         var servers = Of("container.v0").ToList();
         files["trial/servers.yaml"] = Yaml(servers.SelectMany(Server).ToArray());
@@ -121,7 +144,12 @@ public sealed partial class DeployManifests
                     Template = new V1PodTemplateSpec
                     {
                         Metadata = new V1ObjectMeta { Labels = labels },
-                        Spec = new V1PodSpec { Containers = [container], TerminationGracePeriodSeconds = 30 },
+                        Spec = new V1PodSpec
+                        {
+                            Containers = [container],
+                            TerminationGracePeriodSeconds = 30,
+                            ServiceAccountName = ClusterClients.Contains(name) ? name : null,
+                        },
                     },
                 },
             },
@@ -143,6 +171,10 @@ public sealed partial class DeployManifests
                 Spec = new V1PodDisruptionBudgetSpec { MaxUnavailable = 1, Selector = new V1LabelSelector { MatchLabels = labels } },
             },
         };
+        if (ClusterClients.Contains(name))
+        {
+            objects.Add(new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = new V1ObjectMeta { Name = name, Labels = labels } });
+        }
         if (size.MaxReplicas is { } max)
         {
             objects.Add(new V2HorizontalPodAutoscaler
@@ -165,6 +197,26 @@ public sealed partial class DeployManifests
             });
         }
         return [.. objects];
+    }
+
+    // Chat's Role in the assistants' namespace, bound to Chat's ServiceAccount in each overlay's namespace.
+    private static object[] AssistantsAccess()
+    {
+        var labels = Labels("chat");
+        return
+        [
+            new V1Role
+            {
+                ApiVersion = "rbac.authorization.k8s.io/v1", Kind = "Role", Metadata = new V1ObjectMeta { Name = "chat-assistants", Labels = labels },
+                Rules = AssistantAccess.Select(a => new V1PolicyRule { ApiGroups = [a.Group], Resources = [a.Resource], Verbs = a.Verbs }).ToList(),
+            },
+            new V1RoleBinding
+            {
+                ApiVersion = "rbac.authorization.k8s.io/v1", Kind = "RoleBinding", Metadata = new V1ObjectMeta { Name = "chat-assistants", Labels = labels },
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "Role", Name = "chat-assistants" },
+                Subjects = OverlayNamespaces.Select(n => new Rbacv1Subject { Kind = "ServiceAccount", Name = "chat", NamespaceProperty = n }).ToList(),
+            },
+        ];
     }
 
     // A server container (trial only): a StatefulSet with a volume per Aspire volume, and a Service on its ports.

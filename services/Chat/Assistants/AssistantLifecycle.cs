@@ -76,14 +76,28 @@ public sealed class AssistantLifecycle(
     public async Task<(Uri Endpoint, string Secret, AssistantSettings Settings)?> ToolsAsync(Guid userId, CancellationToken cancellationToken)
     {
         var assistant = await FindAsync(userId, cancellationToken);
-        if (assistant?.Status != AssistantStatus.Running
-            || await runtime.GetAsync(userId, cancellationToken) is not { State: RuntimeState.Running, Endpoint: { } endpoint })
+        if (assistant?.Status != AssistantStatus.Running || await ObserveAsync(userId, cancellationToken) is not { State: RuntimeState.Running, Endpoint: { } endpoint })
         {
             return null;
         }
         await db.Assistants.Where(a => a.UserId == userId)
             .ExecuteUpdateAsync(a => a.SetProperty(x => x.LastUsedAt, clock.GetUtcNow()), cancellationToken);
         return (endpoint, secrets.For(userId, assistant.StartId), assistant.Settings);
+    }
+
+    // A runtime that cannot say (a cluster's API server unreachable) leaves the turn a plain chat rather than failing it;
+    // the supervisor, which decides, sees the failure itself.
+    private async Task<RuntimeStatus?> ObserveAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await runtime.GetAsync(userId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not tell whether the assistant of {UserId} runs; the turn goes without its tools", userId);
+            return null;
+        }
     }
 
     // The supervisor's look at one assistant that should be up (ready, crashed, gone, idle, or due to restart) or is

@@ -7,6 +7,11 @@ public sealed record AssistantOptions
 {
     public const string Section = "Chat:Assistants";
 
+    // Where they run: Local (a process of this Chat each, the default) or Kubernetes (a Deployment and a volume each, in
+    // the cluster that Kubernetes below names).
+    public AssistantRuntimeKind Runtime { get; init; } = AssistantRuntimeKind.Local;
+    public KubernetesRuntimeOptions Kubernetes { get; init; } = new();
+
     // Where LocalProcessRuntime keeps each user's folder (<Directory>/<user id>/workspace); the AppHost sets it to
     // <data folder>/assistants.
     public string Directory { get; init; } = "";
@@ -30,6 +35,7 @@ public sealed record AssistantOptions
     public TimeSpan CrashFreeAfter { get; init; } = TimeSpan.FromMinutes(5);
 
     // Limits of one assistant's process (LocalProcessRuntime): its managed heap, its open files, its files' size, its workspace.
+    // The program itself refuses a file over MaxFileBytes and a workspace over MaxWorkspaceBytes whichever runtime runs it.
     public int MemoryLimitMiB { get; init; } = 64;
     public int MaxOpenFiles { get; init; } = 256;
     public long MaxFileBytes { get; init; } = 1024 * 1024;
@@ -51,13 +57,20 @@ public sealed class AssistantOptionsValidator : IValidateOptions<AssistantOption
     public ValidateOptionsResult Validate(string? name, AssistantOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Directory) || !Path.IsPathFullyQualified(options.Directory))
+        if (options.Runtime == AssistantRuntimeKind.Kubernetes)
         {
-            failures.Add($"{AssistantOptions.Section}:Directory must be the absolute folder the assistants' workspaces are kept in.");
+            failures.AddRange(options.Kubernetes.Problems());
         }
-        if (!File.Exists(options.ProgramPath))
+        else
         {
-            failures.Add($"{AssistantOptions.Section}:Program names no file ({options.ProgramPath}); build workloads/Assistant or set it.");
+            if (string.IsNullOrWhiteSpace(options.Directory) || !Path.IsPathFullyQualified(options.Directory))
+            {
+                failures.Add($"{AssistantOptions.Section}:Directory must be the absolute folder the assistants' workspaces are kept in.");
+            }
+            if (!File.Exists(options.ProgramPath))
+            {
+                failures.Add($"{AssistantOptions.Section}:Program names no file ({options.ProgramPath}); build workloads/Assistant or set it.");
+            }
         }
         if (options.IdleMinutes <= 0 || options.MaxCrashes < 1 || options.MemoryLimitMiB < 16 || options.MaxModelCalls < 1)
         {
