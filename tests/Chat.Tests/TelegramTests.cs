@@ -89,6 +89,32 @@ public sealed class TelegramTests(TelegramTests.TelegramSystem telegram) : IClas
             messages.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
     }
 
+    // Seed 002: with the user's assistant running, Telegram converses with it — its instructions, its tools in the
+    // user's workspace — billed as any of its turns.
+    [Fact]
+    public async Task A_linked_users_running_assistant_answers_their_Telegram_messages_with_its_tools_and_they_are_charged()
+    {
+        var (user, chatId) = await LinkedUserAsync();
+        using (var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel))
+        {
+            Assert.True(start.IsSuccessStatusCode, await start.Content.ReadAsStringAsync(Cancel));
+        }
+        await AssistantTests.RunningAsync(user);
+
+        await Bot.DeliverAsync(Edge(), LocalTelegram.TextUpdate(NextId(), chatId,
+            """Note this. [mock:call write_file {"path":"from-telegram.md","content":"sent from my phone"}]"""));
+
+        var sent = await Bot.MessagesToAsync(chatId, 2);
+        Assert.Contains("from-telegram.md", sent[1]);
+        var runtime = (Gateway.Chat.Assistants.LocalProcessRuntime)System[GatewayService.Chat].Provider.GetRequiredService<Gateway.Chat.Assistants.IAssistantRuntime>();
+        Assert.Equal("sent from my phone", await File.ReadAllTextAsync(Path.Combine(runtime.FolderOf(user.UserId), "workspace", "from-telegram.md"), Cancel));
+        // The model was the assistant (its tools offered), and the turn was charged.
+        Assert.Contains(telegram.Model.Stats.Bodies, b => b.Contains("sent from my phone") && b.Contains("read_file"));
+        var wallet = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), w => w.Balance < ChatSystem.SignUpGrant && w.Held == 0);
+        Assert.True(wallet.Balance < ChatSystem.SignUpGrant);
+        using var stop = await user.Client.PostAsync("/api/assistant/stop", null, Cancel);
+    }
+
     [Fact]
     public async Task The_webhook_refuses_a_request_without_the_bots_secret()
     {

@@ -20,6 +20,7 @@ namespace Edge.Tests;
 public sealed class MalformedInputSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
     private MockLlmServer _model = null!;
+    private readonly LocalTelegram _telegram = new();
 
     public GatewaySystem System { get; private set; } = null!;
     public TestUser Prober { get; private set; } = null!;
@@ -30,14 +31,19 @@ public sealed class MalformedInputSystem(GatewayInfrastructure infrastructure) :
 
     public async ValueTask InitializeAsync()
     {
-        // Payments configured (with a Stripe nobody answers at), so purchases check their input instead of answering 503.
+        // Payments configured (with a Stripe nobody answers at), and Telegram (the local Bot API server), so purchases
+        // and Telegram's routes check their input instead of answering 503.
         _model = await MockLlmServer.StartAsync();
+        await _telegram.StartAsync();
         var settings = new Dictionary<string, string?>
         {
             ["Chat:Upstream:BaseUrl"] = _model.BaseUrl.ToString(),
             ["Billing:Stripe:SecretKey"] = "sk_test_sweep",
             ["Billing:Stripe:WebhookSecret"] = "whsec_sweep",
             ["Billing:Stripe:ApiBase"] = "http://127.0.0.1:9",
+            ["Chat:Telegram:BotToken"] = LocalTelegram.BotToken,
+            ["Chat:Telegram:ApiBaseUrl"] = _telegram.Address,
+            ["Chat:Telegram:WebhookUrl"] = "https://gateway.example.test/api/telegram/webhook",
         };
         System = await GatewaySystem.StartAsync(infrastructure, GatewaySystem.AllServices, settings: settings);
         Prober = await System.RegisterUserAsync();
@@ -61,6 +67,7 @@ public sealed class MalformedInputSystem(GatewayInfrastructure infrastructure) :
     {
         await System.DisposeAsync();
         await _model.DisposeAsync();
+        await _telegram.DisposeAsync();
     }
 }
 

@@ -44,13 +44,25 @@ public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions
             var latest = lastEventId is null ? await log.LatestIdAsync(organizationId) : replayedUpTo;
             await SendAsync(socket, Control("connected", new { lastEventId = latest }), lifetime.Token);
 
+            // Events go out in id order, each once. Instances give ids as each reaches an event first, so this
+            // instance can receive a later id before an earlier one (seen with two instances): a gap is filled from
+            // the log, where an id is written as it is given, and an event already sent that way is not sent again.
+            var sentUpTo = latest;
             await foreach (var frame in connection.Frames.ReadAllAsync(lifetime.Token))
             {
-                if (frame.Id > 0 && frame.Id <= replayedUpTo)
+                if (frame.Id > 0 && frame.Id <= sentUpTo)
                 {
                     continue;
                 }
+                if (frame.Id > sentUpTo + 1 && sentUpTo > 0)
+                {
+                    foreach (var missed in await MissedAsync(organizationId, sentUpTo, frame.Id))
+                    {
+                        await SendAsync(socket, missed.Utf8Json, lifetime.Token);
+                    }
+                }
                 await SendAsync(socket, frame.Utf8Json, lifetime.Token);
+                sentUpTo = Math.Max(sentUpTo, frame.Id);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
@@ -70,6 +82,22 @@ public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions
                 // No answer to our close: a dead client.
                 socket.Abort();
             }
+        }
+    }
+
+    // The organisation's events after one id and before another, from the log; none when Redis cannot say (the gap
+    // then stays, as it would have without the log).
+    private async Task<IEnumerable<LiveFrame>> MissedAsync(Guid organizationId, long after, long before)
+    {
+        try
+        {
+            var (frames, _, _) = await log.ReadAfterAsync(organizationId, after);
+            return frames.Where(f => f.Id < before);
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            logger.LogWarning("Live events {After}–{Before} could not be read to fill a gap: {Reason}", after, before, ex.Message);
+            return [];
         }
     }
 
