@@ -26,7 +26,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
     // This instance's own children (the other instances' processes are known only through their state files).
     private readonly ConcurrentDictionary<Guid, LocalAssistant> _children = new();
-    private readonly ProcessIdentity _self = ProcessIdentity.Of(Environment.ProcessId)!;
+    private readonly ProcessIdentity _self = ProcessIdentity.Of(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
     private readonly Guid _instance = Guid.NewGuid();
 
     public string FolderOf(Guid userId) => Path.Combine(options.Value.Directory, userId.ToString("N"));
@@ -108,7 +108,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     private async Task KillAsync(Guid userId, ProcessIdentity process)
     {
         logger.LogInformation("Stopping the assistant of {UserId} (process {ProcessId}, started by another Chat instance)", userId, process.Pid);
-        Signal(process.Pid, SigTerm);
+        Terminate(process.Pid, SigTerm);
         var until = DateTime.UtcNow + GracefulStop;
         while (process.IsAlive() && DateTime.UtcNow < until)
         {
@@ -116,7 +116,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
         }
         if (process.IsAlive())
         {
-            Signal(process.Pid, SigKill);
+            Terminate(process.Pid, SigKill);
             while (process.IsAlive())
             {
                 await Task.Delay(20);
@@ -127,18 +127,44 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     private const int SigTerm = 15;
     private const int SigKill = 9;
 
+    // The program stops gracefully on SIGTERM (as on its stdin closing); Windows has no signal to send, only a kill.
+    private static void Terminate(int pid, int signal)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+            return;
+        }
+        Signal(pid, signal); // ESRCH (gone meanwhile) is the same as done
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
 
     // The program said where it listens: written into the state file, if that still names this process.
     private void OnListening(Guid userId, LocalAssistant assistant)
     {
-        lock (assistant)
+        try
         {
-            if (!assistant.Stopping && !assistant.HasExited && ReadState(userId) is { } state && state.Process == assistant.Identity)
+            lock (assistant)
             {
-                WriteState(userId, state with { Endpoint = assistant.Endpoint });
+                if (!assistant.Stopping && !assistant.HasExited && ReadState(userId) is { } state && state.Process == assistant.Identity)
+                {
+                    WriteState(userId, state with { Endpoint = assistant.Endpoint });
+                }
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left Starting: the lifecycle counts it a crash after StartTimeout and stops it.
+            logger.LogError(ex, "The address of {UserId}'s assistant could not be written to its state file", userId);
         }
     }
 
@@ -271,6 +297,10 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     {
         public static ProcessIdentity? Of(int pid)
         {
+            if (!OperatingSystem.IsLinux())
+            {
+                return Portable(pid);
+            }
             try
             {
                 var stat = File.ReadAllText($"/proc/{pid}/stat");
@@ -280,6 +310,20 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
                 return fields[0] is "Z" or "X" ? null : new ProcessIdentity(pid, ulong.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return null;
+            }
+        }
+
+        // Elsewhere (a developer's macOS or Windows): the start time .NET reports, in ticks. Not tested here.
+        private static ProcessIdentity? Portable(int pid)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return process.HasExited ? null : new ProcessIdentity(pid, (ulong)process.StartTime.ToUniversalTime().Ticks);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
                 return null;
             }
@@ -342,7 +386,16 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
             process.Start();
             // Gone already (it could not even start): a start time no live process has, and its parent says how it ended.
             assistant.Identity = ProcessIdentity.Of(process.Id) ?? new ProcessIdentity(process.Id, 0);
-            started(assistant);
+            try
+            {
+                started(assistant);
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true); // not left running unrecorded
+                process.Dispose();
+                throw;
+            }
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             process.StandardInput.WriteLine(launch.Secret);
