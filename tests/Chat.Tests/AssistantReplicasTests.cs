@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Chat.Assistants;
 using Gateway.MockLlm;
 using Gateway.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests;
@@ -83,6 +84,45 @@ public sealed class AssistantReplicasTests(ITestOutputHelper output)
         await AssistantTests.RunningAsync(user);
         var restarted = Assert.Single(AssistantProcesses(workspace));
         Assert.Equal(restarted, ((LocalProcessRuntime)first.Provider.GetRequiredService<IAssistantRuntime>()).ProcessId(user.UserId));
+    }
+
+    [Fact]
+    public async Task When_the_instance_that_started_an_assistant_stops_another_starts_it_again_not_as_a_crash()
+    {
+        await using var model = await MockLlmServer.StartAsync();
+        await using var system = await ChatSystem.StartSystemAsync((await TestContext.Current.GetFixture<GatewayInfrastructure>())!, model,
+            AssistantSystem.Settings(idleMinutes: 10), [GatewayService.Chat]);
+        var (first, second) = (system.Instances(GatewayService.Chat)[0], system.Instances(GatewayService.Chat)[1]);
+        var user = await ChatSystem.UserAsync(system);
+        var runtime = (LocalProcessRuntime)second.Provider.GetRequiredService<IAssistantRuntime>();
+        var workspace = Path.Combine(runtime.FolderOf(user.UserId), "workspace");
+        using (var start = await SendAsync(first, user, new HttpRequestMessage(HttpMethod.Post, "/api/assistant/start")))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        }
+        await AssistantTests.RunningAsync(user);
+        var process = Assert.Single(AssistantProcesses(workspace));
+
+        await first.DisposeAsync(); // its children end with it (as they do when its process exits: their stdin closes)
+
+        var restarted = await Eventually.UntilAsync(() => Task.FromResult(AssistantProcesses(workspace)), p => p.Count == 1 && p[0] != process,
+            TimeSpan.FromSeconds(30));
+        Assert.NotEqual(process, Assert.Single(restarted));
+        var status = await Eventually.UntilAsync(() => StatusAtAsync(second, user), s => s.GetProperty("status").GetString() == "running", TimeSpan.FromSeconds(30));
+        Assert.Equal("running", status.GetProperty("status").GetString());
+        // Started again, not counted as a crash.
+        await using (var scope = second.Provider.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Gateway.Chat.Infrastructure.ChatDbContext>();
+            Assert.Equal(0, (await db.Assistants.AsNoTracking().SingleAsync(a => a.UserId == user.UserId, Cancel)).Crashes);
+        }
+        Assert.Equal(restarted[0], runtime.ProcessId(user.UserId));
+    }
+
+    private static async Task<JsonElement> StatusAtAsync(IServiceHost instance, TestUser user)
+    {
+        using var response = await SendAsync(instance, user, new HttpRequestMessage(HttpMethod.Get, "/api/assistant"));
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
     }
 
     // Straight to one instance, with the caller token the edge would have sent.

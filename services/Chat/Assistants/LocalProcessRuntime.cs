@@ -58,6 +58,11 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
         {
             return Task.FromResult(RuntimeStatus.Stopped);
         }
+        if (state.Stopping)
+        {
+            // Going away on purpose: not to be served meanwhile (as a process not yet answering), and not a crash once gone.
+            return Task.FromResult(state.Process.IsAlive() ? new RuntimeStatus(RuntimeState.Starting) : RuntimeStatus.Stopped);
+        }
         if (state.Process.IsAlive())
         {
             return Task.FromResult(state.Endpoint is { } endpoint ? new RuntimeStatus(RuntimeState.Running, endpoint) : new RuntimeStatus(RuntimeState.Starting));
@@ -86,11 +91,16 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     // The process ID of a user's assistant, while it runs, whichever instance started it (for tests and diagnostics).
     public int? ProcessId(Guid userId) => ReadState(userId) is { } state && state.Process.IsAlive() ? state.Process.Pid : null;
 
-    // Stops the process the state file names (gracefully through stdin when it is this instance's child, else SIGTERM,
-    // then SIGKILL after GracefulStop), and this instance's own child if another is left, then deletes the state file.
+    // Marks the state stopping and stops the process it names (gracefully through stdin when it is this instance's
+    // child, else SIGTERM, then SIGKILL after GracefulStop), and this instance's own child if another is left; then
+    // deletes the state file if it still names that process.
     private async Task StopProcessAsync(Guid userId)
     {
         var state = ReadState(userId);
+        if (state is { Stopping: false } && state.Process.IsAlive())
+        {
+            WriteState(userId, state with { Stopping = true });
+        }
         if (_children.TryRemove(userId, out var child))
         {
             await StopAsync(child);
@@ -99,7 +109,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
         {
             await KillAsync(userId, state.Process);
         }
-        if (File.Exists(StatePath(userId)))
+        if (state is not null && ReadState(userId)?.Process == state.Process)
         {
             File.Delete(StatePath(userId));
         }
@@ -273,8 +283,8 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
 
     internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    // This instance's children end with it (as they would when it exits: their stdin closes), and their state files go,
-    // so that another instance sees them Stopped and the lifecycle starts them again there.
+    // This instance's children end with it (as they would when it exits: their stdin closes), marked stopping first, so
+    // that another instance sees them Stopped (not crashed) and the lifecycle starts them again there.
     public async ValueTask DisposeAsync()
     {
         foreach (var userId in _children.Keys)
@@ -282,11 +292,15 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
             using var _ = await LockAsync(userId, CancellationToken.None);
             if (_children.TryRemove(userId, out var child))
             {
-                await StopAsync(child);
-                if (ReadState(userId) is { } state && state.Process == child.Identity && File.Exists(StatePath(userId)))
+                var state = ReadState(userId);
+                var named = state is not null && state.Process == child.Identity;
+                if (named && !child.HasExited)
                 {
-                    File.Delete(StatePath(userId));
+                    WriteState(userId, state! with { Stopping = true });
                 }
+                // The file stays (stopping, its process gone: Stopped to everyone): another instance may already have
+                // seen that and written its own start's, which deleting here could remove.
+                await StopAsync(child);
             }
         }
     }
@@ -335,7 +349,8 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     public sealed record Owner(ProcessIdentity Process, Guid Instance);
 
     // <Directory>/<user id>/process.json: what runs for a user, readable by every Chat instance on this machine.
-    public sealed record LocalState(ProcessIdentity Process, string SecretSha256, Uri? Endpoint, Owner StartedBy);
+    // Stopping: being stopped on purpose (its end is neither a crash nor to be served meanwhile).
+    public sealed record LocalState(ProcessIdentity Process, string SecretSha256, Uri? Endpoint, Owner StartedBy, bool Stopping = false);
 
     // One child process of this instance: its address once it says where it listens, and how it ended.
     private sealed class LocalAssistant
