@@ -35,7 +35,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     {
         using var _ = await LockAsync(launch.UserId, cancellationToken);
         var hash = Convert.ToHexString(Hash(launch.Secret));
-        if (ReadState(launch.UserId) is { } state && state.Process.IsAlive() && state.SecretSha256 == hash)
+        if (ReadState(launch.UserId) is { Stopping: false } state && state.Process.IsAlive() && state.SecretSha256 == hash)
         {
             return; // running (or starting) with this start's secret, whichever instance started it
         }
