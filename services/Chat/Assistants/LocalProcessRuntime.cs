@@ -3,62 +3,216 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Chat.Assistants;
 
-// One machine: each running assistant is a process of its own (workloads/Assistant), a child of this Chat, in its own
-// workspace folder <Directory>/<user id>/workspace, with limits (README: "Assistants"). The secret is written to its
-// stdin, never to its environment, a file or a log; stdin stays open, and closing it stops the program gracefully (so
-// the processes also end with this Chat). It starts with an environment of its own, without Chat's secrets.
+// One machine: each running assistant is a process of its own (workloads/Assistant), a child of the Chat instance that
+// started it, in its own workspace folder <Directory>/<user id>/workspace, with limits (README: "Assistants"). The
+// secret is written to its stdin, never to its environment, a file or a log; stdin stays open, and closing it stops the
+// program gracefully (so the processes also end with their Chat). It starts with an environment of its own, without
+// Chat's secrets.
+// What runs is machine-wide, so that every Chat instance on this machine sees the same assistants: beside the workspace,
+// <Directory>/<user id>/process.json (0600) names the process (its pid and start time, so a reused pid is not taken for
+// it), the SHA-256 of its start's secret (never the secret), where it listens once it says so, and the Chat instance that
+// started it. Any instance reads it (GetAsync) and stops the process by its pid (StopAsync); only the parent knows how
+// a process ended (its exit code, its last error line). Calls for one user are ordered within an instance by a lock
+// here, and across instances by the lifecycle's per-user advisory lock, which every start, restart and removal holds.
 public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILogger<LocalProcessRuntime> logger) : IAssistantRuntime, IAsyncDisposable
 {
     private static readonly TimeSpan GracefulStop = TimeSpan.FromSeconds(5);
+    private const string StateFile = "process.json";
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
-    private readonly ConcurrentDictionary<Guid, LocalAssistant> _running = new();
+    // This instance's own children (the other instances' processes are known only through their state files).
+    private readonly ConcurrentDictionary<Guid, LocalAssistant> _children = new();
+    private readonly ProcessIdentity _self = ProcessIdentity.Of(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
+    private readonly Guid _instance = Guid.NewGuid();
 
     public string FolderOf(Guid userId) => Path.Combine(options.Value.Directory, userId.ToString("N"));
 
     public async Task StartAsync(AssistantLaunch launch, CancellationToken cancellationToken)
     {
         using var _ = await LockAsync(launch.UserId, cancellationToken);
-        if (_running.TryGetValue(launch.UserId, out var current))
+        var hash = Convert.ToHexString(Hash(launch.Secret));
+        if (ReadState(launch.UserId) is { Stopping: false } state && state.Process.IsAlive() && state.SecretSha256 == hash)
         {
-            if (!current.HasExited && current.SecretHash.SequenceEqual(Hash(launch.Secret)))
-            {
-                return;
-            }
-            await StopAsync(current);
+            return; // running (or starting) with this start's secret, whichever instance started it
         }
+        await StopProcessAsync(launch.UserId);
         var workspace = Path.Combine(FolderOf(launch.UserId), "workspace");
         Directory.CreateDirectory(workspace);
-        _running[launch.UserId] = LocalAssistant.Start(Command(workspace), launch, logger);
+        _children[launch.UserId] = LocalAssistant.Start(Command(workspace), launch, logger,
+            started => WriteState(launch.UserId, new LocalState(started.Identity, hash, null, new Owner(_self, _instance))), OnListening);
     }
 
     public async Task StopAsync(Guid userId, CancellationToken cancellationToken)
     {
         using var _ = await LockAsync(userId, cancellationToken);
-        if (_running.TryRemove(userId, out var current))
-        {
-            await StopAsync(current);
-        }
+        await StopProcessAsync(userId);
     }
 
-    public Task<RuntimeStatus> GetAsync(Guid userId, CancellationToken cancellationToken) =>
-        Task.FromResult(_running.TryGetValue(userId, out var current) ? current.Status : RuntimeStatus.Stopped);
+    public Task<RuntimeStatus> GetAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        if (ReadState(userId) is not { } state)
+        {
+            return Task.FromResult(RuntimeStatus.Stopped);
+        }
+        if (state.Stopping)
+        {
+            // Going away on purpose: not to be served meanwhile (as a process not yet answering), and not a crash once gone.
+            return Task.FromResult(state.Process.IsAlive() ? new RuntimeStatus(RuntimeState.Starting) : RuntimeStatus.Stopped);
+        }
+        if (state.Process.IsAlive())
+        {
+            return Task.FromResult(state.Endpoint is { } endpoint ? new RuntimeStatus(RuntimeState.Running, endpoint) : new RuntimeStatus(RuntimeState.Starting));
+        }
+        if (_children.TryGetValue(userId, out var child) && child.Identity.Pid == state.Process.Pid)
+        {
+            return Task.FromResult(child.HasExited ? child.Status : new RuntimeStatus(RuntimeState.Starting));
+        }
+        // Another instance's child that ended: only that instance knows how. One that ended with its Chat (stdin closed)
+        // was not asked to and did not crash: Stopped, so the lifecycle starts it again as after a restart.
+        return Task.FromResult(state.StartedBy.Instance == _instance || state.StartedBy.Process.IsAlive()
+            ? new RuntimeStatus(RuntimeState.Exited, Reason: $"Its process ({state.Process.Pid}) ended; the Chat instance that started it (process {state.StartedBy.Process.Pid}) logged how.")
+            : RuntimeStatus.Stopped);
+    }
 
     public async Task RemoveAsync(Guid userId, CancellationToken cancellationToken)
     {
-        await StopAsync(userId, cancellationToken);
         using var _ = await LockAsync(userId, cancellationToken);
+        await StopProcessAsync(userId);
         if (Directory.Exists(FolderOf(userId)))
         {
             Directory.Delete(FolderOf(userId), recursive: true);
         }
     }
 
-    // The process ID of a user's assistant, while it runs (for tests and diagnostics).
-    public int? ProcessId(Guid userId) => _running.TryGetValue(userId, out var current) && !current.HasExited ? current.Process.Id : null;
+    // The process ID of a user's assistant, while it runs, whichever instance started it (for tests and diagnostics).
+    public int? ProcessId(Guid userId) => ReadState(userId) is { } state && state.Process.IsAlive() ? state.Process.Pid : null;
+
+    // Marks the state stopping and stops the process it names (gracefully through stdin when it is this instance's
+    // child, else SIGTERM, then SIGKILL after GracefulStop), and this instance's own child if another is left; then
+    // deletes the state file if it still names that process.
+    private async Task StopProcessAsync(Guid userId)
+    {
+        var state = ReadState(userId);
+        if (state is { Stopping: false } && state.Process.IsAlive())
+        {
+            WriteState(userId, state with { Stopping = true });
+        }
+        if (_children.TryRemove(userId, out var child))
+        {
+            await StopAsync(child);
+        }
+        if (state is not null && state.Process.Pid != child?.Identity.Pid && state.Process.IsAlive())
+        {
+            await KillAsync(userId, state.Process);
+        }
+        if (state is not null && ReadState(userId)?.Process == state.Process)
+        {
+            File.Delete(StatePath(userId));
+        }
+    }
+
+    private async Task KillAsync(Guid userId, ProcessIdentity process)
+    {
+        logger.LogInformation("Stopping the assistant of {UserId} (process {ProcessId}, started by another Chat instance)", userId, process.Pid);
+        Terminate(process.Pid, SigTerm);
+        var until = DateTime.UtcNow + GracefulStop;
+        while (process.IsAlive() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+        if (process.IsAlive())
+        {
+            Terminate(process.Pid, SigKill);
+            while (process.IsAlive())
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    private const int SigTerm = 15;
+    private const int SigKill = 9;
+
+    // The program stops gracefully on SIGTERM (as on its stdin closing); Windows has no signal to send, only a kill.
+    private static void Terminate(int pid, int signal)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+            return;
+        }
+        Signal(pid, signal); // ESRCH (gone meanwhile) is the same as done
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
+
+    // The program said where it listens: written into the state file, if that still names this process.
+    private void OnListening(Guid userId, LocalAssistant assistant)
+    {
+        try
+        {
+            lock (assistant)
+            {
+                if (!assistant.Stopping && !assistant.HasExited && ReadState(userId) is { } state && state.Process == assistant.Identity)
+                {
+                    WriteState(userId, state with { Endpoint = assistant.Endpoint });
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left Starting: the lifecycle counts it a crash after StartTimeout and stops it.
+            logger.LogError(ex, "The address of {UserId}'s assistant could not be written to its state file", userId);
+        }
+    }
+
+    private string StatePath(Guid userId) => Path.Combine(FolderOf(userId), StateFile);
+
+    private LocalState? ReadState(Guid userId)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<LocalState>(File.ReadAllBytes(StatePath(userId)));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            logger.LogWarning(ex, "The assistant state file of {UserId} cannot be read; taken as nothing running", userId);
+            return null;
+        }
+    }
+
+    // Written whole to a file of its own (0600) and renamed over the old one, so a reader sees the old or the new state.
+    private void WriteState(Guid userId, LocalState state)
+    {
+        var path = StatePath(userId);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var file = new FileStream(temporary, create))
+        {
+            JsonSerializer.Serialize(file, state);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
 
     private ProcessStartInfo Command(string workspace)
     {
@@ -106,9 +260,12 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
     private static string DotnetHost() =>
         Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
 
-    private async Task StopAsync(LocalAssistant assistant)
+    private static async Task StopAsync(LocalAssistant assistant)
     {
-        assistant.Stopping = true;
+        lock (assistant)
+        {
+            assistant.Stopping = true; // from here its late "listening" line writes nothing
+        }
         await assistant.StopAsync(GracefulStop);
     }
 
@@ -126,27 +283,86 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
 
     internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
+    // This instance's children end with it (as they would when it exits: their stdin closes), marked stopping first, so
+    // that another instance sees them Stopped (not crashed) and the lifecycle starts them again there.
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_running.Values.Select(StopAsync));
-        _running.Clear();
+        foreach (var userId in _children.Keys)
+        {
+            using var _ = await LockAsync(userId, CancellationToken.None);
+            if (_children.TryRemove(userId, out var child))
+            {
+                var state = ReadState(userId);
+                var named = state is not null && state.Process == child.Identity;
+                if (named && !child.HasExited)
+                {
+                    WriteState(userId, state! with { Stopping = true });
+                }
+                // The file stays (stopping, its process gone: Stopped to everyone): another instance may already have
+                // seen that and written its own start's, which deleting here could remove.
+                await StopAsync(child);
+            }
+        }
     }
 
-    // One process: its address once it says where it listens, and how it ended.
+    // A process as /proc shows it: its pid and its start time (clock ticks after boot, field 22 of /proc/<pid>/stat),
+    // which together name one process even when its pid is later reused.
+    public sealed record ProcessIdentity(int Pid, ulong StartTime)
+    {
+        public static ProcessIdentity? Of(int pid)
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return Portable(pid);
+            }
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                // After the command's name (in parentheses, which may hold spaces): field 3 (state) onwards.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // A zombie (Z) or dead (X) process has ended; only its parent has not reaped it yet.
+                return fields[0] is "Z" or "X" ? null : new ProcessIdentity(pid, ulong.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return null;
+            }
+        }
+
+        // Elsewhere (a developer's macOS or Windows): the start time .NET reports, in ticks. Not tested here.
+        private static ProcessIdentity? Portable(int pid)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return process.HasExited ? null : new ProcessIdentity(pid, (ulong)process.StartTime.ToUniversalTime().Ticks);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                return null;
+            }
+        }
+
+        public bool IsAlive() => Of(Pid) == this;
+    }
+
+    public sealed record Owner(ProcessIdentity Process, Guid Instance);
+
+    // <Directory>/<user id>/process.json: what runs for a user, readable by every Chat instance on this machine.
+    // Stopping: being stopped on purpose (its end is neither a crash nor to be served meanwhile).
+    public sealed record LocalState(ProcessIdentity Process, string SecretSha256, Uri? Endpoint, Owner StartedBy, bool Stopping = false);
+
+    // One child process of this instance: its address once it says where it listens, and how it ended.
     private sealed class LocalAssistant
     {
         private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private string? _lastError;
         private int _exitCode;
 
-        private LocalAssistant(Process process, byte[] secretHash)
-        {
-            Process = process;
-            SecretHash = secretHash;
-        }
+        private LocalAssistant(Process process) => Process = process;
 
         public Process Process { get; }
-        public byte[] SecretHash { get; }
+        public ProcessIdentity Identity { get; private set; } = null!;
         public Uri? Endpoint { get; private set; }
         public bool Stopping { get; set; }
         public bool HasExited => _exited.Task.IsCompleted;
@@ -155,10 +371,12 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
             ? Stopping ? RuntimeStatus.Stopped : new RuntimeStatus(RuntimeState.Exited, Reason: ExitReason())
             : Endpoint is null ? new RuntimeStatus(RuntimeState.Starting) : new RuntimeStatus(RuntimeState.Running, Endpoint);
 
-        public static LocalAssistant Start(ProcessStartInfo start, AssistantLaunch launch, ILogger logger)
+        // started: once its identity is known, before its output is read (so that listening never comes first).
+        public static LocalAssistant Start(ProcessStartInfo start, AssistantLaunch launch, ILogger logger,
+            Action<LocalAssistant> started, Action<Guid, LocalAssistant> listening)
         {
             var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-            var assistant = new LocalAssistant(process, Hash(launch.Secret));
+            var assistant = new LocalAssistant(process);
             process.Exited += (_, _) =>
             {
                 assistant._exitCode = process.ExitCode;
@@ -169,6 +387,7 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
                 if (line.Data is { } text && text.StartsWith("listening: ", StringComparison.Ordinal) && assistant.Endpoint is null)
                 {
                     assistant.Endpoint = new Uri(text["listening: ".Length..].Trim());
+                    listening(launch.UserId, assistant);
                 }
             };
             process.ErrorDataReceived += (_, line) =>
@@ -180,6 +399,18 @@ public sealed class LocalProcessRuntime(IOptions<AssistantOptions> options, ILog
                 }
             };
             process.Start();
+            // Gone already (it could not even start): a start time no live process has, and its parent says how it ended.
+            assistant.Identity = ProcessIdentity.Of(process.Id) ?? new ProcessIdentity(process.Id, 0);
+            try
+            {
+                started(assistant);
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true); // not left running unrecorded
+                process.Dispose();
+                throw;
+            }
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             process.StandardInput.WriteLine(launch.Secret);
