@@ -108,10 +108,27 @@ public sealed class AppHostTests : IDisposable
             "mockllm" => "/tools/MockLlm/bin/",
             _ => $"/services/{char.ToUpperInvariant(resource[0])}{resource[1..]}/bin/",
         };
+        // Under this test's own process (its orchestrator's children): other test assemblies run systems of their own
+        // from the same binaries at the same time.
         var matches = Process.GetProcesses().Where(p => Cmdline(p.Id).Split('\0')[0].Contains(folder, StringComparison.Ordinal)
             && Environ(p.Id).GetValueOrDefault("OTEL_SERVICE_NAME") == resource
-            && p.StartTime >= started).Select(p => p.Id).ToList();
+            && p.StartTime >= started && IsOurs(p.Id)).Select(p => p.Id).ToList();
         return Assert.Single(matches);
+    }
+
+    private static bool IsOurs(int pid)
+    {
+        for (var current = pid; current > 1; current = ParentOf(current))
+        {
+            if (current == Environment.ProcessId) return true;
+        }
+        return false;
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try { return int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return 0; }
     }
 
     // This checkout: tests/AppHost.Tests/bin/<configuration>/net10.0/ is five folders down.

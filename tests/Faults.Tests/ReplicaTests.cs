@@ -110,15 +110,17 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
     [Fact]
     public async Task Requests_spread_over_two_Chat_and_two_Billing_instances_never_overdraw_a_wallet()
     {
-        var race = await OverdraftRace.RunAsync(System, affordable: 100, requests: 300, Ct);
+        // Half the single-instance race: on two cores, twice the processes answer slower, and 300 at once outran the
+        // client's one-minute timeout while the other test assemblies ran.
+        var race = await OverdraftRace.RunAsync(System, affordable: 50, requests: 150, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine(FiguresTable.Format(race));
 
         Assert.Multiple(
-            () => Assert.True(race.Served == 100, $"Served {race.Served} of 100 affordable. " + FiguresTable.Format(race)),
-            () => Assert.True(race.Refused402 == 200, $"Refused {race.Refused402} with 402, 200 expected. " + FiguresTable.Format(race)),
+            () => Assert.True(race.Served == 50, $"Served {race.Served} of 50 affordable. " + FiguresTable.Format(race)),
+            () => Assert.True(race.Refused402 == 100, $"Refused {race.Refused402} with 402, 100 expected. " + FiguresTable.Format(race)),
             () => Assert.True(race.LowestBalanceSeen >= 0 && race.LowestAvailableSeen >= 0, FiguresTable.Format(race)),
             () => Assert.Equal((0L, 0L), (race.Final?.Balance ?? -1, race.Final?.Held ?? -1)),
-            () => Assert.Equal(new Charges(100, 100 * OverdraftRace.Cost), race.Charged));
+            () => Assert.Equal(new Charges(50, 50 * OverdraftRace.Cost), race.Charged));
     }
 
     [Fact]
@@ -143,14 +145,19 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
                 registered.Add((await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
             }
 
+            // Each event once, in id order, and the same sequence on every socket. (Not necessarily the order of the
+            // registrations: two Devices instances publish their outboxes independently; the id order is the log's.)
+            var sequences = new List<List<(long Id, Guid Device)>>();
             foreach (var socket in sockets)
             {
                 var events = await socket.WaitForAsync("device_registered", registered.Count, TimeSpan.FromSeconds(15));
-                Assert.Equal(registered, events.Select(e => e.GetProperty("data").GetProperty("deviceId").GetGuid()));
-                var ids = events.Select(e => e.GetProperty("id").GetInt64()).ToList();
-                Assert.Equal(ids.Order(), ids);
-                Assert.Equal(ids.Count, ids.Distinct().Count());
+                var sequence = events.Select(e => (e.GetProperty("id").GetInt64(), e.GetProperty("data").GetProperty("deviceId").GetGuid())).ToList();
+                Assert.Equal(registered.Order(), sequence.Select(e => e.Device).Order());
+                Assert.Equal(sequence.Select(e => e.Id).Order(), sequence.Select(e => e.Id));
+                Assert.Equal(sequence.Count, sequence.Select(e => e.Id).Distinct().Count());
+                sequences.Add(sequence);
             }
+            Assert.All(sequences, sequence => Assert.Equal(sequences[0], sequence));
         }
         finally
         {
