@@ -151,7 +151,7 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
             foreach (var socket in sockets)
             {
                 var events = await socket.WaitForAsync("device_registered", registered.Count, TimeSpan.FromSeconds(15));
-                var sequence = events.Select(e => (e.GetProperty("id").GetInt64(), e.GetProperty("data").GetProperty("deviceId").GetGuid())).ToList();
+                var sequence = events.Select(e => (Id: e.GetProperty("id").GetInt64(), Device: e.GetProperty("data").GetProperty("deviceId").GetGuid())).ToList();
                 Assert.Equal(registered.Order(), sequence.Select(e => e.Device).Order());
                 Assert.Equal(sequence.Select(e => e.Id).Order(), sequence.Select(e => e.Id));
                 Assert.Equal(sequence.Count, sequence.Select(e => e.Id).Distinct().Count());
