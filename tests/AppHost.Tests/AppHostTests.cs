@@ -108,8 +108,8 @@ public sealed class AppHostTests : IDisposable
             "mockllm" => "/tools/MockLlm/bin/",
             _ => $"/services/{char.ToUpperInvariant(resource[0])}{resource[1..]}/bin/",
         };
-        // Under this test's own process (its orchestrator's children): other test assemblies run systems of their own
-        // from the same binaries at the same time.
+        // Started by this test's own orchestrator (DCP runs detached, monitoring this process): other test assemblies run
+        // systems of their own from the same binaries at the same time.
         var matches = Process.GetProcesses().Where(p => Cmdline(p.Id).Split('\0')[0].Contains(folder, StringComparison.Ordinal)
             && Environ(p.Id).GetValueOrDefault("OTEL_SERVICE_NAME") == resource
             && p.StartTime >= started && IsOurs(p.Id)).Select(p => p.Id).ToList();
@@ -118,9 +118,10 @@ public sealed class AppHostTests : IDisposable
 
     private static bool IsOurs(int pid)
     {
+        var monitor = $"--monitor\0{Environment.ProcessId}\0";
         for (var current = pid; current > 1; current = ParentOf(current))
         {
-            if (current == Environment.ProcessId) return true;
+            if (current == Environment.ProcessId || Cmdline(current).Contains(monitor, StringComparison.Ordinal)) return true;
         }
         return false;
     }

@@ -86,7 +86,7 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
             admitted += await StatusAsync(first, "/api/keys", user.AccessToken) == HttpStatusCode.OK ? 1 : 0;
         }
         // The edges exchange what they admitted every 100 ms (Edge:RateLimits:SyncInterval).
-        await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
         var refused = 0;
         for (var i = 0; i < half; i++)
         {
@@ -95,8 +95,10 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
             refused += status == HttpStatusCode.TooManyRequests ? 1 : 0;
         }
 
-        Assert.Equal(ReplicatedSystem.KeysPerMinute, admitted);
-        Assert.Equal(2 * half + 1 - ReplicatedSystem.KeysPerMinute, refused);
+        // One limit for both (each alone would admit all 2 × half): at most a sync in flight over it, as documented
+        // (docs/caller-identity.md, "Rate limits").
+        Assert.InRange(admitted, ReplicatedSystem.KeysPerMinute, ReplicatedSystem.KeysPerMinute + 2);
+        Assert.Equal(2 * half + 1 - admitted, refused);
     }
 
     [Fact]
