@@ -8,6 +8,8 @@ namespace Foundation.Tests;
 
 // Under load a process starts at most Gateway:Telemetry:TracesPerSecond new traces; a span whose caller sampled its
 // trace is recorded whatever the budget, so a sampled trace is whole across services (and the reverse).
+// Alone: the sampler also sees the HTTP and ASP.NET Core activities of tests running beside it, which take its tokens.
+[Collection(nameof(Alone))]
 public sealed class TraceSamplingTests
 {
     private static readonly ActivitySource Source = new("Gateway.SamplingTests");
@@ -81,3 +83,6 @@ public sealed class TraceSamplingTests
         });
     }
 }
+
+[CollectionDefinition(nameof(Alone), DisableParallelization = true)]
+public sealed class Alone;
