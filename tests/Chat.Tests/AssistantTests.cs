@@ -60,6 +60,7 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         Assert.Equal("starting", (await start.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("status").GetString());
         await RunningAsync(user);
+        await ToolsReadyAsync(user);
         output.WriteLine($"start → running: {clock.ElapsedMilliseconds} ms");
         await live.NextAsync(e => e.GetProperty("type").GetString() == "assistant_status" && e.GetProperty("data").GetProperty("status").GetString() == "running");
         var profile = await user.Client.GetFromJsonAsync<JsonElement>("/api/user", Cancel);
@@ -109,6 +110,7 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         using var restart = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
         Assert.Equal(HttpStatusCode.Accepted, restart.StatusCode);
         await RunningAsync(user);
+        await ToolsReadyAsync(user);
         var read = await ChatAsync(user, """What did I note? [mock:call read_file {"path":"notes/todo.md"}]""");
         Assert.Contains("buy milk", string.Concat(read.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString())));
     }
@@ -274,7 +276,13 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
         Assert.True(start.IsSuccessStatusCode, await start.Content.ReadAsStringAsync(Cancel));
         await RunningAsync(user);
+        await ToolsReadyAsync(user);
     }
+
+    // The runtime answers with the tools' address as well (under full-suite load a turn right after "running" was
+    // seen without its tools, twice in three runs: not yet understood, see the session note).
+    private async Task ToolsReadyAsync(TestUser user) =>
+        await Eventually.UntilAsync(() => Runtime.GetAsync(user.UserId, Cancel), s => s is { State: RuntimeState.Running, Endpoint: not null }, TimeSpan.FromSeconds(30));
 
     // Also KubernetesRuntimeTests': the same API whichever runtime runs the assistant.
     internal static async Task RunningAsync(TestUser user)
