@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test against real servers and ends with one line: "N passed, N failed[, N skipped]".
-# Extra arguments go to `dotnet test` (e.g. --project tests/Foundation.Tests).
+# Extra arguments go to `dotnet test` (e.g. --project tests/ServiceDefaults.Tests).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prerequisites.sh chromium
@@ -15,6 +15,8 @@ set -e
 # The runner prints its totals last; CI reads only our line.
 # -a: a test's output may hold bytes that make grep take the log for binary and print nothing.
 count() { grep -aE "^\s*$1: [0-9]+" "$log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
+# CI shows only the end of the output: repeat each failed test's name and the start of its message there.
+grep -aE -A8 "^\s*failed [A-Za-z]" "$log" | cut -c1-400 | head -120 || true
 total=$(count total); failed=$(count failed); passed=$(count succeeded); skipped=$(count skipped)
 rm -f "$log"
 # A crash, or "no test ran" (exit 8), is a failure even when no test reported one.

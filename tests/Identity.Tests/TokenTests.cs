@@ -4,6 +4,7 @@ using System.Text.Json;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Tokens;
 using Gateway.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -232,11 +233,34 @@ public sealed class TokenTests(IdentitySystem identity, GatewayInfrastructure in
         var login = await client.LoginAsync(session.User.GetProperty("email").GetString()!);
         var jwks = JsonDocument.Parse(await client.GetStringAsync("/.well-known/jwks.json", Cancel)).RootElement.GetProperty("keys");
 
-        // The edge checks tokens exactly so: against the JWKS the (restarted) service publishes.
+        // The edge checks tokens exactly so: against the JWKS the (restarted) service publishes. The new key is
+        // published at once and signs only once every replica can have loaded it (SigningKeyRulesTests).
         Assert.True(before.IsValid, before.Exception?.Message);
         Assert.True(afterRotation.IsValid, afterRotation.Exception?.Message);
         Assert.Equal(2, jwks.GetArrayLength());
-        Assert.NotEqual(Header(session.AccessToken), Header(login.AccessToken));
+        Assert.Equal(Header(session.AccessToken), Header(login.AccessToken));
+    }
+
+    // Issue 21: replicas starting together on an empty database make one first key, not one each (each replica
+    // would sign with its own while the edge holds the JWKS of another).
+    [Fact]
+    public async Task Replicas_starting_together_on_an_empty_database_sign_with_one_key()
+    {
+        await using var system = await GatewaySystem.StartAsync(infrastructure, [GatewayService.Identity]);
+        var provider = system[GatewayService.Identity].Provider;
+        using (var scope = provider.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AccountsDbContext>().SigningKeys.ExecuteDeleteAsync(Cancel);
+        }
+
+        var replicas = Enumerable.Range(0, 4).Select(_ => ActivatorUtilities.CreateInstance<SigningKeyRing>(provider)).ToList();
+        await Task.WhenAll(replicas.Select(ring => ring.RefreshAsync(Cancel)));
+
+        using (var scope = provider.CreateScope())
+        {
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<AccountsDbContext>().SigningKeys.CountAsync(Cancel));
+        }
+        Assert.Single(replicas.Select(ring => ring.Current.Key.KeyId).Distinct());
     }
 
     private static async Task<TokenValidationResult> ValidateAsync(HttpClient identityService, string accessToken) =>

@@ -41,7 +41,7 @@ public static class AuthApi
 
     public sealed record AuthServices(AccountsDbContext Db, UserManager<User> Users, Sessions Sessions, ILogger<AuthServices> Logger);
 
-    public static async Task<Results<Created<SessionResponse>, ValidationProblem, ProblemHttpResult>> Register(
+    public static async Task<Results<Created<SessionResponse>, ProblemHttpResult>> Register(
         RegisterRequest request, [AsParameters] AuthServices services, CancellationToken cancellationToken)
     {
         var email = AccountRules.Normalize(request.Email);
@@ -97,14 +97,10 @@ public static class AuthApi
         var errors = result.Errors
             .GroupBy(e => e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "email")
             .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
-        return TypedResults.Problem(
-            detail: errors.First().Value.First(),
-            statusCode: StatusCodes.Status400BadRequest,
-            title: "One or more validation errors occurred.",
-            extensions: new Dictionary<string, object?> { ["errors"] = errors });
+        return ApiProblems.Invalid(errors);
     }
 
-    public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> Login(
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> Login(
         LoginRequest request, [AsParameters] AuthServices services, HttpResponse response, CancellationToken cancellationToken)
     {
         var email = AccountRules.Normalize(request.Email);
@@ -159,7 +155,7 @@ public static class AuthApi
     }
 
     // The refresh token comes in the body, or as `Authorization: Bearer <refresh token>` (seed 003).
-    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
         HttpRequest http, Sessions sessions, CancellationToken cancellationToken)
     {
         var body = await ReadOptionalBodyAsync<RefreshRequest>(http, cancellationToken);
@@ -189,7 +185,7 @@ public static class AuthApi
 
     // Ends the session named by the refresh token in the body, by the access token's session, or by a
     // refresh token sent as the Bearer token.
-    public static async Task<Results<Ok<LogoutResponse>, ValidationProblem, ProblemHttpResult>> Logout(
+    public static async Task<Results<Ok<LogoutResponse>, ProblemHttpResult>> Logout(
         HttpContext context, Sessions sessions, CancellationToken cancellationToken)
     {
         var body = await ReadOptionalBodyAsync<RefreshRequest>(context.Request, cancellationToken);
@@ -227,7 +223,7 @@ public static class AuthApi
             : null;
 
     // Refresh and logout may come without any body (seed 003 sends only the Authorization header).
-    private static async Task<(T? Value, ValidationProblem? Problem)> ReadOptionalBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(T? Value, ProblemHttpResult? Problem)> ReadOptionalBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
         if (request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)))

@@ -36,7 +36,7 @@ public static class InvitationsApi
     public sealed record InvitationServices(
         AccountsDbContext Db, InvitationMail Mail, IOptions<InvitationOptions> Options, TimeProvider Time, ILogger<InvitationServices> Logger);
 
-    public static async Task<Results<Created<InvitationResponse>, ValidationProblem, ProblemHttpResult>> Invite(
+    public static async Task<Results<Created<InvitationResponse>, ProblemHttpResult>> Invite(
         InviteRequest request, HttpContext context, [AsParameters] InvitationServices services, CancellationToken cancellationToken)
     {
         var email = AccountRules.Normalize(request.Email)?.ToLowerInvariant();
@@ -139,7 +139,7 @@ public static class InvitationsApi
         return TypedResults.Ok(Describe(invitation, now));
     }
 
-    public static async Task<Results<Created<AuthApi.SessionResponse>, ValidationProblem, ProblemHttpResult>> AcceptInvite(
+    public static async Task<Results<Created<AuthApi.SessionResponse>, ProblemHttpResult>> AcceptInvite(
         AcceptInviteRequest request, AccountsDbContext db, UserManager<User> users, Sessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();

@@ -70,7 +70,7 @@ public static class OAuthApi
         return wantsJson ? TypedResults.Ok(new StartResponse(url)) : TypedResults.Redirect(url);
     }
 
-    public static async Task<Results<Ok<AuthApi.SessionResponse>, ValidationProblem, ProblemHttpResult>> Callback(
+    public static async Task<Results<Ok<AuthApi.SessionResponse>, ProblemHttpResult>> Callback(
         string provider, [AsParameters] OAuthServices services, CancellationToken cancellationToken,
         string? code = null, string? state = null, string? error = null)
     {
@@ -116,7 +116,7 @@ public static class OAuthApi
         return await SignInAsync(services, provider, external, authorization.LinkUserId, cancellationToken);
     }
 
-    private static async Task<Results<Ok<AuthApi.SessionResponse>, ValidationProblem, ProblemHttpResult>> SignInAsync(
+    private static async Task<Results<Ok<AuthApi.SessionResponse>, ProblemHttpResult>> SignInAsync(
         OAuthServices services, string provider, ExternalUser external, Guid? linkUserId, CancellationToken cancellationToken)
     {
         var users = services.Users;

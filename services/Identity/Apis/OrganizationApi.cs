@@ -34,7 +34,7 @@ public static class OrganizationApi
         return TypedResults.Ok(await DescribeAsync(db, organization, cancellationToken));
     }
 
-    public static async Task<Results<Ok<OrganizationResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfile(
+    public static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> UpdateProfile(
         UpdateOrganizationRequest request, HttpContext context, AccountsDbContext db, CancellationToken cancellationToken)
     {
         var contactEmail = AccountRules.Normalize(request.ContactEmail);

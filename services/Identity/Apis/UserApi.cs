@@ -60,7 +60,7 @@ public static class UserApi
     }
 
     // Fields left out of the body stay as they are.
-    public static async Task<Results<Ok<ProfileResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfile(
+    public static async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> UpdateProfile(
         UpdateProfileRequest request, HttpContext context, AccountsDbContext db, ProfileReads reads, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();

@@ -26,24 +26,21 @@ public static class UsersApi
     }
 
     public sealed record UserItem(Guid Id, string Email, string? Name, string Role, string Status, DateTimeOffset Since);
-    public sealed record UserPage(IReadOnlyList<UserItem> Items, int Page, int PageSize, int Total);
     public sealed record ChangeRoleRequest([property: Required] string? Role);
-
-    private const int MaxPageSize = 100;
 
     // Members first, then pending invitations (status "invited", or "expired"); their ids are the
     // invitation's, for resend-invite.
-    public static async Task<Results<Ok<UserPage>, ValidationProblem, ProblemHttpResult>> ListUsers(
+    public static async Task<Results<Ok<Page<UserItem>>, ProblemHttpResult>> ListUsers(
         HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken,
-        string? search = null, int page = 1, int pageSize = 20)
+        string? search = null, int? limit = null, int? offset = null)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!AccountRules.Check(errors,
-                ("search", search is { Length: > 100 } ? "A search is at most 100 characters." : null),
-                ("page", page < 1 ? "The page starts at 1." : null),
-                ("pageSize", pageSize is < 1 or > MaxPageSize ? $"The page size is between 1 and {MaxPageSize}." : null)))
+        if (search is { Length: > 100 })
         {
-            return ApiProblems.Invalid(errors);
+            return ApiProblems.Invalid("search", "A search is at most 100 characters.");
+        }
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
+        {
+            return problem;
         }
         if (await db.FindCallerAsync(context.User, cancellationToken) is not { } caller)
         {
@@ -61,24 +58,23 @@ public static class UsersApi
 
         var memberCount = await members.CountAsync(cancellationToken);
         var invitationCount = await invitations.CountAsync(cancellationToken);
-        var offset = (page - 1) * pageSize;
         var items = new List<UserItem>();
-        if (offset < memberCount)
+        if (page.Offset < memberCount)
         {
-            var rows = await members.OrderBy(u => u.Email).Skip(offset).Take(pageSize).ToListAsync(cancellationToken);
+            var rows = await members.OrderBy(u => u.Email).Skip(page.Offset).Take(page.Limit).ToListAsync(cancellationToken);
             items.AddRange(rows.Select(u => new UserItem(u.Id, u.Email!, u.Name, u.Role.Name(), "active", u.CreatedAt)));
         }
-        if (items.Count < pageSize)
+        if (items.Count < page.Limit)
         {
             var now = time.GetUtcNow();
             var rows = await invitations.OrderBy(i => i.Email)
-                .Skip(Math.Max(0, offset - memberCount)).Take(pageSize - items.Count).ToListAsync(cancellationToken);
+                .Skip(Math.Max(0, page.Offset - memberCount)).Take(page.Limit - items.Count).ToListAsync(cancellationToken);
             items.AddRange(rows.Select(i => new UserItem(i.Id, i.Email, null, i.Role.Name(), i.ExpiresAt > now ? "invited" : "expired", i.CreatedAt)));
         }
-        return TypedResults.Ok(new UserPage(items, page, pageSize, memberCount + invitationCount));
+        return TypedResults.Ok(page.Of(items, memberCount + invitationCount));
     }
 
-    public static async Task<Results<Ok<UserItem>, ValidationProblem, ProblemHttpResult>> ChangeRole(
+    public static async Task<Results<Ok<UserItem>, ProblemHttpResult>> ChangeRole(
         Guid id, ChangeRoleRequest request, HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Roles.TryParse(request.Role, out var role))

@@ -12,7 +12,7 @@ public sealed class SigningKey
     public bool Encrypted { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 
-    public static SigningKey Create(byte[]? keyEncryptionKey)
+    public static SigningKey Create(byte[]? keyEncryptionKey, DateTimeOffset now)
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var pkcs8 = ecdsa.ExportPkcs8PrivateKey();
@@ -21,7 +21,7 @@ public sealed class SigningKey
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
             PrivateKey = keyEncryptionKey is null ? pkcs8 : Seal(pkcs8, keyEncryptionKey),
             Encrypted = keyEncryptionKey is not null,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = now,
         };
     }
 
