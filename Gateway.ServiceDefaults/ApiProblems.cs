@@ -6,11 +6,19 @@ namespace Gateway.ServiceDefaults;
 // The problem responses every API shares: each names the field at fault and says why in a sentence.
 public static class ApiProblems
 {
-    public static ValidationProblem Invalid(string field, string reason) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: reason);
+    // Every 400 of every service has this one shape: title "Invalid request", the first reason as the detail, and
+    // each field at fault with its reasons under "errors" (as a framework-made validation problem has them too).
+    public const string InvalidTitle = "Invalid request";
 
-    public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, detail: errors.First().Value.First());
+    public static ProblemHttpResult Invalid(string field, string reason) =>
+        Problem(StatusCodes.Status400BadRequest, InvalidTitle, reason, field);
+
+    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors) =>
+        TypedResults.Problem(
+            detail: errors.First().Value.First(),
+            statusCode: StatusCodes.Status400BadRequest,
+            title: InvalidTitle,
+            extensions: new Dictionary<string, object?> { ["errors"] = errors });
 
     public static ProblemHttpResult Conflict(string field, string reason) =>
         Problem(StatusCodes.Status409Conflict, "Conflict", reason, field);

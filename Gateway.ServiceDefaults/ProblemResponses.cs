@@ -22,6 +22,12 @@ public static partial class ProblemResponses
             context.ProblemDetails.Type ??= ApiProblems.TypeFor(context.ProblemDetails.Status);
             var activity = context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;
             context.ProblemDetails.Extensions.TryAdd("traceId", activity?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            // A validation problem the framework makes has the shape of ApiProblems.Invalid's.
+            if (context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
+            {
+                validation.Title = ApiProblems.InvalidTitle;
+                validation.Detail ??= validation.Errors.First().Value.FirstOrDefault();
+            }
             // The framework answers a body of the wrong type with a bare 415; every body our services take is JSON.
             if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null })
             {
@@ -75,7 +81,7 @@ public static partial class ProblemResponses
                 ProblemDetails =
                 {
                     Status = bad.StatusCode,
-                    Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Invalid request",
+                    Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : ApiProblems.InvalidTitle,
                     Detail = detail,
                 },
                 Exception = exception,

@@ -14,8 +14,8 @@ public static class QueryWithoutNul
             if (name.Contains('\0') || values.Any(value => value is not null && value.Contains('\0')))
             {
                 var parameter = name.Replace("\0", @"\u0000", StringComparison.Ordinal);
-                await ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
-                    $"The query parameter '{parameter}' cannot contain the NUL character (%00).", parameter).ExecuteAsync(context);
+                await ApiProblems.Invalid(parameter,
+                    $"The query parameter '{parameter}' cannot contain the NUL character (%00).").ExecuteAsync(context);
                 return;
             }
         }

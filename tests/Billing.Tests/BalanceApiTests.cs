@@ -59,7 +59,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         var cursor = first.GetProperty("nextCursor").GetString();
         var second = await user.Client.GetJsonAsync($"{path}?limit=3&cursor={cursor}");
 
-        var entries = first.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray())
+        var entries = first.GetProperty("data").EnumerateArray().Concat(second.GetProperty("data").EnumerateArray())
             .Select(e => (e.GetProperty("type").GetString(), e.GetProperty("amount").GetInt64(), e.GetProperty("reason").GetString()))
             .ToList();
         Assert.Equal(
@@ -143,7 +143,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
         Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
         Assert.Contains("reason", await noReason.ProblemDetailAsync());
         var history = await user.Client.GetJsonAsync("/api/credits/history");
-        Assert.Equal($"Goodwill (by {BillingSystem.Administrator})", history.GetProperty("items")[0].GetProperty("reason").GetString());
+        Assert.Equal($"Goodwill (by {BillingSystem.Administrator})", history.GetProperty("data")[0].GetProperty("reason").GetString());
         Assert.Equal(BillingSystem.SignUpGrant + 100, (await billing.BalanceAsync(user.UserId)).Balance);
     }
 

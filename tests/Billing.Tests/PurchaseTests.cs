@@ -61,8 +61,8 @@ public sealed class PurchaseTests(BillingSystem billing) : IClassFixture<Billing
         var balance = await user.Client.GetJsonAsync("/api/tokens/balance");
         Assert.Equal(BillingSystem.SignUpGrant + 1000, balance.GetProperty("balance").GetInt64());
         var history = await user.Client.GetJsonAsync("/api/credits/history");
-        Assert.Equal("purchase", history.GetProperty("items")[0].GetProperty("type").GetString());
-        Assert.Equal(1000, history.GetProperty("items")[0].GetProperty("amount").GetInt64());
+        Assert.Equal("purchase", history.GetProperty("data")[0].GetProperty("type").GetString());
+        Assert.Equal(1000, history.GetProperty("data")[0].GetProperty("amount").GetInt64());
     }
 
     [Fact]

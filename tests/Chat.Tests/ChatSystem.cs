@@ -86,7 +86,7 @@ public sealed class ChatSystem(GatewayInfrastructure infrastructure) : IAsyncLif
     public static async Task<List<JsonElement>> UsageEntriesAsync(TestUser user)
     {
         var history = await user.Client.GetFromJsonAsync<JsonElement>("/api/tokens/history?limit=100", Cancel);
-        return history.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "usage").ToList();
+        return history.GetProperty("data").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "usage").ToList();
     }
 
     public static HttpRequestMessage ChatRequest(object body, bool json = false, string? idempotencyKey = null)

@@ -36,7 +36,7 @@ public sealed class CustomerSessionTests(DevicesSystem devices) : IClassFixture<
         var session = await owner.GetJsonAsync($"/api/customer-sessions/{sessionId}");
         var alerts = await owner.GetJsonAsync("/api/customer-sessions/alerts");
 
-        var listed = Assert.Single(pending.GetProperty("items").EnumerateArray());
+        var listed = Assert.Single(pending.GetProperty("data").EnumerateArray());
         Assert.Equal(sessionId, listed.GetProperty("id").GetGuid());
         Assert.Equal(device.Id, listed.GetProperty("deviceId").GetGuid());
         Assert.Equal("Till 1", listed.GetProperty("deviceName").GetString());
@@ -82,7 +82,7 @@ public sealed class CustomerSessionTests(DevicesSystem devices) : IClassFixture<
 
         await reject.ShouldBe(HttpStatusCode.OK);
         Assert.Contains("already rejected", await approve.ShouldBeProblemAbout(HttpStatusCode.Conflict, "status"));
-        Assert.Equal(sessionId, Assert.Single(rejected.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(sessionId, Assert.Single(rejected.GetProperty("data").EnumerateArray()).GetProperty("id").GetGuid());
         Assert.Equal("No receipt", (await owner.GetJsonAsync($"/api/customer-sessions/{sessionId}")).GetProperty("decisionNote").GetString());
     }
 
@@ -127,7 +127,7 @@ public sealed class CustomerSessionTests(DevicesSystem devices) : IClassFixture<
 
         await get.ShouldBe(HttpStatusCode.NotFound);
         await approve.ShouldBe(HttpStatusCode.NotFound);
-        Assert.Empty(list.GetProperty("items").EnumerateArray());
+        Assert.Empty(list.GetProperty("data").EnumerateArray());
         Assert.Equal(0, alerts.GetProperty("pendingApprovals").GetInt32());
         Assert.Equal("pending", (await owner.GetJsonAsync($"/api/customer-sessions/{sessionId}")).GetProperty("status").GetString());
     }

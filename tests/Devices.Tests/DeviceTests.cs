@@ -19,7 +19,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
 
         Assert.Matches("^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$", registered.ActivationCode);
         Assert.InRange(registered.ExpiresAt, DateTimeOffset.UtcNow.AddHours(23), DateTimeOffset.UtcNow.AddHours(25));
-        var device = Assert.Single(listed.GetProperty("items").EnumerateArray());
+        var device = Assert.Single(listed.GetProperty("data").EnumerateArray());
         Assert.Equal(registered.Id, device.GetProperty("id").GetGuid());
         Assert.Equal(["lobby", "floor-1"], device.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
         Assert.Equal("pending", device.GetProperty("status").GetString());
@@ -145,7 +145,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         await register.ShouldBe(HttpStatusCode.Forbidden);
         await rename.ShouldBe(HttpStatusCode.Forbidden);
         await delete.ShouldBe(HttpStatusCode.Forbidden);
-        Assert.Equal(device.Id, Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(device.Id, Assert.Single(listed.GetProperty("data").EnumerateArray()).GetProperty("id").GetGuid());
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         await get.ShouldBe(HttpStatusCode.NotFound);
         await patch.ShouldBe(HttpStatusCode.NotFound);
         await delete.ShouldBe(HttpStatusCode.NotFound);
-        Assert.Empty(list.GetProperty("items").EnumerateArray());
+        Assert.Empty(list.GetProperty("data").EnumerateArray());
         Assert.Equal(0, health.GetProperty("total").GetInt32());
         Assert.Equal("Front desk", (await owner.GetJsonAsync($"/api/devices/{device.Id}")).GetProperty("name").GetString());
     }
@@ -227,15 +227,15 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         var lobby = await owner.GetJsonAsync("/api/devices?label=LOBBY");
         var pending = await owner.GetJsonAsync("/api/devices?status=pending");
         var onlineNow = await owner.GetJsonAsync("/api/devices?status=online");
-        var page2 = await owner.GetJsonAsync("/api/devices?page=2&pageSize=2");
+        var page2 = await owner.GetJsonAsync("/api/devices?limit=2&offset=2");
 
-        static string[] Names(JsonElement page) => [.. page.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
+        static string[] Names(JsonElement page) => [.. page.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
         Assert.Equal(["A online", "B pending"], Names(lobby));
         Assert.Equal(["B pending", "C pending"], Names(pending));
         Assert.Equal(["A online"], Names(onlineNow));
         Assert.Equal(["C pending"], Names(page2));
         Assert.Equal(3, page2.GetProperty("total").GetInt32());
-        Assert.Equal(2, page2.GetProperty("page").GetInt32());
+        Assert.Equal(2, page2.GetProperty("offset").GetInt32());
     }
 
     [Fact]
@@ -259,7 +259,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         Assert.InRange(read.GetProperty("lastSeenAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
 
         // The list shows the same heartbeat.
-        var listed = (await owner.GetJsonAsync("/api/devices")).GetProperty("items").EnumerateArray().Single(d => d.GetProperty("id").GetGuid() == device.Id);
+        var listed = (await owner.GetJsonAsync("/api/devices")).GetProperty("data").EnumerateArray().Single(d => d.GetProperty("id").GetGuid() == device.Id);
         Assert.Equal("2.0.1", listed.GetProperty("version").GetString());
         Assert.Equal(0.8, listed.GetProperty("metrics").GetProperty("battery").GetDouble());
 
@@ -290,9 +290,9 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
     [Theory]
     [InlineData("/api/devices?status=sleeping", "status")]
     [InlineData("/api/devices?label=%20", "label")]
-    [InlineData("/api/devices?page=0", "page")]
-    [InlineData("/api/devices?pageSize=1000", "pageSize")]
-    [InlineData("/api/devices?page=abc", "page")]
+    [InlineData("/api/devices?offset=-1", "offset")]
+    [InlineData("/api/devices?limit=1000", "limit")]
+    [InlineData("/api/devices?offset=abc", "offset")]
     [InlineData("/api/customer-sessions?status=maybe", "status")]
     [InlineData("/api/events?lastEventId=yesterday", "lastEventId")]
     [InlineData("/api/events", "upgrade")]

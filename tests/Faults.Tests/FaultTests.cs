@@ -18,38 +18,44 @@ public sealed class FaultTests(RunningSystem running)
 
     [Fact]
     public Task Billing_killed_under_load_charges_what_clients_saw_served_once_and_frees_every_hold_within_60_s() =>
-        SurvivesAsync(Fault.KillBilling, "billing-killed-");
+        SurvivesAsync(System, Fault.KillBilling, "billing-killed-");
 
     [Fact]
     public Task Chat_killed_under_load_charges_what_clients_saw_served_once_and_frees_every_hold_within_60_s() =>
-        SurvivesAsync(Fault.KillChat, "chat-killed-");
+        SurvivesAsync(System, Fault.KillChat, "chat-killed-");
 
     [Fact]
     public Task RabbitMQ_killed_under_load_charges_what_clients_saw_served_once_and_frees_every_hold_within_60_s() =>
-        SurvivesAsync(Fault.KillRabbitMQ, "rabbitmq-killed-");
+        SurvivesAsync(System, Fault.KillRabbitMQ, "rabbitmq-killed-");
 
     [Fact]
     public Task Billing_stalled_for_15_s_under_load_charges_what_clients_saw_served_once_and_frees_every_hold_within_60_s() =>
-        SurvivesAsync(Fault.StallBilling, "billing-stalled-");
+        SurvivesAsync(System, Fault.StallBilling, "billing-stalled-");
 
     [Fact]
-    public async Task A_wallet_that_pays_for_exactly_100_requests_serves_100_of_300_sent_at_once_refuses_the_rest_with_402_and_ends_at_zero()
+    public Task A_wallet_that_pays_for_exactly_100_requests_serves_100_of_300_sent_at_once_refuses_the_rest_with_402_and_ends_at_zero() =>
+        NeverOverdrawsAsync(System, affordable: 100, requests: 300);
+
+    // The race, asserted the same against one instance of each service or several (ReplicaTests).
+    internal static async Task NeverOverdrawsAsync(FaultSystem system, int affordable, int requests)
     {
-        var race = await OverdraftRace.RunAsync(System, affordable: 100, requests: 300, Ct);
-        TestContext.Current.TestOutputHelper?.WriteLine(FiguresTable.Format(race));
+        var race = await OverdraftRace.RunAsync(system, affordable, requests, Ct);
+        var table = FiguresTable.Format(race);
+        TestContext.Current.TestOutputHelper?.WriteLine(table);
 
         Assert.Multiple(
-            () => Assert.True(race.Served == 100, $"Served {race.Served} of 100 affordable. " + FiguresTable.Format(race)),
-            () => Assert.True(race.Refused402 == 200, $"Refused {race.Refused402} with 402, 200 expected. " + FiguresTable.Format(race)),
-            () => Assert.True(race.LowestBalanceSeen >= 0 && race.LowestAvailableSeen >= 0, FiguresTable.Format(race)),
+            () => Assert.True(race.Served == affordable, $"Served {race.Served} of {affordable} affordable. " + table),
+            () => Assert.True(race.Refused402 == requests - affordable, $"Refused {race.Refused402} with 402, {requests - affordable} expected. " + table),
+            () => Assert.True(race.LowestBalanceSeen >= 0 && race.LowestAvailableSeen >= 0, table),
             () => Assert.Equal((0L, 0L), (race.Final?.Balance ?? -1, race.Final?.Held ?? -1)),
-            () => Assert.Equal(new Charges(100, 100 * OverdraftRace.Cost), race.Charged));
+            () => Assert.Equal(new Charges(affordable, affordable * OverdraftRace.Cost), race.Charged));
     }
 
-    private async Task SurvivesAsync(Fault fault, string userPrefix)
+    // The fault's goals, asserted the same against one instance of each service or several (ReplicaTests).
+    internal static async Task SurvivesAsync(FaultSystem system, Fault fault, string userPrefix)
     {
-        var users = await System.SignUpAsync(userPrefix, Users, 10_000, Ct);
-        var report = await FaultPhase.RunAsync(System, fault, users, Plan, Ct);
+        var users = await system.SignUpAsync(userPrefix, Users, 10_000, Ct);
+        var report = await FaultPhase.RunAsync(system, fault, users, Plan, Ct);
         var table = FiguresTable.Format([report]);
         TestContext.Current.TestOutputHelper?.WriteLine(table);
 

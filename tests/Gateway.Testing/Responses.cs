@@ -22,6 +22,7 @@ public static class Responses
     {
         var problem = await response.ShouldBe(status);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        ShouldHaveOneShapeOfBadRequest(problem, status);
         Assert.False(string.IsNullOrWhiteSpace(problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null), $"The problem has no detail: {problem}");
         if (field is not null)
         {
@@ -30,11 +31,22 @@ public static class Responses
         return problem;
     }
 
+    // Every service answers every 400 alike (ApiProblems.Invalid): one title, the reason as the detail, the fields in errors.
+    private static void ShouldHaveOneShapeOfBadRequest(JsonElement problem, HttpStatusCode status)
+    {
+        if (status == HttpStatusCode.BadRequest)
+        {
+            Assert.True(problem.TryGetProperty("title", out var title) && title.GetString() == "Invalid request", $"A 400 titled otherwise: {problem}");
+            Assert.True(problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object, $"A 400 naming no field: {problem}");
+        }
+    }
+
     // A 4xx problem that names the field at fault; returns the reason given for it.
     public static async Task<string> ShouldBeProblemAbout(this HttpResponseMessage response, HttpStatusCode status, string field)
     {
         var problem = await response.ShouldBe(status);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        ShouldHaveOneShapeOfBadRequest(problem, status);
         var reasons = problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out var named) ? named : default;
         Assert.True(reasons.ValueKind == JsonValueKind.Array, $"The problem does not name '{field}': {problem}");
         var reason = reasons[0].GetString()!;

@@ -238,28 +238,28 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
         var pending = NewEmail("pending");
         using var invite = await edge.PostAsync("/api/users/invite", owner.AccessToken, new { email = pending, role = "member" });
 
-        using var all = await edge.GetAsync("/api/users?page=1&pageSize=10", owner.AccessToken);
+        using var all = await edge.GetAsync("/api/users?limit=10&offset=0", owner.AccessToken);
         using var search = await edge.GetAsync($"/api/users?search={Uri.EscapeDataString(pending[..20])}", owner.AccessToken);
 
         var page = await all.JsonAsync();
-        var ids = page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToList();
+        var ids = page.GetProperty("data").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToList();
         Assert.Equal(3, page.GetProperty("total").GetInt32());
         Assert.Contains(owner.UserId, ids);
         Assert.Contains(member.UserId, ids);
         Assert.DoesNotContain(stranger.UserId, ids);
-        var found = Assert.Single((await search.JsonAsync()).GetProperty("items").EnumerateArray());
+        var found = Assert.Single((await search.JsonAsync()).GetProperty("data").EnumerateArray());
         Assert.Equal("invited", found.GetProperty("status").GetString());
     }
 
     [Fact]
-    public async Task A_page_size_out_of_range_names_the_field()
+    public async Task A_limit_out_of_range_names_the_field()
     {
         using var edge = identity.Edge();
         var owner = await edge.RegisterAsync();
 
-        using var response = await edge.GetAsync("/api/users?pageSize=1000", owner.AccessToken);
+        using var response = await edge.GetAsync("/api/users?limit=1000", owner.AccessToken);
 
-        await response.ShouldBeProblem(HttpStatusCode.BadRequest, "pageSize");
+        await response.ShouldBeProblem(HttpStatusCode.BadRequest, "limit");
     }
 
     // Postgres refuses NUL in text: the search reached it and was a 500.

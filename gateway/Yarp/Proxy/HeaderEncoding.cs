@@ -14,8 +14,8 @@ public static class HeaderEncoding
         {
             if (NotAscii(context.Request.Headers) is { } name)
             {
-                await ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
-                    $"The header '{name}' must be plain ASCII text; encode other characters (for example as percent-encoded UTF-8).", name).ExecuteAsync(context);
+                await ApiProblems.Invalid(name,
+                    $"The header '{name}' must be plain ASCII text; encode other characters (for example as percent-encoded UTF-8).").ExecuteAsync(context);
                 return;
             }
             await next();

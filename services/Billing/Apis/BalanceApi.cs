@@ -10,8 +10,6 @@ namespace Gateway.Billing.Apis;
 // What a user sees of their wallet: the balance, its history and a day-by-day usage series.
 public static class BalanceApi
 {
-    private const int DefaultPage = 20;
-    private const int MaxPage = 100;
     private const int MaxDays = 90;
 
     public static IEndpointRouteBuilder MapBalanceApi(this IEndpointRouteBuilder app)
@@ -35,11 +33,11 @@ public static class BalanceApi
     public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistory(
         ClaimsPrincipal user, BillingDbContext db, string? cursor, int? limit, CancellationToken cancellationToken)
     {
-        var size = limit ?? DefaultPage;
-        if (size is < 1 or > MaxPage)
+        if (PageRequest.Check(limit, offset: null, out var request) is { } problem)
         {
-            return BillingProblems.Invalid("limit", $"must be between 1 and {MaxPage}");
+            return problem;
         }
+        var size = request.Limit;
         long? before = null;
         if (cursor is not null)
         {
@@ -110,7 +108,8 @@ public sealed record BalanceResponse(long Balance, long Held, long Available);
 // Amount is signed from the user's side: credits in are positive, usage and take-backs negative.
 public sealed record HistoryEntry(Guid Id, string Type, long Amount, string Reason, DateTimeOffset CreatedAt, string? Model, long? InputTokens, long? OutputTokens);
 
-public sealed record HistoryPage(IReadOnlyList<HistoryEntry> Items, string? NextCursor);
+// The one list that pages by cursor rather than offset (see Page<T>): entries arrive while a client pages.
+public sealed record HistoryPage(IReadOnlyList<HistoryEntry> Data, string? NextCursor);
 
 public sealed record UsageDay(DateOnly Date, long Credits, int Requests, long InputTokens, long OutputTokens);
 

@@ -7,7 +7,7 @@ namespace Gateway.Billing.Apis;
 public static class BillingProblems
 {
     public static ProblemHttpResult Invalid(string field, string reason) =>
-        ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", $"The field '{field}' {reason}.", field);
+        ApiProblems.Invalid(field, $"The field '{field}' {reason}.");
 
     public static ProblemHttpResult Insufficient(long required, long available) =>
         ApiProblems.Problem(StatusCodes.Status402PaymentRequired, "Insufficient credits", $"Required: {required}, Available: {available}");

@@ -8,7 +8,7 @@ namespace Gateway.Chat.Apis;
 public static class ChatProblems
 {
     public static ProblemHttpResult Invalid(string field, string reason) =>
-        ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", $"The field '{field}' {reason}.", field);
+        ApiProblems.Invalid(field, $"The field '{field}' {reason}.");
 
     public static ProblemHttpResult NotFound(string what) =>
         ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", $"No {what} with that id.");

@@ -14,8 +14,6 @@ namespace Gateway.Chat.Apis;
 public static class GenerationsApi
 {
     private const int MaxPrompt = 4000;
-    private const int DefaultPage = 20;
-    private const int MaxPage = 100;
 
     // How often streaming a running generation looks whether it has ended.
     private static readonly TimeSpan FollowEvery = TimeSpan.FromMilliseconds(500);
@@ -68,26 +66,22 @@ public static class GenerationsApi
         return await services.Turns.RunAsync(http, turn, format);
     }
 
-    public static async Task<Results<Ok<GenerationPage>, ProblemHttpResult>> ListGenerations(
+    public static async Task<Results<Ok<Page<GenerationSummary>>, ProblemHttpResult>> ListGenerations(
         ClaimsPrincipal user, [AsParameters] GenerationServices services, int? limit, int? offset, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxPage)
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
         {
-            return ChatProblems.Invalid("limit", $"must be between 1 and {MaxPage}");
-        }
-        if (offset is < 0)
-        {
-            return ChatProblems.Invalid("offset", "must not be negative");
+            return problem;
         }
         var pages = Pages(services.Db, user.GetUserId());
         var rows = await pages.OrderByDescending(g => g.CreatedAt).ThenByDescending(g => g.Id)
-            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .Skip(page.Offset).Take(page.Limit)
             .Select(g => new { g.Id, g.Kind, g.Status, g.Prompt, g.Model, g.Credits, g.Error, g.CreatedAt, g.CompletedAt })
             .ToListAsync(cancellationToken);
         var now = services.Clock.GetUtcNow();
         var data = rows.Select(g => new GenerationSummary(g.Id, g.Kind, Generation.StatusAt(g.Status, g.CreatedAt, now, services.LongestRun),
             g.Prompt, g.Model, g.Credits, g.Error, g.CreatedAt, g.CompletedAt)).ToList();
-        return TypedResults.Ok(new GenerationPage(data, await pages.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+        return TypedResults.Ok(page.Of(data, await pages.CountAsync(cancellationToken)));
     }
 
     public static async Task<Results<Ok<GenerationView>, ProblemHttpResult>> GetGeneration(
@@ -170,4 +164,3 @@ public sealed record GenerationView(
 public sealed record GenerationSummary(
     Guid Id, string Format, string Status, string Prompt, string Model, long? Credits, string? Error, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
 
-public sealed record GenerationPage(IReadOnlyList<GenerationSummary> Data, int Total, int Limit, int Offset);

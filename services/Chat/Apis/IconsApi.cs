@@ -15,8 +15,6 @@ namespace Gateway.Chat.Apis;
 public static class IconsApi
 {
     private const int MaxPrompt = 2000;
-    private const int DefaultPage = 20;
-    private const int MaxPage = 100;
 
     public static IEndpointRouteBuilder MapIconsApi(this IEndpointRouteBuilder app)
     {
@@ -52,23 +50,19 @@ public static class IconsApi
         return await services.Turns.RunAsync(http, turn, format);
     }
 
-    public static async Task<Results<Ok<IconPage>, ProblemHttpResult>> ListIcons(
+    public static async Task<Results<Ok<Page<IconView>>, ProblemHttpResult>> ListIcons(
         ClaimsPrincipal user, ChatDbContext db, int? limit, int? offset, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxPage)
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
         {
-            return ChatProblems.Invalid("limit", $"must be between 1 and {MaxPage}");
-        }
-        if (offset is < 0)
-        {
-            return ChatProblems.Invalid("offset", "must not be negative");
+            return problem;
         }
         var icons = Icons(db, user.GetUserId());
         var data = await icons.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id)
-            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .Skip(page.Offset).Take(page.Limit)
             .Select(i => new IconView(i.Id, i.Prompt, i.Output!, i.Model, i.CreatedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new IconPage(data, await icons.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+        return TypedResults.Ok(page.Of(data, await icons.CountAsync(cancellationToken)));
     }
 
     public static async Task<Results<Ok<IconView>, ProblemHttpResult>> GetIcon(string id, ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
@@ -94,4 +88,3 @@ public sealed record IconCreated(Guid Id, string Svg, long Credits, long Balance
 
 public sealed record IconView(Guid Id, string Prompt, string Svg, string Model, DateTimeOffset CreatedAt);
 
-public sealed record IconPage(IReadOnlyList<IconView> Data, int Total, int Limit, int Offset);

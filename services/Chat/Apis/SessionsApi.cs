@@ -12,8 +12,6 @@ namespace Gateway.Chat.Apis;
 // A user's sessions and their messages. Another user's session does not exist (404).
 public static class SessionsApi
 {
-    private const int DefaultPage = 20;
-    private const int MaxPage = 100;
 
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
@@ -31,17 +29,17 @@ public static class SessionsApi
     public static async Task<Results<Ok<Page<SessionView>>, ProblemHttpResult>> ListSessions(
         ClaimsPrincipal user, ChatDbContext db, int? limit, int? offset, CancellationToken cancellationToken)
     {
-        if (Paging(limit, offset) is { } problem)
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
         {
             return problem;
         }
         var userId = user.GetUserId();
         var sessions = db.Sessions.AsNoTracking().Where(s => s.UserId == userId);
         var data = await sessions.OrderByDescending(s => s.UpdatedAt).ThenByDescending(s => s.Id)
-            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .Skip(page.Offset).Take(page.Limit)
             .Select(s => new SessionView(s.Id, s.Title, s.CreatedAt, s.UpdatedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<SessionView>(data, await sessions.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+        return TypedResults.Ok(page.Of(data, await sessions.CountAsync(cancellationToken)));
     }
 
     public static async Task<Results<Created<SessionView>, ProblemHttpResult>> CreateSession(
@@ -91,7 +89,7 @@ public static class SessionsApi
         {
             return ChatProblems.Invalid("id", "is not a session id");
         }
-        if (Paging(limit, offset) is { } problem)
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
         {
             return problem;
         }
@@ -102,9 +100,9 @@ public static class SessionsApi
         }
         var messages = db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId);
         var data = await messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
-            .Skip(offset ?? 0).Take(limit ?? DefaultPage)
+            .Skip(page.Offset).Take(page.Limit)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<MessageView>(data.Select(View).ToList(), await messages.CountAsync(cancellationToken), limit ?? DefaultPage, offset ?? 0));
+        return TypedResults.Ok(page.Of(data.Select(View).ToList(), await messages.CountAsync(cancellationToken)));
     }
 
     // Stores a message without calling the model (a dashboard keeping its own transcript); not charged.
@@ -141,18 +139,11 @@ public static class SessionsApi
         return TypedResults.Created($"/api/chat/sessions/{sessionId}/messages", View(message));
     }
 
-    private static ProblemHttpResult? Paging(int? limit, int? offset) =>
-        limit is < 1 or > MaxPage ? ChatProblems.Invalid("limit", $"must be between 1 and {MaxPage}")
-        : offset is < 0 ? ChatProblems.Invalid("offset", "must not be negative")
-        : null;
-
     private static SessionView View(ChatSession s) => new(s.Id, s.Title, s.CreatedAt, s.UpdatedAt);
 
     private static MessageView View(SessionMessage m) => new(m.Id, m.SessionId, m.Role, m.Content, m.Model,
         m.Credits is { } credits ? new UsageSummary(m.InputTokens ?? 0, m.OutputTokens ?? 0, credits) : null, m.CreatedAt);
 }
-
-public sealed record Page<T>(IReadOnlyList<T> Data, int Total, int Limit, int Offset);
 
 public sealed record NewSession(string? Title);
 

@@ -60,7 +60,7 @@ public static class CustomerSessionsApi
 
     public sealed record SessionServices(DevicesDbContext Db, TimeProvider Time);
 
-    public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> SubmitSession(
+    public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> SubmitSession(
         SubmitSessionRequest request, HttpRequest http, [AsParameters] SessionServices services, CancellationToken cancellationToken)
     {
         if (await services.Db.FindPresentingDeviceAsync(http, cancellationToken) is not { } device)
@@ -99,15 +99,16 @@ public static class CustomerSessionsApi
         return TypedResults.Created($"/api/customer-sessions/{session.Id}", SessionResponse.From(session));
     }
 
-    public static async Task<Results<Ok<PageOf<SessionSummaryResponse>>, ValidationProblem>> ListSessions(
-        string? status, string? page, string? pageSize, ClaimsPrincipal user, DevicesDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<Page<SessionSummaryResponse>>, ProblemHttpResult>> ListSessions(
+        string? status, int? limit, int? offset, ClaimsPrincipal user, DevicesDbContext db, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (CustomerSessionRules.Status(status) is { } badStatus) errors["status"] = [badStatus];
-        var paging = Paging.Read(page, pageSize, errors);
-        if (errors.Count > 0)
+        if (CustomerSessionRules.Status(status) is { } badStatus)
         {
-            return ApiProblems.Invalid(errors);
+            return ApiProblems.Invalid("status", badStatus);
+        }
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
+        {
+            return problem;
         }
 
         var organizationId = user.Organization();
@@ -117,8 +118,8 @@ public static class CustomerSessionsApi
             query = query.Where(s => s.Status == status);
         }
         var total = await query.CountAsync(cancellationToken);
-        var sessions = await query.OrderByDescending(s => s.SubmittedAt).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PageOf<SessionSummaryResponse>([.. sessions.Select(SessionSummaryResponse.From)], paging.Page, paging.PageSize, total));
+        var sessions = await query.OrderByDescending(s => s.SubmittedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(cancellationToken);
+        return TypedResults.Ok(page.Of([.. sessions.Select(SessionSummaryResponse.From)], total));
     }
 
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(
@@ -129,16 +130,16 @@ public static class CustomerSessionsApi
         return session is null ? ApiProblems.NotFound("There is no such customer session.") : TypedResults.Ok(SessionResponse.From(session));
     }
 
-    public static Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> ApproveSession(
+    public static Task<Results<Ok<SessionResponse>, ProblemHttpResult>> ApproveSession(
         Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
         DecideAsync(id, request?.Note ?? request?.Reason, "note", user, services, (s, by, note, now) => s.Approve(by, note, now), cancellationToken);
 
-    public static Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> RejectSession(
+    public static Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RejectSession(
         Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
         DecideAsync(id, request?.Reason ?? request?.Note, "reason", user, services, (s, by, reason, now) => s.Reject(by, reason, now), cancellationToken);
 
     // A session is decided once: a second decision, either way, is a 409 that says what it already is.
-    private static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> DecideAsync(
+    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> DecideAsync(
         Guid id, string? note, string noteField, ClaimsPrincipal user, SessionServices services,
         Func<CustomerSession, Guid, string?, DateTimeOffset, object> decide, CancellationToken cancellationToken)
     {

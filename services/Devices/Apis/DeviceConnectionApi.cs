@@ -43,7 +43,7 @@ public static class DeviceConnectionApi
     public sealed record ActivationServices(DevicesDbContext Db, IOptions<PresenceOptions> Presence, TimeProvider Time);
 
     // Used, expired and unknown codes are refused in the same words, so a guess learns nothing.
-    public static async Task<Results<Ok<ActivatedDeviceResponse>, ValidationProblem>> ActivateDevice(
+    public static async Task<Results<Ok<ActivatedDeviceResponse>, ProblemHttpResult>> ActivateDevice(
         ActivateDeviceRequest request, [AsParameters] ActivationServices services, CancellationToken cancellationToken)
     {
         if (request.ActivationCode is null)
@@ -78,7 +78,7 @@ public static class DeviceConnectionApi
 
     public sealed record HeartbeatServices(DevicesDbContext Db, PresenceTracker Tracker, IOptions<PresenceOptions> Presence, TimeProvider Time);
 
-    public static async Task<Results<Ok<HeartbeatResponse>, ValidationProblem, ProblemHttpResult>> RecordHeartbeat(
+    public static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> RecordHeartbeat(
         Guid id, HttpRequest http, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
         if (await services.Db.FindPresentingDeviceAsync(http, cancellationToken) is not { } device)

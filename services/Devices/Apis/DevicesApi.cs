@@ -52,7 +52,7 @@ public static class DevicesApi
 
     public sealed record DeviceServices(DevicesDbContext Db, PresenceStore Presence, TimeProvider Time);
 
-    public static async Task<Results<Created<RegisteredDeviceResponse>, ValidationProblem, ProblemHttpResult>> RegisterDevice(
+    public static async Task<Results<Created<RegisteredDeviceResponse>, ProblemHttpResult>> RegisterDevice(
         RegisterDeviceRequest request, ClaimsPrincipal user, DeviceRegistrar registrar, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -78,16 +78,19 @@ public static class DevicesApi
         };
     }
 
-    public static async Task<Results<Ok<PageOf<DeviceResponse>>, ValidationProblem>> ListDevices(
-        string? status, string? label, string? page, string? pageSize, ClaimsPrincipal user, [AsParameters] DeviceServices services, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<Page<DeviceResponse>>, ProblemHttpResult>> ListDevices(
+        string? status, string? label, int? limit, int? offset, ClaimsPrincipal user, [AsParameters] DeviceServices services, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (DeviceRules.Status(status) is { } badStatus) errors["status"] = [badStatus];
         if (label is not null && DeviceRules.Label(label) is { } badLabel) errors["label"] = [badLabel];
-        var paging = Paging.Read(page, pageSize, errors);
         if (errors.Count > 0)
         {
             return ApiProblems.Invalid(errors);
+        }
+        if (PageRequest.Check(limit, offset, out var page) is { } problem)
+        {
+            return problem;
         }
 
         var organizationId = user.Organization();
@@ -102,12 +105,12 @@ public static class DevicesApi
             query = query.Where(d => d.Labels.Contains(wanted));
         }
         var total = await query.CountAsync(cancellationToken);
-        var devices = await query.OrderBy(d => d.Name).ThenBy(d => d.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        var devices = await query.OrderBy(d => d.Name).ThenBy(d => d.Id).Skip(page.Offset).Take(page.Limit).ToListAsync(cancellationToken);
         var ids = devices.Select(d => d.Id).ToList();
         var lastSeen = await services.Presence.LastSeenAsync(ids);
         var heartbeats = await services.Presence.LastHeartbeatsAsync(ids);
         var items = devices.Select(d => DeviceResponse.From(d, lastSeen.TryGetValue(d.Id, out var seen) ? seen : null, heartbeats.GetValueOrDefault(d.Id))).ToList();
-        return TypedResults.Ok(new PageOf<DeviceResponse>(items, paging.Page, paging.PageSize, total));
+        return TypedResults.Ok(page.Of(items, total));
     }
 
     public static async Task<Results<Ok<DeviceResponse>, ProblemHttpResult>> GetDevice(
@@ -124,7 +127,7 @@ public static class DevicesApi
         return TypedResults.Ok(DeviceResponse.From(device, lastSeen, heartbeat));
     }
 
-    public static async Task<Results<Ok<DeviceResponse>, ValidationProblem, ProblemHttpResult>> UpdateDevice(
+    public static async Task<Results<Ok<DeviceResponse>, ProblemHttpResult>> UpdateDevice(
         Guid id, UpdateDeviceRequest request, ClaimsPrincipal user, [AsParameters] DeviceServices services, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();

@@ -20,7 +20,7 @@ public static class LiveEventsApi
         return app;
     }
 
-    public static async Task<Results<EmptyHttpResult, ValidationProblem>> ConnectAsync(
+    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ConnectAsync(
         HttpContext context, ClaimsPrincipal user, LiveEventStream stream, IOptions<LiveEventOptions> options, string? lastEventId)
     {
         var cursor = lastEventId ?? context.Request.Headers["Last-Event-ID"].ToString();

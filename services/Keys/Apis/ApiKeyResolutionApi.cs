@@ -28,7 +28,7 @@ public static class ApiKeyResolutionApi
             .FirstOrDefault());
 
     // Revoked, expired and unknown keys are all the same 404.
-    public static async Task<Results<Ok<ResolvedApiKey>, NotFound, ValidationProblem>> Resolve(
+    public static async Task<Results<Ok<ResolvedApiKey>, NotFound, ProblemHttpResult>> Resolve(
         ResolveApiKeyRequest request, KeysDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var hash = request.Hash?.ToLowerInvariant();

@@ -82,7 +82,7 @@ public static class ApiKeysApi
         return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, now)).ToList());
     }
 
-    public static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> CreateKey(
         CreateApiKeyRequest request, ClaimsPrincipal user, [AsParameters] ApiKeyServices services, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();

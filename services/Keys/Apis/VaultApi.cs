@@ -55,7 +55,7 @@ public static class VaultApi
         return TypedResults.Ok(secrets);
     }
 
-    public static async Task<Results<Created<SecretResponse>, ValidationProblem, ProblemHttpResult>> CreateSecret(
+    public static async Task<Results<Created<SecretResponse>, ProblemHttpResult>> CreateSecret(
         CreateSecretRequest request, ClaimsPrincipal user, [AsParameters] VaultServices services, CancellationToken cancellationToken)
     {
         var name = request.Name ?? request.Key;
@@ -98,7 +98,7 @@ public static class VaultApi
         Guid id, ClaimsPrincipal user, KeysDbContext db, CancellationToken cancellationToken) =>
         await DeleteAsync(db, user.GetUserId(), id, cancellationToken) ? TypedResults.NoContent() : NoSuchSecret();
 
-    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteSecretById(
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSecretById(
         Guid? id, ClaimsPrincipal user, KeysDbContext db, CancellationToken cancellationToken)
     {
         if (id is not { } secretId)
@@ -108,7 +108,7 @@ public static class VaultApi
         return await DeleteAsync(db, user.GetUserId(), secretId, cancellationToken) ? TypedResults.NoContent() : NoSuchSecret();
     }
 
-    public static async Task<Results<Ok<RevealedSecret>, ValidationProblem, ProblemHttpResult>> RevealSecret(
+    public static async Task<Results<Ok<RevealedSecret>, ProblemHttpResult>> RevealSecret(
         RevealSecretRequest request, ClaimsPrincipal user, KeysDbContext db, SecretCipher cipher, CancellationToken cancellationToken)
     {
         if (VaultRules.Name(request.Name) is { } badName)

@@ -5,7 +5,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 // ServiceDefaults' messaging retries a consumer that hits a database hiccup (a deadlock Postgres broke, a
 // dropped connection) instead of giving the message up to the _error queue: a lost UsageRecorded would

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 // ServiceDefaults' database through Aspire's AddNpgsqlDbContext, kept as the benchmarks showed it must be: explicit
 // transactions with no retrying strategy around them, pooled connections that keep their session, our interceptors.

@@ -1,4 +1,4 @@
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 // Options that hold a secret are printed (ToString, and so any log line that includes them) without it.
 public sealed class SecretOptionsTests

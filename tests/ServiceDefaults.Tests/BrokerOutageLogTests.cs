@@ -5,7 +5,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 // RabbitMQ goes away for a while and comes back: every service's MassTransit retries its connection all along, and
 // the log says so in a bounded number of lines (a broker restart once added 2,700 lines of reconnect traces).

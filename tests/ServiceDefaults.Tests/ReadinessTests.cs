@@ -2,14 +2,14 @@ using System.Net;
 using System.Text.Json;
 using Gateway.Testing;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
 {
     [Fact]
     public async Task Every_service_is_ready_against_the_real_servers()
     {
-        await using var system = await GatewaySystem.StartAsync(infrastructure, settings: FoundationSettings.With());
+        await using var system = await GatewaySystem.StartAsync(infrastructure, settings: ServiceDefaultsSettings.With());
 
         foreach (var service in GatewaySystem.AllServices)
         {
@@ -27,7 +27,7 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
     [Fact]
     public async Task Edge_readiness_reports_every_downstream_and_turns_red_when_one_stops()
     {
-        await using var system = await GatewaySystem.StartAsync(infrastructure, settings: FoundationSettings.With());
+        await using var system = await GatewaySystem.StartAsync(infrastructure, settings: ServiceDefaultsSettings.With());
         using var edge = system.CreateEdgeClient();
 
         var (status, report) = await ReadyAsync(edge);
@@ -55,7 +55,7 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
         await using var system = await GatewaySystem.StartAsync(
             infrastructure,
             [GatewayService.Devices],
-            settings: FoundationSettings.With(("ConnectionStrings:redis", "127.0.0.1:1")));
+            settings: ServiceDefaultsSettings.With(("ConnectionStrings:redis", "127.0.0.1:1")));
         using var client = system[GatewayService.Devices].CreateHttpClient();
 
         var (status, report) = await ReadinessAsync(client);

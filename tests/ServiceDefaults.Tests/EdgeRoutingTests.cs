@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 public sealed class EdgeRoutingTests(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
@@ -16,7 +16,7 @@ public sealed class EdgeRoutingTests(GatewayInfrastructure infrastructure) : IAs
     private GatewaySystem _system = null!;
 
     public async ValueTask InitializeAsync() =>
-        _system = await GatewaySystem.StartAsync(infrastructure, settings: FoundationSettings.With(), configureServices: (service, services) =>
+        _system = await GatewaySystem.StartAsync(infrastructure, settings: ServiceDefaultsSettings.With(), configureServices: (service, services) =>
         {
             if (service is { } s)
             {

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Testing;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 public sealed class MessagingTests(GatewayInfrastructure infrastructure)
 {

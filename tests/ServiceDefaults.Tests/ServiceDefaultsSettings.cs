@@ -1,6 +1,6 @@
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
-public static class FoundationSettings
+public static class ServiceDefaultsSettings
 {
     // Nothing here talks to a model; Chat only needs to know where one would be.
     public static Dictionary<string, string?> With(params (string Key, string? Value)[] extra)

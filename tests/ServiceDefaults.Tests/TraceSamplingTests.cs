@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Trace;
 
-namespace Foundation.Tests;
+namespace ServiceDefaults.Tests;
 
 // Under load a process starts at most Gateway:Telemetry:TracesPerSecond new traces; a span whose caller sampled its
 // trace is recorded whatever the budget, so a sampled trace is whole across services (and the reverse).
