@@ -224,7 +224,7 @@ public static class ResponsesApi
             {
                 CallEnd.Failed => ("failed", null, new ResponseError("server_error", call.FailureDetail ?? "The model failed.")),
                 CallEnd.CallerLeft => ("cancelled", null, null),
-                _ when call.FinishReason == "length" => ("incomplete", new IncompleteDetails("max_output_tokens"), (ResponseError?)null),
+                _ when call.FinishReason == "length" => ("incomplete", new IncompleteDetails("max_output_tokens"), null),
                 _ => ("completed", (IncompleteDetails?)null, (ResponseError?)null),
             };
             var message = new OutputMessage("message", $"msg_{id:N}", status == "completed" ? "completed" : "incomplete", "assistant",
