@@ -16,7 +16,8 @@ public static class ResponsesApi
 {
     public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").RequireAuthorization().MapPost("/responses", Respond);
+        app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization().MapPost("/responses", Respond)
+            .WithSummary("OpenAI's Responses API, streamed or not, charged in credits; nothing is stored.");
         return app;
     }
 
