@@ -79,7 +79,7 @@ public sealed class RepeatedFailures : IDisposable
     // In a few words and without an address: the innermost socket error, else the exception's type.
     public static string Reason(Exception exception)
     {
-        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
         {
             if (inner is SocketException socket)
             {

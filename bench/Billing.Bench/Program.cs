@@ -162,4 +162,4 @@ int Argument(string name, int fallback)
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
 }
 
-sealed record Run(double PerSecond, double P50, double P99, int Failures);
+internal sealed record Run(double PerSecond, double P50, double P99, int Failures);

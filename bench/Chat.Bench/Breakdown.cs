@@ -6,7 +6,7 @@ using System.Diagnostics;
 // are sent one at a time under a root span of our own; each step is keyed by its path in the span tree and
 // reported as the median over requests (robust to the other work on the machine), with its median start
 // offset from the request's start, so the table reads as a timeline.
-sealed class Breakdown : IDisposable
+internal sealed class Breakdown : IDisposable
 {
     public static readonly ActivitySource Source = new("Chat.Bench");
 

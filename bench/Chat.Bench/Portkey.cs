@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 // Portkey's open-source gateway (@portkey-ai/gateway on npm, installed under bench/Chat.Bench/portkey by
 // run.sh) as a child process, proxying to an OpenAI-compatible upstream given per request in headers.
-sealed class Portkey : IAsyncDisposable
+internal sealed class Portkey : IAsyncDisposable
 {
     private readonly Process _process;
 

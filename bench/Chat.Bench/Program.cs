@@ -17,9 +17,7 @@
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
 // database round trips, the outbox's delay.
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Gateway.Bench.Chat;
 using static Gateway.Bench.Chat.Load;

@@ -3,7 +3,6 @@ using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Readiness;
 using Gateway.ServiceDefaults;
-using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Yarp.ReverseProxy.ServiceDiscovery;

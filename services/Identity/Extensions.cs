@@ -8,7 +8,6 @@ using Gateway.Identity.Tokens;
 using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Gateway.Hosting.Servers;
 
@@ -14,13 +12,13 @@ public sealed class AppHostTests : IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private static readonly string[] Services = ["identity", "keys", "billing", "chat", "devices", "edge", "mockllm"];
-    private readonly string root;
-    private readonly DateTime started = DateTime.Now;
+    private readonly string _root;
+    private readonly DateTime _started = DateTime.Now;
 
     public AppHostTests()
     {
-        root = Directory.CreateTempSubdirectory("gateway-apphost-").FullName;
-        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
+        _root = Directory.CreateTempSubdirectory("gateway-apphost-").FullName;
+        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -29,7 +27,7 @@ public sealed class AppHostTests : IDisposable
     public async Task The_system_starts_healthy_from_built_binaries_restarts_a_killed_service_and_stops_leaving_nothing()
     {
         var edgeUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(["--data", Path.Combine(root, "data"), "--edge-url", edgeUrl], Ct);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(["--data", Path.Combine(_root, "data"), "--edge-url", edgeUrl], Ct);
         List<int> stack;
         await using (var app = await builder.BuildAsync(Ct))
         {
@@ -48,7 +46,7 @@ public sealed class AppHostTests : IDisposable
             var environment = Environ(identity);
             Assert.Equal("Production", environment["ASPNETCORE_ENVIRONMENT"]);
             Assert.Equal($"{edgeUrl}/accept-invite", environment["Identity__Invitations__AcceptUrl"]);
-            Assert.DoesNotContain(Process.GetProcesses(), p => Cmdline(p.Id).Contains("run --no-build", StringComparison.Ordinal) && Cmdline(p.Id).Contains(root));
+            Assert.DoesNotContain(Process.GetProcesses(), p => Cmdline(p.Id).Contains("run --no-build", StringComparison.Ordinal) && Cmdline(p.Id).Contains(_root));
 
             Process.GetProcessById(identity).Kill();
             await WaitForReadinessAsync(edgeUrl, s => s != HttpStatusCode.OK, TimeSpan.FromSeconds(30));
@@ -70,7 +68,7 @@ public sealed class AppHostTests : IDisposable
     [Fact]
     public async Task Publishing_describes_the_servers_as_Aspire_s_stock_containers_and_every_reference_by_name()
     {
-        var manifest = await AspireManifest.PublishAsync(root, Ct);
+        var manifest = await AspireManifest.PublishAsync(_root, Ct);
 
         var resources = JsonDocument.Parse(await File.ReadAllTextAsync(manifest, Ct)).RootElement.GetProperty("resources");
         Assert.StartsWith("container.", resources.GetProperty("postgres").GetProperty("type").GetString());
@@ -92,7 +90,7 @@ public sealed class AppHostTests : IDisposable
     {
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -112,7 +110,7 @@ public sealed class AppHostTests : IDisposable
         // systems of their own from the same binaries at the same time.
         var matches = Process.GetProcesses().Where(p => Cmdline(p.Id).Split('\0')[0].Contains(folder, StringComparison.Ordinal)
             && Environ(p.Id).GetValueOrDefault("OTEL_SERVICE_NAME") == resource
-            && p.StartTime >= started && IsOurs(p.Id)).Select(p => p.Id).ToList();
+            && p.StartTime >= _started && IsOurs(p.Id)).Select(p => p.Id).ToList();
         return Assert.Single(matches);
     }
 

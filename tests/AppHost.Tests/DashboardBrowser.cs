@@ -6,15 +6,15 @@ namespace Gateway.AppHost.Tests;
 public sealed class DashboardBrowser : IAsyncDisposable
 {
     private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard");
-    private readonly IPlaywright playwright;
-    private readonly IBrowser browser;
-    private readonly string url;
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly string _url;
 
     private DashboardBrowser(IPlaywright playwright, IBrowser browser, IPage page, string url)
     {
-        this.playwright = playwright;
-        this.browser = browser;
-        this.url = url;
+        _playwright = playwright;
+        _browser = browser;
+        _url = url;
         Page = page;
     }
 
@@ -39,7 +39,7 @@ public sealed class DashboardBrowser : IAsyncDisposable
     /// <summary>Opens a dashboard page and waits for Blazor to have rendered its main area.</summary>
     public async Task<IPage> OpenAsync(string path)
     {
-        await Page.GotoAsync(url + path);
+        await Page.GotoAsync(_url + path);
         await Page.Locator("main, .main-content, [role=main]").First.WaitForAsync();
         return Page;
     }
@@ -87,7 +87,7 @@ public sealed class DashboardBrowser : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await browser.DisposeAsync();
-        playwright.Dispose();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
     }
 }

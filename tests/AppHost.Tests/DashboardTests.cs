@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -21,12 +20,12 @@ public sealed class DashboardTests : IDisposable
         "mockllm", "identity", "keys", "billing", "chat", "devices", "edge",
     ];
 
-    private readonly string root;
+    private readonly string _root;
 
     public DashboardTests()
     {
-        root = Directory.CreateTempSubdirectory("gateway-dashboard-").FullName;
-        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
+        _root = Directory.CreateTempSubdirectory("gateway-dashboard-").FullName;
+        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101); // the postgres user must enter it
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -34,7 +33,7 @@ public sealed class DashboardTests : IDisposable
     [Fact]
     public async Task A_chat_request_through_the_edge_is_one_trace_with_spans_from_edge_chat_and_billing_in_the_Aspire_dashboard()
     {
-        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(root, "data"));
+        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(_root, "data"));
         await using var app = await StartAsync(dashboardUrl, token, data);
         await ChatAsync(app);
 
@@ -70,7 +69,7 @@ public sealed class DashboardTests : IDisposable
     [Fact]
     public async Task With_two_instances_of_each_a_chat_request_is_still_one_trace_in_the_Aspire_dashboard()
     {
-        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(root, "data"));
+        var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(_root, "data"));
         await using var app = await StartAsync(dashboardUrl, token, data, "--replicas", "2");
         await ChatAsync(app);
 
@@ -130,7 +129,7 @@ public sealed class DashboardTests : IDisposable
     {
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -15,14 +15,14 @@ public sealed class KubernetesManifestTests : IDisposable
 {
     private static readonly string Deploy = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../deploy"));
     private static readonly string[] Overlays = ["production", "trial"];
-    private readonly string root = Directory.CreateTempSubdirectory("gateway-manifest-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("gateway-manifest-").FullName;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Deploy_holds_exactly_what_the_AppHost_publishes()
     {
-        var manifest = await AspireManifest.PublishAsync(root, Ct);
+        var manifest = await AspireManifest.PublishAsync(_root, Ct);
 
         var generated = DeployManifests.Generate(manifest);
 
@@ -36,14 +36,14 @@ public sealed class KubernetesManifestTests : IDisposable
     public void A_value_deploy_cannot_express_stops_the_generator()
     {
         // A service given the Postgres server's host alone: in production there is only a connection string to give.
-        var manifest = Path.Combine(root, "manifest.json");
+        var manifest = Path.Combine(_root, "manifest.json");
         File.WriteAllText(manifest, """
             {"resources": {
               "postgres": {"type": "container.v0", "image": "postgres", "connectionString": "Host={postgres.bindings.tcp.host}", "bindings": {"tcp": {"targetPort": 5432}}},
               "billing": {"type": "project.v0", "path": "billing.csproj", "env": {"Billing__DatabaseHost": "{postgres.bindings.tcp.host}"}, "bindings": {"http": {}}}
             }}
             """);
-        File.WriteAllText(Path.Combine(root, "billing.csproj"), "<Project><PropertyGroup><ContainerRepository>gateway/billing</ContainerRepository></PropertyGroup></Project>");
+        File.WriteAllText(Path.Combine(_root, "billing.csproj"), "<Project><PropertyGroup><ContainerRepository>gateway/billing</ContainerRepository></PropertyGroup></Project>");
 
         var error = Assert.Throws<InvalidOperationException>(() => DeployManifests.Generate(manifest));
 
@@ -202,7 +202,7 @@ public sealed class KubernetesManifestTests : IDisposable
         return keys;
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     // The fields of kustomization.yaml deploy/ uses; any other is refused, as a misspelt one would be.
     private sealed class Kustomization

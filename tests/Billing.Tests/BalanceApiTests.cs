@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Billing.Ledger;
-using Gateway.Testing;
 
 namespace Billing.Tests;
 

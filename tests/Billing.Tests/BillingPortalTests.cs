@@ -1,6 +1,5 @@
 using System.Net;
 using Gateway.ServiceDefaults;
-using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Billing.Tests;

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Gateway.Billing.Ledger;
 using Gateway.Contracts;
 using Gateway.ServiceDefaults;
-using Gateway.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Chat.Assistants;
 using Gateway.MockLlm;
-using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests;

@@ -1,8 +1,6 @@
 using System.Net;
 using Gateway.Hosting.Servers;
-using Aspire.Hosting;
 using Gateway.MockLlm;
-using Gateway.Testing;
 
 namespace Chat.Tests;
 

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.MockLlm;
-using Gateway.Testing;
 
 namespace Chat.Tests;
 
@@ -115,8 +114,14 @@ public static class ServerSentEvents
         string? data = null;
         while (await reader.ReadLineAsync(ChatSystem.Cancel) is { } line)
         {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line[6..];
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data = line[6..];
+            }
             else if (line.Length == 0 && data is not null)
             {
                 yield return new ServerSentEvent(name ?? "message", JsonDocument.Parse(data).RootElement.Clone());

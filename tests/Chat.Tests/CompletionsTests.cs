@@ -56,7 +56,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         await using var scope = chat.System[GatewayService.Chat].Provider.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<Gateway.Chat.Infrastructure.ChatDbContext>();
         var usage = await db.Usage.AsNoTracking().SingleAsync(u => u.ReservationId == reservationId, Cancel);
-        Assert.Equal(("completion", "local-model", (long)completion.Usage.InputTokenCount, 7L, false),
+        Assert.Equal(("completion", "local-model", completion.Usage.InputTokenCount, 7L, false),
             (usage.Kind, usage.Model, usage.InputTokens, usage.OutputTokens, usage.Interrupted));
         Assert.Equal(usage.InputTokens + usage.OutputTokens, usage.Credits);
         Assert.InRange(usage.RecordedAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);

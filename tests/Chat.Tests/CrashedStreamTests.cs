@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Gateway.MockLlm;
-using Gateway.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

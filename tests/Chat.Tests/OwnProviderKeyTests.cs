@@ -1,10 +1,7 @@
 using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Gateway.MockLlm;
-using Gateway.Testing;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace Chat.Tests;

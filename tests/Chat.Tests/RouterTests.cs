@@ -1,12 +1,8 @@
 using System.ClientModel;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text.Json;
 using Gateway.MockLlm;
-using Gateway.Testing;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace Chat.Tests;

@@ -14,7 +14,7 @@ namespace Chat.Tests;
 public sealed class TelegramTests(TelegramTests.TelegramSystem telegram) : IClassFixture<TelegramTests.TelegramSystem>
 {
     private static CancellationToken Cancel => ChatSystem.Cancel;
-    private static long _ids = Random.Shared.NextInt64(1_000_000, 1_000_000_000);
+    private static long LastId = Random.Shared.NextInt64(1_000_000, 1_000_000_000);
 
     private LocalTelegram Bot => telegram.Telegram;
     private GatewaySystem System => telegram.System;
@@ -282,7 +282,7 @@ public sealed class TelegramTests(TelegramTests.TelegramSystem telegram) : IClas
 
     private HttpClient Edge() => telegram.System.CreateEdgeClient();
 
-    private static long NextId() => Interlocked.Increment(ref _ids);
+    private static long NextId() => Interlocked.Increment(ref LastId);
 
     private async Task<(TestUser User, long ChatId)> LinkedUserAsync()
     {

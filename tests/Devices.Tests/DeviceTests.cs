@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Gateway.Testing;
 using Microsoft.EntityFrameworkCore;
 
 namespace Devices.Tests;
@@ -37,7 +36,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         using var activation = await edge.ActivateAsync(registered.ActivationCode.ToLowerInvariant().Replace("-", " "));
         var token = (await activation.ShouldBe(HttpStatusCode.OK)).GetProperty("deviceToken").GetString()!;
 
-        string row = "";
+        var row = "";
         await devices.InDatabaseAsync(async db => row = JsonSerializer.Serialize(await db.Devices.AsNoTracking().SingleAsync(d => d.Id == registered.Id, Api.Ct)));
 
         Assert.StartsWith("dvc_", token);

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Devices.Infrastructure;
 using Gateway.ServiceDefaults;
-using Gateway.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text.Json;
 using Gateway.Contracts;
-using Gateway.Testing;
 
 namespace Devices.Tests;
 

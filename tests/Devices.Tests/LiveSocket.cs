@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Gateway.ServiceDefaults;
-using Gateway.Testing;
 
 namespace Devices.Tests;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text.Json;
 using Gateway.Devices.LiveEvents;
 
 namespace Devices.Tests;

@@ -143,6 +143,28 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         }
     }
 
+    // /docs lists operations by tag and names each by its summary: an operation without one shows as its bare path,
+    // and one without a tag of its own falls under the service's assembly name ("Gateway.Chat").
+    [Fact]
+    public async Task Every_operation_says_what_it_does_and_belongs_to_an_area()
+    {
+        var document = await DocumentAsync(reference.System);
+
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject()
+                .Where(o => o.Name is "get" or "put" or "post" or "delete" or "patch")
+                .Select(o => (Name: $"{o.Name.ToUpperInvariant()} {path.Name}", Operation: o.Value)))
+            .ToList();
+        Assert.NotEmpty(operations);
+        Assert.Empty(operations
+            .Where(o => !o.Operation.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+            .Select(o => o.Name));
+        Assert.Empty(operations
+            .Where(o => !o.Operation.TryGetProperty("tags", out var tags) || tags.GetArrayLength() == 0
+                || tags.EnumerateArray().Any(t => t.GetString()!.StartsWith("Gateway.", StringComparison.Ordinal)))
+            .Select(o => o.Name));
+    }
+
     [Fact]
     public async Task Internal_health_and_key_set_paths_are_not_in_the_document()
     {

@@ -184,14 +184,14 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
     // A live socket straight to one Devices instance, with the caller token the edge would have sent.
     private sealed class EventSocket : IAsyncDisposable
     {
-        private readonly ClientWebSocket socket = new();
-        private readonly List<JsonElement> received = [];
+        private readonly ClientWebSocket _socket = new();
+        private readonly List<JsonElement> _received = [];
 
         public static async Task<EventSocket> ConnectAsync(Uri devices, string callerToken)
         {
             var live = new EventSocket();
-            live.socket.Options.SetRequestHeader(CallerAuthentication.HeaderName, callerToken);
-            await live.socket.ConnectAsync(new Uri(new UriBuilder(devices) { Scheme = "ws" }.Uri, "/api/events"), Ct);
+            live._socket.Options.SetRequestHeader(CallerAuthentication.HeaderName, callerToken);
+            await live._socket.ConnectAsync(new Uri(new UriBuilder(devices) { Scheme = "ws" }.Uri, "/api/events"), Ct);
             await live.WaitForAsync("connected", 1, TimeSpan.FromSeconds(10)); // from then on nothing is missed
             return live;
         }
@@ -201,29 +201,29 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             timeout.CancelAfter(within);
             var buffer = new byte[64 * 1024];
-            while (received.Count(e => e.GetProperty("type").GetString() == type) < count)
+            while (_received.Count(e => e.GetProperty("type").GetString() == type) < count)
             {
                 using var message = new MemoryStream();
                 WebSocketReceiveResult result;
                 do
                 {
-                    result = await socket.ReceiveAsync(buffer, timeout.Token);
+                    result = await _socket.ReceiveAsync(buffer, timeout.Token);
                     message.Write(buffer, 0, result.Count);
                 }
                 while (!result.EndOfMessage);
                 Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
-                received.Add(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+                _received.Add(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
             }
-            return [.. received.Where(e => e.GetProperty("type").GetString() == type)];
+            return [.. _received.Where(e => e.GetProperty("type").GetString() == type)];
         }
 
         public async ValueTask DisposeAsync()
         {
-            if (socket.State == WebSocketState.Open)
+            if (_socket.State == WebSocketState.Open)
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
             }
-            socket.Dispose();
+            _socket.Dispose();
         }
     }
 }

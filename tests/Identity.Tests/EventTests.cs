@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Gateway.Contracts;
-using Gateway.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using static Identity.Tests.Api;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Gateway.Testing;
 using static Identity.Tests.Api;
 
 namespace Identity.Tests;

@@ -1,5 +1,4 @@
 using System.Net;
-using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using static Identity.Tests.Api;

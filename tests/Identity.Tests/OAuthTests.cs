@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Web;
-using Gateway.Testing;
 using static Identity.Tests.Api;
 
 namespace Identity.Tests;

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Tokens;
-using Gateway.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Gateway.Keys.Infrastructure;
 using Gateway.ServiceDefaults;
-using Gateway.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

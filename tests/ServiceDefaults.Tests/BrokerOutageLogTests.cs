@@ -1,4 +1,3 @@
-using Aspire.Hosting;
 using Gateway.Hosting.Servers;
 using Gateway.Testing;
 using MassTransit;

@@ -54,13 +54,13 @@ public sealed partial class DeployManifests
     // given as one connection string, so these are not carried.
     private static readonly string[] ConnectionParts = ["HOST", "PORT", "USERNAME", "PASSWORD", "URI", "JDBCCONNECTIONSTRING", "DATABASENAME", "HTTP", "HTTPS"];
 
-    private readonly Dictionary<string, JsonElement> resources;
-    private readonly string manifestFolder;
+    private readonly Dictionary<string, JsonElement> _resources;
+    private readonly string _manifestFolder;
 
     private DeployManifests(JsonElement manifest, string manifestFolder)
     {
-        resources = manifest.GetProperty("resources").EnumerateObject().ToDictionary(r => r.Name, r => r.Value);
-        this.manifestFolder = manifestFolder;
+        _resources = manifest.GetProperty("resources").EnumerateObject().ToDictionary(r => r.Name, r => r.Value);
+        _manifestFolder = manifestFolder;
     }
 
     /// <summary>Every generated file, by its path under deploy/.</summary>
@@ -103,12 +103,12 @@ public sealed partial class DeployManifests
         return files;
     }
 
-    private IEnumerable<string> Of(string type) => resources.Where(r => r.Value.GetProperty("type").GetString() == type).Select(r => r.Key);
+    private IEnumerable<string> Of(string type) => _resources.Where(r => r.Value.GetProperty("type").GetString() == type).Select(r => r.Key);
 
     // A project: Deployment, Service, PodDisruptionBudget, and for the edge and Chat a HorizontalPodAutoscaler.
     private object[] Project(string name)
     {
-        var resource = resources[name];
+        var resource = _resources[name];
         var size = Sizes.GetValueOrDefault(name, ServiceSize);
         var labels = Labels(name);
         var external = Bindings(resource).Any(b => b.Value.TryGetProperty("external", out var e) && e.GetBoolean());
@@ -222,7 +222,7 @@ public sealed partial class DeployManifests
     // A server container (trial only): a StatefulSet with a volume per Aspire volume, and a Service on its ports.
     private object[] Server(string name)
     {
-        var resource = resources[name];
+        var resource = _resources[name];
         var labels = Labels(name);
         var ports = Bindings(resource).Select(b => new V1ContainerPort { Name = b.Name, ContainerPort = b.Value.GetProperty("targetPort").GetInt32() }).ToList();
         var volumes = resource.TryGetProperty("volumes", out var v) ? v.EnumerateArray().ToList() : [];
@@ -298,7 +298,7 @@ public sealed partial class DeployManifests
     {
         var split = name.LastIndexOf('_');
         return split > 0 && ConnectionParts.Contains(name[(split + 1)..])
-            && resources.Keys.Any(r => r.Replace("-", "_").ToUpperInvariant() == name[..split]);
+            && _resources.Keys.Any(r => r.Replace("-", "_").ToUpperInvariant() == name[..split]);
     }
 
     private string? SecretFor(string resource, string property) => (Type(resource), property) switch
@@ -309,7 +309,7 @@ public sealed partial class DeployManifests
     };
 
     private SortedSet<string> SecretKeys(IEnumerable<string> owners, string secret) =>
-        new(owners.SelectMany(o => Env(o, resources[o])).Where(e => e.ValueFrom?.SecretKeyRef.Name == secret).Select(e => e.ValueFrom.SecretKeyRef.Key), StringComparer.Ordinal);
+        new(owners.SelectMany(o => Env(o, _resources[o])).Where(e => e.ValueFrom?.SecretKeyRef.Name == secret).Select(e => e.ValueFrom.SecretKeyRef.Key), StringComparer.Ordinal);
 
     // A value that holds no secret: bindings of projects become their Service's address; servers and secrets may not appear.
     private string Literal(string where, string value) => Placeholder().Replace(value, m =>
@@ -331,26 +331,26 @@ public sealed partial class DeployManifests
 
     // A connection string as text, for a server given by host (and port): a value.v0 names its server's string and adds to it.
     private string ConnectionString(string resource, Func<string, string> host, Func<string, string> parameter, Func<string, int> port) =>
-        Placeholder().Replace(resources[resource].GetProperty("connectionString").GetString()!, m =>
+        Placeholder().Replace(_resources[resource].GetProperty("connectionString").GetString()!, m =>
         {
             var (name, property) = (m.Groups["resource"].Value, m.Groups["property"].Value);
             return (Type(name), property, BindingPart(property)) switch
             {
                 ("value.v0" or "container.v0", "connectionString", _) => ConnectionString(name, host, parameter, port),
                 ("parameter.v0", "value", _) => parameter(name),
-                ("annotated.string", "value", _) => ConnectionString(name, host, parameter, port, "value"),
+                ("annotated.string", "value", _) => ConnectionString(name, parameter, "value"),
                 ("container.v0", _, (_, "host")) => host(name),
                 ("container.v0", _, (_, "port")) => port(name).ToString(),
                 _ => throw Unsupported($"the connection string of {resource}", m.Value),
             };
         });
 
-    private string ConnectionString(string resource, Func<string, string> host, Func<string, string> parameter, Func<string, int> port, string property) =>
-        Placeholder().Match(resources[resource].GetProperty(property).GetString()!) is { Success: true } m && Type(m.Groups["resource"].Value) == "parameter.v0"
+    private string ConnectionString(string resource, Func<string, string> parameter, string property) =>
+        Placeholder().Match(_resources[resource].GetProperty(property).GetString()!) is { Success: true } m && Type(m.Groups["resource"].Value) == "parameter.v0"
             ? parameter(m.Groups["resource"].Value)
-            : throw Unsupported(resource, resources[resource].GetProperty(property).GetString()!);
+            : throw Unsupported(resource, _resources[resource].GetProperty(property).GetString()!);
 
-    private int Port(string server) => Bindings(resources[server]).First().Value.GetProperty("targetPort").GetInt32();
+    private int Port(string server) => Bindings(_resources[server]).First().Value.GetProperty("targetPort").GetInt32();
 
     // The services' parameters are Gateway's keys (base64 of 32 random bytes); the servers' are passwords and user names,
     // which go into connection strings and URIs, so they are letters and digits.
@@ -361,12 +361,12 @@ public sealed partial class DeployManifests
     // The image's name is the project's ContainerRepository, the one `dotnet publish /t:PublishContainer` builds.
     private string Image(string name, JsonElement resource)
     {
-        var project = Path.GetFullPath(Path.Combine(manifestFolder, resource.GetProperty("path").GetString()!));
+        var project = Path.GetFullPath(Path.Combine(_manifestFolder, resource.GetProperty("path").GetString()!));
         return XDocument.Load(project).Descendants("ContainerRepository").FirstOrDefault()?.Value
             ?? throw new InvalidOperationException($"{project} sets no <ContainerRepository>: give it one, e.g. gateway/{name}, so its image has a name.");
     }
 
-    private int ServicePort(string project) => Bindings(resources[project]).Any(b => b.Value.TryGetProperty("external", out var e) && e.GetBoolean()) ? 80 : HttpPort;
+    private int ServicePort(string project) => Bindings(_resources[project]).Any(b => b.Value.TryGetProperty("external", out var e) && e.GetBoolean()) ? 80 : HttpPort;
 
     private static IEnumerable<JsonProperty> Bindings(JsonElement resource) =>
         resource.TryGetProperty("bindings", out var b) ? b.EnumerateObject() : [];
@@ -374,7 +374,7 @@ public sealed partial class DeployManifests
     private static (string Binding, string Part)? BindingPart(string property) =>
         property.Split('.') is ["bindings", var binding, var part] ? (binding, part) : null;
 
-    private string? Type(string resource) => resources.TryGetValue(resource, out var r) ? r.GetProperty("type").GetString() : null;
+    private string? Type(string resource) => _resources.TryGetValue(resource, out var r) ? r.GetProperty("type").GetString() : null;
 
     private static Dictionary<string, string> Labels(string name) => new() { ["app.kubernetes.io/name"] = name };
 

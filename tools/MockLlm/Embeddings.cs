@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 
@@ -40,7 +39,7 @@ public static class Embeddings
             await Completions.Error(http, 404, $"The model '{model}' does not exist.", "invalid_request_error", "model_not_found");
             return;
         }
-        List<string>? inputs = request!["input"] switch
+        var inputs = request!["input"] switch
         {
             JsonValue value when value.TryGetValue<string>(out var text) => [text],
             JsonArray array when array.Count > 0 && array.All(i => i is JsonValue v && v.TryGetValue<string>(out _)) => array.Select(i => i!.GetValue<string>()).ToList(),

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.ServiceDefaults;
 using Microsoft.Extensions.Caching.Memory;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gateway.ServiceDefaults;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge.Proxy;
 

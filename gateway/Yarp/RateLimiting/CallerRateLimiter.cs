@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge.RateLimiting;
 

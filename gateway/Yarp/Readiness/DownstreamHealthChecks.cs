@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Gateway.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace Gateway.Edge.Readiness;
 

@@ -14,12 +14,12 @@ public static class BalanceApi
 
     public static IEndpointRouteBuilder MapBalanceApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").RequireAuthorization();
+        var api = app.MapGroup("/api").WithTags("Credits").RequireAuthorization();
 
-        api.MapGet("/tokens/balance", GetBalance);
-        api.MapGet("/tokens/history", GetHistory);
-        api.MapGet("/credits/history", GetHistory);
-        api.MapGet("/usage", GetUsage);
+        api.MapGet("/tokens/balance", GetBalance).WithSummary("Your credit balance: what you have, what is held, what is available.");
+        api.MapGet("/tokens/history", GetHistory).WithSummary("Your credit history, newest first, a page at a time.");
+        api.MapGet("/credits/history", GetHistory).WithSummary("Your credit history, newest first, a page at a time (the same as /api/tokens/history).");
+        api.MapGet("/usage", GetUsage).WithSummary("Your usage day by day over the last ?days= (7 by default).");
         return app;
     }
 

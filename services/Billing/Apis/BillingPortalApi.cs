@@ -16,6 +16,7 @@ public static class BillingPortalApi
     {
         app.MapGet("/api/organization/billing", OpenPortal)
             .WithTags("Organization")
+            .WithSummary("Opens the organisation's Stripe billing portal (owners and admins).")
             .RequireAuthorization(Policy)
             .WithMetadata(new ForbiddenMessage("Only the organisation's owners and admins can open its billing portal."));
         return app;

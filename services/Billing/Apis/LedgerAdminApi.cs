@@ -21,10 +21,10 @@ public static class LedgerAdminApi
         // The path, and one under /api/billing that the edge routes to this service today.
         foreach (var prefix in new[] { "/api/admin/ledger", "/api/billing/admin/ledger" })
         {
-            var admin = app.MapGroup(prefix).RequireAuthorization(Policy)
+            var admin = app.MapGroup(prefix).WithTags("Ledger administration").RequireAuthorization(Policy)
                 .WithMetadata(new ForbiddenMessage("Only platform administrators (Billing:Ledger:Administrators, by user id) may use the ledger's administration."));
-            admin.MapGet("/audit", GetAudit);
-            admin.MapPost("/adjustments", PostAdjustment);
+            admin.MapGet("/audit", GetAudit).WithSummary("Proves the books: every wallet agrees with its transfers and holds, and credits and debits add up (platform administrators).");
+            admin.MapPost("/adjustments", PostAdjustment).WithSummary("Grants credits to a user or takes them back, with a reason (platform administrators).");
         }
         return app;
     }

@@ -19,8 +19,9 @@ public static class PurchaseApi
 
     public static IEndpointRouteBuilder MapPurchaseApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/credits/purchase", Purchase).RequireAuthorization();
-        app.MapPost(WebhookPath, StripeWebhook).AllowAnonymous();
+        app.MapPost("/api/credits/purchase", Purchase).WithTags("Credits").WithSummary("Starts buying credits: answers the Stripe Checkout page to send the buyer to.")
+            .RequireAuthorization();
+        app.MapPost(WebhookPath, StripeWebhook).WithTags("Webhooks").WithSummary("Stripe's webhook: grants the credits of a paid checkout, once.").AllowAnonymous();
         return app;
     }
 

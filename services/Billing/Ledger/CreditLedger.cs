@@ -12,17 +12,17 @@ public sealed class CreditLedger : IDisposable
     private const int MaxBatch = 64;
     private const int Writers = 2;
 
-    private readonly NpgsqlDataSource database;
-    private readonly GroupCommit<Operation> batches;
+    private readonly NpgsqlDataSource _database;
+    private readonly GroupCommit<Operation> _batches;
 
     public CreditLedger(NpgsqlDataSource database, LedgerMetrics metrics)
     {
-        this.database = database;
+        _database = database;
         // Holds and captures, the operations every chat makes, are group-committed together. Two writers:
         // while one batch commits, the next one fills (measured in bench/Billing.Bench: more writers make
         // smaller batches, and on one hot wallet they only wait on each other's row lock). Counted where
         // the transaction committed, so a caller that stopped waiting does not hide it.
-        batches = new GroupCommit<Operation>(Writers, MaxBatch,
+        _batches = new GroupCommit<Operation>(Writers, MaxBatch,
             async batch => (await RunBatchAsync(batch)).Select((result, i) => Counted(metrics, batch[i], result)).ToArray(),
             async operation => Counted(metrics, operation, await RunOneAsync(operation)));
     }
@@ -46,12 +46,12 @@ public sealed class CreditLedger : IDisposable
 
     // A hold for a holder (a running Chat) goes back once the holder stops renewing it (HoldSweeper).
     public Task<TransferResult> ReserveAsync(Guid holdId, Guid userId, long amount, DateTimeOffset expiresAt, string reason, Guid? holder = null, CancellationToken cancellationToken = default) =>
-        batches.RunAsync(new Operation(OperationKind.Hold, holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason), null, holder), cancellationToken);
+        _batches.RunAsync(new Operation(OperationKind.Hold, holdId, userId, Positive(amount), expiresAt.ToUniversalTime(), Clip(reason), null, holder), cancellationToken);
 
     public Task<TransferResult> CaptureAsync(Guid transferId, Guid holdId, long amount, string reason, Usage? usage = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
-        return batches.RunAsync(new Operation(OperationKind.Capture, transferId, holdId, amount, null, Clip(reason), usage, null), cancellationToken);
+        return _batches.RunAsync(new Operation(OperationKind.Capture, transferId, holdId, amount, null, Clip(reason), usage, null), cancellationToken);
     }
 
     // The requester's cancellation of its reservation: releases the hold, or, if it has not been made yet,
@@ -64,7 +64,7 @@ public sealed class CreditLedger : IDisposable
 
     public async Task<WalletBalance> BalanceAsync(Guid userId, CancellationToken cancellationToken = default)
     {
-        await using var command = database.CreateCommand("SELECT balance, held FROM accounts WHERE id = $1 AND kind = 'wallet'");
+        await using var command = _database.CreateCommand("SELECT balance, held FROM accounts WHERE id = $1 AND kind = 'wallet'");
         command.Parameters.Add(new NpgsqlParameter { Value = userId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
@@ -86,7 +86,7 @@ public sealed class CreditLedger : IDisposable
         {
             try
             {
-                await using var command = database.CreateCommand(sql);
+                await using var command = _database.CreateCommand(sql);
                 foreach (var argument in arguments)
                 {
                     command.Parameters.Add(argument is null
@@ -112,7 +112,7 @@ public sealed class CreditLedger : IDisposable
 
     private async Task<TransferResult[]> RunBatchAsync(IReadOnlyList<Operation> batch)
     {
-        await using var command = database.CreateCommand("SELECT * FROM ledger_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+        await using var command = _database.CreateCommand("SELECT * FROM ledger_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Kind == OperationKind.Hold).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.Target).ToArray() });
@@ -147,7 +147,7 @@ public sealed class CreditLedger : IDisposable
 
     public void Dispose()
     {
-        batches.Complete();
+        _batches.Complete();
     }
 
     private enum OperationKind { Hold, Capture }

@@ -15,7 +15,7 @@ public sealed class HoldSweeper(
 {
     private const int BatchSize = 500;
 
-    private DateTimeOffset? listeningSince;
+    private DateTimeOffset? _listeningSince;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,12 +44,12 @@ public sealed class HoldSweeper(
         var now = clock.GetUtcNow();
         if (bus.CheckHealth().Status != BusHealthStatus.Healthy)
         {
-            listeningSince = null;
+            _listeningSince = null;
             return 0;
         }
-        listeningSince ??= now;
+        _listeningSince ??= now;
         var lease = options.Value.HolderLease;
-        if (now - listeningSince < lease)
+        if (now - _listeningSince < lease)
         {
             return 0;
         }

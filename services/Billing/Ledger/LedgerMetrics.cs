@@ -11,23 +11,23 @@ public sealed class LedgerMetrics
     public const string CreditsCaptured = "gateway.billing.credits.captured";
     public const string ReservationsAbandoned = "gateway.billing.reservations.abandoned";
 
-    private readonly Counter<long> reserved;
-    private readonly Counter<long> captured;
-    private readonly Counter<long> abandoned;
+    private readonly Counter<long> _reserved;
+    private readonly Counter<long> _captured;
+    private readonly Counter<long> _abandoned;
 
     public LedgerMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        reserved = meter.CreateCounter<long>(CreditsReserved, "{credit}", "Credits held by reservations.");
-        captured = meter.CreateCounter<long>(CreditsCaptured, "{credit}", "Credits charged by captures of reservations.");
-        abandoned = meter.CreateCounter<long>(ReservationsAbandoned, "{request}", "Reservation requests not applied because they arrived after their requester stopped waiting.");
+        _reserved = meter.CreateCounter<long>(CreditsReserved, "{credit}", "Credits held by reservations.");
+        _captured = meter.CreateCounter<long>(CreditsCaptured, "{credit}", "Credits charged by captures of reservations.");
+        _abandoned = meter.CreateCounter<long>(ReservationsAbandoned, "{request}", "Reservation requests not applied because they arrived after their requester stopped waiting.");
     }
 
-    public void Abandoned() => abandoned.Add(1);
+    public void Abandoned() => _abandoned.Add(1);
 
-    public TransferResult Reserved(TransferResult result) => Count(reserved, result);
+    public TransferResult Reserved(TransferResult result) => Count(_reserved, result);
 
-    public TransferResult Captured(TransferResult result) => Count(captured, result);
+    public TransferResult Captured(TransferResult result) => Count(_captured, result);
 
     private static TransferResult Count(Counter<long> counter, TransferResult result)
     {

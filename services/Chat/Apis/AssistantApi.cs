@@ -12,9 +12,9 @@ public static class AssistantApi
     public static IEndpointRouteBuilder MapAssistantApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/assistant").WithTags("Assistant").RequireAuthorization();
-        api.MapGet("/", Get);
-        api.MapPost("/start", Start);
-        api.MapPost("/stop", Stop);
+        api.MapGet("/", Get).WithSummary("Your assistant's status.");
+        api.MapPost("/start", Start).WithSummary("Starts your assistant (202 while it is starting).");
+        api.MapPost("/stop", Stop).WithSummary("Stops your assistant.");
         return app;
     }
 

@@ -20,7 +20,7 @@ public static class ChatApi
 {
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/chat", Chat).RequireAuthorization()
+        app.MapPost("/api/chat", Chat).WithTags("Chat").WithSummary("Sends a message to the model and streams its answer, charged in credits.").RequireAuthorization()
             .WithDescription("Streams the answer as Server-Sent Events (token, activity, artifact, done, error) by default; " +
                 "with Accept: application/json it answers one JSON object when the turn is done.");
         return app;

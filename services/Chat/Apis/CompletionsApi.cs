@@ -13,10 +13,10 @@ public static class CompletionsApi
 {
     public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1").RequireAuthorization();
-        api.MapGet("/models", ListModels);
-        api.MapGet("/models/{**id}", GetModel);
-        api.MapPost("/chat/completions", Complete);
+        var api = app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization();
+        api.MapGet("/models", ListModels).WithSummary("Lists the models you can call, as OpenAI does.");
+        api.MapGet("/models/{**id}", GetModel).WithSummary("Describes one model, as OpenAI does.");
+        api.MapPost("/chat/completions", Complete).WithSummary("OpenAI's chat completions, streamed or not, charged in credits.");
         return app;
     }
 

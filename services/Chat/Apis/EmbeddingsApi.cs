@@ -19,7 +19,8 @@ public static class EmbeddingsApi
 
     public static IEndpointRouteBuilder MapEmbeddingsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").RequireAuthorization().MapPost("/embeddings", Embed);
+        app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization().MapPost("/embeddings", Embed)
+            .WithSummary("OpenAI's embeddings: vectors for one text or several, charged per input token.");
         return app;
     }
 

@@ -20,13 +20,15 @@ public static class GenerationsApi
 
     public static IEndpointRouteBuilder MapGenerationsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/generations").RequireAuthorization();
+        var api = app.MapGroup("/api/generations").WithTags("Generations").RequireAuthorization();
         api.MapPost("", CreateGeneration)
+            .WithSummary("Generates a page's code from a prompt, at a flat price per format.")
             .WithDescription("With Accept: text/event-stream, Server-Sent Events started {id, format, status, createdAt}, code {text}…, then done " +
                 "{id, format, status, credits, balance, completedAt} or error {status, detail}; otherwise 201 with the whole generation.");
-        api.MapGet("", ListGenerations);
-        api.MapGet("/{id}", GetGeneration);
+        api.MapGet("", ListGenerations).WithSummary("Lists your page generations, newest first.");
+        api.MapGet("/{id}", GetGeneration).WithSummary("Reads one of your page generations, its code included.");
         api.MapGet("/{id}/stream", StreamGeneration)
+            .WithSummary("Streams one of your page generations, following it while it runs.")
             .WithDescription("Server-Sent Events: started, then code {text} (the stored code, once) and done, or error; a running generation is " +
                 "followed until it ends.");
         return app;

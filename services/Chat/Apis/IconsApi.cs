@@ -18,10 +18,10 @@ public static class IconsApi
 
     public static IEndpointRouteBuilder MapIconsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/icons").RequireAuthorization();
-        api.MapPost("", CreateIcon);
-        api.MapGet("", ListIcons);
-        api.MapGet("/{id}", GetIcon);
+        var api = app.MapGroup("/api/icons").WithTags("Icons").RequireAuthorization();
+        api.MapPost("", CreateIcon).WithSummary("Draws an SVG icon from a prompt, at a flat price.");
+        api.MapGet("", ListIcons).WithSummary("Lists your icons, newest first.");
+        api.MapGet("/{id}", GetIcon).WithSummary("Reads one of your icons, its SVG included.");
         return app;
     }
 

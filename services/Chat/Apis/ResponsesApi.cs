@@ -16,7 +16,8 @@ public static class ResponsesApi
 {
     public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").RequireAuthorization().MapPost("/responses", Respond);
+        app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization().MapPost("/responses", Respond)
+            .WithSummary("OpenAI's Responses API, streamed or not, charged in credits; nothing is stored.");
         return app;
     }
 
@@ -224,7 +225,7 @@ public static class ResponsesApi
             {
                 CallEnd.Failed => ("failed", null, new ResponseError("server_error", call.FailureDetail ?? "The model failed.")),
                 CallEnd.CallerLeft => ("cancelled", null, null),
-                _ when call.FinishReason == "length" => ("incomplete", new IncompleteDetails("max_output_tokens"), (ResponseError?)null),
+                _ when call.FinishReason == "length" => ("incomplete", new IncompleteDetails("max_output_tokens"), null),
                 _ => ("completed", (IncompleteDetails?)null, (ResponseError?)null),
             };
             var message = new OutputMessage("message", $"msg_{id:N}", status == "completed" ? "completed" : "incomplete", "assistant",

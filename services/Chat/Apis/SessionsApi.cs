@@ -15,14 +15,14 @@ public static class SessionsApi
 
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/chat").RequireAuthorization();
+        var api = app.MapGroup("/api/chat").WithTags("Chat").RequireAuthorization();
 
-        api.MapGet("/sessions", ListSessions);
-        api.MapPost("/sessions", CreateSession);
-        api.MapGet("/sessions/{id}", GetSession);
-        api.MapDelete("/sessions/{id}", DeleteSession);
-        api.MapGet("/sessions/{id}/messages", ListMessages);
-        api.MapPost("/messages", AddMessage);
+        api.MapGet("/sessions", ListSessions).WithSummary("Lists your chat sessions, most recently updated first.");
+        api.MapPost("/sessions", CreateSession).WithSummary("Starts a new chat session.");
+        api.MapGet("/sessions/{id}", GetSession).WithSummary("Reads one of your chat sessions.");
+        api.MapDelete("/sessions/{id}", DeleteSession).WithSummary("Deletes one of your chat sessions and its messages.");
+        api.MapGet("/sessions/{id}/messages", ListMessages).WithSummary("Lists a session's messages, oldest first.");
+        api.MapPost("/messages", AddMessage).WithSummary("Stores a message in a session without calling the model (not charged).");
         return app;
     }
 

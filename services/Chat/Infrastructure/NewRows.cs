@@ -61,7 +61,7 @@ public static class NewRows
             var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
             var columns = entity.GetProperties()
                 .Where(p => p.GetColumnName(table) is not null)
-                .Select(p => new Column(p, (RelationalTypeMapping)p.GetRelationalTypeMapping()))
+                .Select(p => new Column(p, p.GetRelationalTypeMapping()))
                 .ToArray();
             var names = string.Join(", ", columns.Select(c => Quote(c.Property.GetColumnName(table)!)));
             var values = string.Join(", ", columns.Select((_, i) => $"${i + 1}"));

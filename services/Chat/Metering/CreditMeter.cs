@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Upstream;
 using Gateway.Contracts;
-using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
@@ -22,9 +21,9 @@ public sealed class CreditMeter(
     // Named like the service, which its telemetry already traces.
     private static readonly ActivitySource Traces = new("Gateway.Chat");
 
-    private (Usage Usage, UsageRecorded Message)? staged;
-    private GrowingHold? growing;
-    private MeteredRounds? rounds;
+    private (Usage Usage, UsageRecorded Message)? _staged;
+    private GrowingHold? _growing;
+    private MeteredRounds? _rounds;
 
     // The shortest answer worth calling the model for when its length is capped to what the caller can afford.
     public const int MinimumAffordableAnswer = 16;
@@ -63,7 +62,7 @@ public sealed class CreditMeter(
         var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
         if (small.Held)
         {
-            growing = new GrowingHold(scopes, model, small, first, affordable, reason);
+            _growing = new GrowingHold(scopes, model, small, first, affordable, reason);
         }
         // The model is told the most the caller could pay for, should nobody else spend meanwhile.
         return (small, smallRefusal, affordable);
@@ -99,21 +98,21 @@ public sealed class CreditMeter(
     {
         settings ??= new Microsoft.Extensions.AI.ChatOptions();
         settings.MaxOutputTokens = maxOutputTokens;
-        rounds = toolLoop;
-        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, growing, growing is null ? null : tokens.Count,
+        _rounds = toolLoop;
+        return new UpstreamCall(model, prompt, settings, options.Value.Upstream.Timeout, caller, _growing, _growing is null ? null : tokens.Count,
             options.Value.Upstream.FirstTokenTimeout, upstreamLogger, toolLoop is null ? null : toolLoop.Around);
     }
 
     // Nothing was produced: the whole hold goes back.
     public Task ReleaseAsync(Reservation reservation, string reason) =>
-        reservations.CancelAsync([.. growing?.Holds ?? [reservation], .. rounds?.MoreHolds.Select(h => h.Hold) ?? []], reason);
+        reservations.CancelAsync([.. _growing?.Holds ?? [reservation], .. _rounds?.MoreHolds.Select(h => h.Hold) ?? []], reason);
 
     // Stages the usage and its UsageRecorded; the caller adds its own rows and commits once.
     public Usage Stage(Reservation reservation, string kind, PricedModel model, int promptTokens, UpstreamCall call, long? flatPrice = null)
     {
-        if (rounds is not null)
+        if (_rounds is not null)
         {
-            return Stage(reservation, kind, model.Id, rounds.InputTokens, rounds.OutputTokens, rounds.Credits, interrupted: call.End != CallEnd.Completed);
+            return Stage(reservation, kind, model.Id, _rounds.InputTokens, _rounds.OutputTokens, _rounds.Credits, interrupted: call.End != CallEnd.Completed);
         }
         var input = call.ReportedInputTokens ?? promptTokens;
         var output = call.ReportedOutputTokens ?? tokens.Count(call.Text);
@@ -137,12 +136,12 @@ public sealed class CreditMeter(
         };
         // A grown hold is charged hold by hold (UsageRecorded.MoreHolds); every one of them is resolved, if only for nothing.
         // The holds after the reservation's own (a grown answer's, a tool loop's): each is charged its share, the first the rest.
-        var shares = growing?.Share(usage.Credits).Skip(1) ?? rounds?.MoreHolds;
+        var shares = _growing?.Share(usage.Credits).Skip(1) ?? _rounds?.MoreHolds;
         var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
             shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
         db.Usage.Add(usage);
         db.AddToOutbox(charge);
-        staged = (usage, charge);
+        _staged = (usage, charge);
         return usage;
     }
 
@@ -169,7 +168,7 @@ public sealed class CreditMeter(
                 await db.SaveChangesAsync(CancellationToken.None);
             }
         }
-        catch (DbUpdateException) when (staged is { } charge)
+        catch (DbUpdateException) when (_staged is { } charge)
         {
             db.ChangeTracker.Clear();
             db.Usage.Add(charge.Usage);
@@ -178,7 +177,7 @@ public sealed class CreditMeter(
             standby.Charged(charge.Usage.UserId, charge.Usage.Credits);
             throw;
         }
-        if (staged is { } committed)
+        if (_staged is { } committed)
         {
             standby.Charged(committed.Usage.UserId, committed.Usage.Credits);
         }

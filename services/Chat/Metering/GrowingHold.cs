@@ -10,11 +10,11 @@ namespace Gateway.Chat.Metering;
 public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, Reservation first, int heldOutput, int maxOutput, string reason)
     : IOutputBudget
 {
-    private readonly List<Reservation> more = [];
-    private Task<Reservation?>? growing;
+    private readonly List<Reservation> _more = [];
+    private Task<Reservation?>? _growing;
 
     // Every hold the answer grew through, the first one first.
-    public IReadOnlyList<Reservation> Holds => [first, .. more];
+    public IReadOnlyList<Reservation> Holds => [first, .. _more];
 
     public async ValueTask<bool> CoversAsync(long outputTokens, CancellationToken cancellationToken)
     {
@@ -24,20 +24,20 @@ public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, 
             {
                 return true; // the model's own limit ends the answer
             }
-            if (growing is null && outputTokens >= heldOutput * 3L / 4)
+            if (_growing is null && outputTokens >= heldOutput * 3L / 4)
             {
-                growing = GrowAsync(Math.Min(heldOutput, maxOutput - heldOutput), cancellationToken);
+                _growing = GrowAsync(Math.Min(heldOutput, maxOutput - heldOutput), cancellationToken);
             }
             if (outputTokens < heldOutput)
             {
                 return true;
             }
-            if (growing is null || await growing is not { } grown)
+            if (_growing is null || await _growing is not { } grown)
             {
                 return false;
             }
-            growing = null;
-            more.Add(grown);
+            _growing = null;
+            _more.Add(grown);
             heldOutput += (int)Math.Floor(grown.Amount / Math.Max(model.OutputPrice, 0.0001m));
         }
     }
@@ -45,11 +45,11 @@ public sealed class GrowingHold(IServiceScopeFactory scopes, PricedModel model, 
     // The answer has ended: a hold still being asked for joins the others, so that it is charged or released with them.
     public async Task CompleteAsync()
     {
-        if (growing is not null && await growing is { } grown)
+        if (_growing is not null && await _growing is { } grown)
         {
-            more.Add(grown);
+            _more.Add(grown);
         }
-        growing = null;
+        _growing = null;
     }
 
     public IReadOnlyList<(Reservation Hold, long Credits)> Share(long credits) => HoldShares.Share(Holds, credits);

@@ -26,8 +26,8 @@ public sealed class StandbyHolds(
     private static readonly System.Diagnostics.Metrics.Counter<long> Holds = Metrics.CreateCounter<long>(
         "gateway.chat.holds", description: "Requests' holds, by whether a standby hold served the request (standby=true) or it reserved on its own path.");
 
-    private readonly ConcurrentDictionary<Guid, Caller> callers = new();
-    private volatile bool stopping;
+    private readonly ConcurrentDictionary<Guid, Caller> _callers = new();
+    private volatile bool _stopping;
 
     private StandbyOptions Settings => options.Value.Reservations.Standby;
 
@@ -41,12 +41,12 @@ public sealed class StandbyHolds(
             return false;
         }
         var now = clock.GetUtcNow();
-        var caller = callers.GetOrAdd(userId, _ => new Caller());
+        var caller = _callers.GetOrAdd(userId, _ => new Caller());
         Monitor.Enter(caller);
         while (caller.Forgotten) // removed as quiet between the lookup and the lock: start afresh
         {
             Monitor.Exit(caller);
-            caller = callers.GetOrAdd(userId, _ => new Caller());
+            caller = _callers.GetOrAdd(userId, _ => new Caller());
             Monitor.Enter(caller);
         }
         try
@@ -83,7 +83,7 @@ public sealed class StandbyHolds(
     // the standby holds. Null when none comes (within the reservation timeout).
     public async Task<Reservation?> TakeAfterRefillAsync(Guid userId, long amount, CancellationToken cancellationToken)
     {
-        if (!callers.TryGetValue(userId, out var caller))
+        if (!_callers.TryGetValue(userId, out var caller))
         {
             return null;
         }
@@ -149,7 +149,7 @@ public sealed class StandbyHolds(
     // from, and (held or refused) what decides whether standby holds are worth making.
     public void Reported(Guid userId, Reservation reservation, DateTimeOffset askedAt)
     {
-        if (reservation.Outcome != ReservationOutcome.Unavailable && callers.TryGetValue(userId, out var caller))
+        if (reservation.Outcome != ReservationOutcome.Unavailable && _callers.TryGetValue(userId, out var caller))
         {
             lock (caller)
             {
@@ -161,7 +161,7 @@ public sealed class StandbyHolds(
     // A charge this Chat committed: not in any balance Billing reported before it.
     public void Charged(Guid userId, long credits)
     {
-        if (callers.TryGetValue(userId, out var caller))
+        if (_callers.TryGetValue(userId, out var caller))
         {
             lock (caller)
             {
@@ -178,7 +178,7 @@ public sealed class StandbyHolds(
         {
             var now = clock.GetUtcNow();
             var idle = new List<Reservation>();
-            foreach (var (userId, caller) in callers)
+            foreach (var (userId, caller) in _callers)
             {
                 lock (caller)
                 {
@@ -187,7 +187,7 @@ public sealed class StandbyHolds(
                     if (caller.Ready.Count == 0 && caller.Refilling == 0 && now - caller.LastRequest > TimeSpan.FromMinutes(1))
                     {
                         caller.Forgotten = true;
-                        callers.TryRemove(userId, out _);
+                        _callers.TryRemove(userId, out _);
                     }
                 }
             }
@@ -197,10 +197,10 @@ public sealed class StandbyHolds(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        stopping = true;
+        _stopping = true;
         await base.StopAsync(cancellationToken);
         var all = new List<Reservation>();
-        foreach (var caller in callers.Values)
+        foreach (var caller in _callers.Values)
         {
             lock (caller)
             {
@@ -234,7 +234,7 @@ public sealed class StandbyHolds(
                         continue;
                     }
                     // Kept while rich, or while a refused request waits for it (TakeAfterRefillAsync).
-                    if (!stopping && (hold.Available >= Settings.RichFactor * hold.Amount || caller.Waiting > 0))
+                    if (!_stopping && (hold.Available >= Settings.RichFactor * hold.Amount || caller.Waiting > 0))
                     {
                         caller.Ready.Add(new StandbyHold(hold, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
                     }
@@ -299,33 +299,33 @@ public sealed class StandbyHolds(
         public int Waiting { get; set; }
         public bool Forgotten { get; set; }
         public List<(DateTimeOffset At, long Credits)> Charges { get; } = [];
-        private (long Balance, long Available, DateTimeOffset AskedAt)? lastReport;
+        private (long Balance, long Available, DateTimeOffset AskedAt)? _lastReport;
 
         public void Report(Reservation reservation, DateTimeOffset askedAt)
         {
-            if (lastReport is { } last && askedAt < last.AskedAt)
+            if (_lastReport is { } last && askedAt < last.AskedAt)
             {
                 return;
             }
             if (reservation.Held)
             {
-                lastReport = (reservation.Balance, reservation.Available, askedAt);
+                _lastReport = (reservation.Balance, reservation.Available, askedAt);
                 Charges.RemoveAll(c => c.At < askedAt);
             }
-            else if (lastReport is { } previous)
+            else if (_lastReport is { } previous)
             {
                 // Refused: what is available now is all Billing said; no standby hold until that changes.
-                lastReport = previous with { Available = reservation.Available };
+                _lastReport = previous with { Available = reservation.Available };
             }
         }
 
         // How many holds of this size, by Billing's last word, would still leave richFactor times the size available:
         // asked before standby holds are made, so that a caller with few credits never has one even for a moment.
         public int Affordable(long size, int richFactor) =>
-            lastReport is { } report ? (int)Math.Clamp(report.Available / size - richFactor, 0, ReserveCreditsBatch.MaxHolds) : 0;
+            _lastReport is { } report ? (int)Math.Clamp(report.Available / size - richFactor, 0, ReserveCreditsBatch.MaxHolds) : 0;
 
         // The last balance Billing reported, less what this Chat charged since it was asked.
-        public long BalanceNow() => lastReport is { } report
+        public long BalanceNow() => _lastReport is { } report
             ? report.Balance - Charges.Where(c => c.At >= report.AskedAt).Sum(c => c.Credits)
             : 0;
     }

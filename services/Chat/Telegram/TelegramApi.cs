@@ -19,12 +19,12 @@ public static class TelegramApi
 {
     public static IEndpointRouteBuilder MapTelegramApi(this IEndpointRouteBuilder app)
     {
-        var connect = app.MapGroup("/api/telegram/connect").RequireAuthorization(CallerAuthentication.UserPolicy);
-        connect.MapPost("", Connect)
+        var connect = app.MapGroup("/api/telegram/connect").WithTags("Telegram").RequireAuthorization(CallerAuthentication.UserPolicy);
+        connect.MapPost("", Connect).WithSummary("Gives a link that connects a Telegram chat to your account.")
             .WithDescription("A deep link to the bot (https://t.me/<bot>?start=<token>) whose single-use token links the Telegram chat that opens it.");
-        connect.MapGet("", Status).WithDescription("Whether a Telegram chat is linked to the caller (the dashboard polls this after showing the link).");
-        connect.MapDelete("", Disconnect).WithDescription("Unlinks the caller's Telegram chat and forgets their unused links.");
-        app.MapPost("/api/telegram/webhook", Webhook).AllowAnonymous()
+        connect.MapGet("", Status).WithSummary("Whether a Telegram chat is connected to your account.").WithDescription("Whether a Telegram chat is linked to the caller (the dashboard polls this after showing the link).");
+        connect.MapDelete("", Disconnect).WithSummary("Disconnects your Telegram chat.").WithDescription("Unlinks the caller's Telegram chat and forgets their unused links.");
+        app.MapPost("/api/telegram/webhook", Webhook).WithTags("Webhooks").WithSummary("Telegram's webhook: takes the bot's updates.").AllowAnonymous()
             .WithDescription($"Telegram's updates; refused without the secret given to setWebhook in {TelegramBot.SecretHeader}.");
         return app;
     }

@@ -22,12 +22,12 @@ public static class CustomerSessionsApi
     public static IEndpointRouteBuilder MapCustomerSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/api/customer-sessions").WithTags("Customer sessions");
-        sessions.MapPost("/", SubmitSession).AllowAnonymous().WithMetadata(new CalledByDevices());
-        sessions.MapGet("/", ListSessions).RequireAuthorization(CallerPolicies.Member);
-        sessions.MapGet("/alerts", GetAlerts).RequireAuthorization(CallerPolicies.Member);
-        sessions.MapGet("/{id}", GetSession).RequireAuthorization(CallerPolicies.Member);
-        sessions.MapPost("/{id}/approve", ApproveSession).RequireAuthorization(CallerPolicies.Manager);
-        sessions.MapPost("/{id}/reject", RejectSession).RequireAuthorization(CallerPolicies.Manager);
+        sessions.MapPost("/", SubmitSession).WithSummary("A device hands in a customer session.").AllowAnonymous().WithMetadata(new CalledByDevices());
+        sessions.MapGet("/", ListSessions).WithSummary("Lists your organisation's customer sessions.").RequireAuthorization(CallerPolicies.Member);
+        sessions.MapGet("/alerts", GetAlerts).WithSummary("The customer sessions waiting for a decision, and recent decisions.").RequireAuthorization(CallerPolicies.Member);
+        sessions.MapGet("/{id}", GetSession).WithSummary("Reads one customer session.").RequireAuthorization(CallerPolicies.Member);
+        sessions.MapPost("/{id}/approve", ApproveSession).WithSummary("Approves a customer session (owners and admins).").RequireAuthorization(CallerPolicies.Manager);
+        sessions.MapPost("/{id}/reject", RejectSession).WithSummary("Rejects a customer session (owners and admins).").RequireAuthorization(CallerPolicies.Manager);
         return app;
     }
 

@@ -24,9 +24,9 @@ public static class DeviceConnectionApi
     public static IEndpointRouteBuilder MapDeviceConnectionApi(this IEndpointRouteBuilder app)
     {
         var devices = app.MapGroup("/api/devices").WithTags("Device connection");
-        devices.MapPost("/activate", ActivateDevice).AllowAnonymous();
+        devices.MapPost("/activate", ActivateDevice).WithSummary("A device trades its activation code for its own token.").AllowAnonymous();
         // The body is optional and read by the handler (a bare POST is a heartbeat), so the reference is told of it.
-        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).AllowAnonymous().WithMetadata(new CalledByDevices())
+        devices.MapPost("/{id}/heartbeat", RecordHeartbeat).WithSummary("A device says it is alive, optionally with its version and metrics.").AllowAnonymous().WithMetadata(new CalledByDevices())
             .Accepts<HeartbeatRequest>(isOptional: true, "application/json");
         return app;
     }

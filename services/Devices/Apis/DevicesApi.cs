@@ -19,13 +19,14 @@ public static class DevicesApi
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
         var devices = app.MapGroup("/api/devices").WithTags("Devices");
-        devices.MapPost("/register", RegisterDevice).RequireAuthorization(CallerPolicies.Manager);
-        devices.MapGet("/", ListDevices).RequireAuthorization(CallerPolicies.Member);
-        devices.MapGet("/{id}", GetDevice).RequireAuthorization(CallerPolicies.Member);
-        devices.MapPatch("/{id}", UpdateDevice).RequireAuthorization(CallerPolicies.Manager);
-        devices.MapDelete("/{id}", RemoveDevice).RequireAuthorization(CallerPolicies.Manager);
+        devices.MapPost("/register", RegisterDevice).WithSummary("Registers a device and answers its one-time activation code (owners and admins).").RequireAuthorization(CallerPolicies.Manager);
+        devices.MapGet("/", ListDevices).WithSummary("Lists your organisation's devices, by status or label.").RequireAuthorization(CallerPolicies.Member);
+        devices.MapGet("/{id}", GetDevice).WithSummary("Reads one device, its last heartbeat included.").RequireAuthorization(CallerPolicies.Member);
+        devices.MapPatch("/{id}", UpdateDevice).WithSummary("Renames a device or changes its labels (owners and admins).").RequireAuthorization(CallerPolicies.Manager);
+        devices.MapDelete("/{id}", RemoveDevice).WithSummary("Removes a device; its token stops working (owners and admins).").RequireAuthorization(CallerPolicies.Manager);
 
-        app.MapGet("/api/organization/device-health", GetDeviceHealth).WithTags("Devices").RequireAuthorization(CallerPolicies.Member);
+        app.MapGet("/api/organization/device-health", GetDeviceHealth).WithTags("Devices")
+            .WithSummary("Counts your organisation's devices: online, offline and not yet activated.").RequireAuthorization(CallerPolicies.Member);
         return app;
     }
 

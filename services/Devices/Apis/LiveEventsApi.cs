@@ -13,7 +13,7 @@ public static class LiveEventsApi
 {
     public static IEndpointRouteBuilder MapLiveEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/events", ConnectAsync).WithTags("Live events").RequireAuthorization(CallerPolicies.Member)
+        app.MapGet("/api/events", ConnectAsync).WithTags("Live events").WithSummary("Opens a WebSocket of your organisation's live events.").RequireAuthorization(CallerPolicies.Member)
             .WithDescription("A WebSocket (Upgrade: websocket; answers 101), not a JSON endpoint. Authenticate with an access token as " +
                 "Authorization: Bearer or, from a browser, ?access_token=. Messages are JSON {id, type, data, at}; resume with " +
                 "?lastEventId= (or Last-Event-ID) to get what was missed, or a \"resync\" message when that is no longer kept.");

@@ -20,14 +20,14 @@ public static class AuthApi
     {
         var api = app.MapGroup("/api/auth").WithTags("Auth");
 
-        api.MapPost("/register", Register);
-        api.MapPost("/login", Login);
+        api.MapPost("/register", Register).WithSummary("Creates an account and its organisation, and signs it in.");
+        api.MapPost("/login", Login).WithSummary("Signs in with e-mail and password.");
         // Both read their optional body themselves (seed 003 sends none), so the reference is told of it.
-        api.MapPost("/refresh", Refresh).Accepts<RefreshRequest>(isOptional: true, "application/json")
+        api.MapPost("/refresh", Refresh).WithSummary("Trades a refresh token for a new access token.").Accepts<RefreshRequest>(isOptional: true, "application/json")
             .WithDescription("The refresh token goes in the body or as the Bearer token; it is rotated, so keep the new one.");
-        api.MapPost("/logout", Logout).Accepts<RefreshRequest>(isOptional: true, "application/json")
+        api.MapPost("/logout", Logout).WithSummary("Signs out: ends the session.").Accepts<RefreshRequest>(isOptional: true, "application/json")
             .WithDescription("Ends the session named by the refresh token in the body, by the access token sent, or by a refresh token sent as the Bearer token.");
-        api.MapGet("/me", Me).RequireAuthorization();
+        api.MapGet("/me", Me).WithSummary("Who you are signed in as.").RequireAuthorization();
 
         return app;
     }

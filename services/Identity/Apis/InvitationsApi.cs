@@ -22,10 +22,10 @@ public static class InvitationsApi
     public static IEndpointRouteBuilder MapInvitationsApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/api/users").WithTags("Invitations").RequireAuthorization(CallerAuthentication.UserPolicy);
-        users.MapPost("/invite", Invite);
-        users.MapPost("/{id}/resend-invite", ResendInvite);
+        users.MapPost("/invite", Invite).WithSummary("Invites someone into your organisation by e-mail.");
+        users.MapPost("/{id}/resend-invite", ResendInvite).WithSummary("Sends a pending invitation's e-mail again.");
 
-        app.MapPost("/api/auth/accept-invite", AcceptInvite).WithTags("Invitations");
+        app.MapPost("/api/auth/accept-invite", AcceptInvite).WithTags("Invitations").WithSummary("Accepts an invitation: creates the account and signs it in.");
         return app;
     }
 

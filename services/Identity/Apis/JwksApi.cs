@@ -9,7 +9,7 @@ public static class JwksApi
 {
     public static IEndpointRouteBuilder MapJwksApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/.well-known/jwks.json", GetKeys).WithTags("Keys");
+        app.MapGet("/.well-known/jwks.json", GetKeys).WithTags("Keys").WithSummary("The public keys that access tokens are signed with.");
         return app;
     }
 

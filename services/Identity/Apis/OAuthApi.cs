@@ -21,8 +21,8 @@ public static class OAuthApi
     {
         var api = app.MapGroup("/api/auth/oauth").WithTags("OAuth");
 
-        api.MapGet("/{provider}", Start);
-        api.MapGet("/{provider}/callback", Callback);
+        api.MapGet("/{provider}", Start).WithSummary("Starts signing in with GitHub, Google or Microsoft.");
+        api.MapGet("/{provider}/callback", Callback).WithSummary("Where the provider sends the browser back: completes the sign-in.");
 
         return app;
     }

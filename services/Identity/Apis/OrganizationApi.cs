@@ -14,8 +14,8 @@ public static class OrganizationApi
     {
         var api = app.MapGroup("/api/organization").WithTags("Organization").RequireAuthorization(CallerAuthentication.UserPolicy);
 
-        api.MapGet("/profile", GetProfile);
-        api.MapPatch("/profile", UpdateProfile);
+        api.MapGet("/profile", GetProfile).WithSummary("Your organisation's summary and contact details.");
+        api.MapPatch("/profile", UpdateProfile).WithSummary("Changes your organisation's contact details.");
 
         return app;
     }

@@ -13,8 +13,8 @@ public static class UserApi
     {
         var api = app.MapGroup("/api/user").WithTags("User").RequireAuthorization();
 
-        api.MapGet("/", GetProfile);
-        api.MapPatch("/", UpdateProfile).RequireAuthorization(CallerAuthentication.UserPolicy);
+        api.MapGet("/", GetProfile).WithSummary("Your profile and settings, with your credits and assistant status.");
+        api.MapPatch("/", UpdateProfile).WithSummary("Changes your profile and settings; fields left out stay.").RequireAuthorization(CallerAuthentication.UserPolicy);
 
         return app;
     }

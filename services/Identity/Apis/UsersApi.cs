@@ -18,9 +18,9 @@ public static class UsersApi
     {
         var api = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(CallerAuthentication.UserPolicy);
 
-        api.MapGet("/", ListUsers);
-        api.MapPost("/{id}/role", ChangeRole);
-        api.MapDelete("/{id}", RemoveUser);
+        api.MapGet("/", ListUsers).WithSummary("Lists your organisation's members and pending invitations.");
+        api.MapPost("/{id}/role", ChangeRole).WithSummary("Changes a member's role.");
+        api.MapDelete("/{id}", RemoveUser).WithSummary("Removes a member (deleting their account) or withdraws an invitation.");
 
         return app;
     }

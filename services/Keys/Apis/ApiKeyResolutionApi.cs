@@ -12,7 +12,7 @@ public static class ApiKeyResolutionApi
 {
     public static IEndpointRouteBuilder MapApiKeyResolutionApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/internal/api-keys/resolve", Resolve).WithTags("Internal").RequireAuthorization(CallerPolicies.EdgeService);
+        app.MapPost("/internal/api-keys/resolve", Resolve).WithTags("Internal").WithSummary("The edge learns whose a key is, if it still works.").RequireAuthorization(CallerPolicies.EdgeService);
         return app;
     }
 

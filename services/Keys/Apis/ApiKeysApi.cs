@@ -17,14 +17,14 @@ public static class ApiKeysApi
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(CallerPolicies.User);
-        keys.MapGet("/", ListKeys);
-        keys.MapPost("/", CreateKey);
-        keys.MapDelete("/{id}", RevokeKey);
+        keys.MapGet("/", ListKeys).WithSummary("Lists your API keys, masked.");
+        keys.MapPost("/", CreateKey).WithSummary("Creates an API key, shown in full only in this answer.");
+        keys.MapDelete("/{id}", RevokeKey).WithSummary("Revokes an API key.");
 
         // Seed 004: POST creates the default key the first time, GET returns the same key (creating it too, if none).
         var defaultKey = app.MapGroup("/api/user/api-key").WithTags("API keys").RequireAuthorization(CallerPolicies.User);
-        defaultKey.MapGet("/", GetDefaultKey);
-        defaultKey.MapPost("/", CreateDefaultKey);
+        defaultKey.MapGet("/", GetDefaultKey).WithSummary("Your default API key, created on the first call and shown in full only then.");
+        defaultKey.MapPost("/", CreateDefaultKey).WithSummary("Creates your default API key if you have none (201), else answers it masked.");
 
         return app;
     }

@@ -16,16 +16,16 @@ public static class VaultApi
     public static IEndpointRouteBuilder MapVaultApi(this IEndpointRouteBuilder app)
     {
         var vault = app.MapGroup("/api/vault").WithTags("Vault").RequireAuthorization(CallerPolicies.User);
-        vault.MapGet("/", ListSecrets);
-        vault.MapPost("/", CreateSecret);
-        vault.MapDelete("/{id}", DeleteSecret);
+        vault.MapGet("/", ListSecrets).WithSummary("Lists your vault's secrets, values masked.");
+        vault.MapPost("/", CreateSecret).WithSummary("Stores a secret, encrypted; its value is never shown again.");
+        vault.MapDelete("/{id}", DeleteSecret).WithSummary("Deletes a secret.");
         // Seed 002's dashboard deletes with DELETE /api/vault?id=…
-        vault.MapDelete("/", DeleteSecretById);
+        vault.MapDelete("/", DeleteSecretById).WithSummary("Deletes the secret named by ?id=.");
 
         // Chat, serving a caller's request for a model whose provider takes the caller's own key (bring your own key),
         // reads that key here with the caller's token it was given. Internal: the edge routes no /internal/* path, and a
         // caller reads only their own secret.
-        app.MapPost("/internal/vault/reveal", RevealSecret).WithTags("Internal").RequireAuthorization(CallerPolicies.UserOrKey);
+        app.MapPost("/internal/vault/reveal", RevealSecret).WithTags("Internal").WithSummary("Chat reads a caller's own provider key, for that caller.").RequireAuthorization(CallerPolicies.UserOrKey);
 
         return app;
     }

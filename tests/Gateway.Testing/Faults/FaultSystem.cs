@@ -31,36 +31,38 @@ public sealed class FaultSystem : IAsyncDisposable
     public const string Model = "local-model";
     private const int Sigkill = 9, Sigcont = 18, Sigstop = 19;
 
-    private readonly DistributedApplication app;
-    private readonly string root;
+    private readonly DistributedApplication _app;
+    private readonly string _root;
     // Each running instance's latest state, by its orchestrator id ("chat-xkqzr"), with its resource's name ("chat").
-    private readonly ConcurrentDictionary<string, (string Resource, CustomResourceSnapshot Snapshot)> instances = new();
-    private readonly CancellationTokenSource watching = new();
-    private readonly HashSet<int> seenPids = [];
-    private readonly Task watcher;
+    private readonly ConcurrentDictionary<string, (string Resource, CustomResourceSnapshot Snapshot)> _instances = new();
+    private readonly CancellationTokenSource _watching = new();
+    private readonly HashSet<int> _seenPids = [];
+    private readonly Task _watcher;
 
-    private readonly CallerTokenIssuer callerTokens;
+    private readonly CallerTokenIssuer _callerTokens;
 
     private FaultSystem(DistributedApplication app, string root, Uri edge, HttpClient http, string callerTokenKey)
     {
-        callerTokens = new CallerTokenIssuer(Options.Create(new CallerTokenOptions { Key = callerTokenKey }));
-        this.app = app;
-        this.root = root;
+        _callerTokens = new CallerTokenIssuer(Options.Create(new CallerTokenOptions { Key = callerTokenKey }));
+        _app = app;
+        _root = root;
         Edge = edge;
         Http = http;
-        watcher = WatchAsync(watching.Token);
+        _watcher = WatchAsync(_watching.Token);
     }
 
     public Uri Edge { get; }
 
     /// <summary>Where a resource (a service, MockLlm) listens, directly rather than through the edge.</summary>
-    public Uri Endpoint(string resource) => app.GetEndpoint(resource, "http");
+    public Uri Endpoint(string resource) => _app.GetEndpoint(resource, "http");
 
     /// <summary>One client for every caller (each request carries its caller's credentials), so load is not limited by connections.</summary>
     public HttpClient Http { get; }
 
     public FaultUser Admin { get; private set; } = null!;
 
+    /// <param name="log">Where the start's progress is written (nowhere by default).</param>
+    /// <param name="ct">Gives up the start.</param>
     /// <param name="dashboard">Also start Aspire's dashboard, so every service exports its logs, traces and metrics to it over OTLP, as under ./run.sh.</param>
     /// <param name="environment">Set for every service and the edge.</param>
     /// <param name="replicas">Instances of the edge and of each service (the AppHost's --replicas).</param>
@@ -197,7 +199,7 @@ public sealed class FaultSystem : IAsyncDisposable
 
     /// <summary>The caller token the edge would send for the user (the owner of their organisation), to call one service instance directly.</summary>
     public string CallerToken(FaultUser user) =>
-        callerTokens.Issue(new Caller(user.UserId, user.OrganizationId, "owner", user.Email, CallerMethods.User));
+        _callerTokens.Issue(new Caller(user.UserId, user.OrganizationId, "owner", user.Email, CallerMethods.User));
 
     /// <summary>The official OpenAI .NET client for the edge's /v1 with the user's key; it never retries, so each call is what the client saw.</summary>
     public ChatClient OpenAIClient(FaultUser user, TimeSpan timeout) =>
@@ -315,7 +317,7 @@ public sealed class FaultSystem : IAsyncDisposable
     /// <summary>How many holds Billing has made so far for these users' wallets (their requests' own and standby ones).</summary>
     public async Task<long> HoldsMadeAsync(IEnumerable<FaultUser> users, CancellationToken ct)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("billingdb", ct)) { Pooling = false }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(await _app.GetConnectionStringAsync("billingdb", ct)) { Pooling = false }.ConnectionString;
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
         await using var holds = new NpgsqlCommand("SELECT count(*) FROM transfers WHERE kind = 'hold' AND wallet_id = ANY($1)", connection);
@@ -326,7 +328,7 @@ public sealed class FaultSystem : IAsyncDisposable
     /// <summary>Straight from Billing's database: what the API does not show (holds left open, a hold captured twice).</summary>
     public async Task<LedgerFacts> LedgerFactsAsync(IEnumerable<FaultUser> users, IEnumerable<Guid> servedReservations, CancellationToken ct)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("billingdb", ct)) { Pooling = false }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(await _app.GetConnectionStringAsync("billingdb", ct)) { Pooling = false }.ConnectionString;
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
         var wallets = users.Select(u => u.UserId).ToArray();
@@ -370,7 +372,7 @@ public sealed class FaultSystem : IAsyncDisposable
 
     /// <summary>The running processes of a resource's instances (one each), in the order of their orchestrator ids.</summary>
     public IReadOnlyList<int> Pids(string resource) =>
-        [.. instances.Where(i => i.Value.Resource == resource).OrderBy(i => i.Key, StringComparer.Ordinal)
+        [.. _instances.Where(i => i.Value.Resource == resource).OrderBy(i => i.Key, StringComparer.Ordinal)
             .Select(i => i.Value.Snapshot)
             .Where(snapshot => snapshot.State?.Text == KnownResourceStates.Running)
             .Select(snapshot => snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
@@ -435,9 +437,9 @@ public sealed class FaultSystem : IAsyncDisposable
     public async Task RestartAsync(string resource, CancellationToken ct)
     {
         var before = Pids(resource);
-        foreach (var id in instances.Where(i => i.Value.Resource == resource).Select(i => i.Key).ToList())
+        foreach (var id in _instances.Where(i => i.Value.Resource == resource).Select(i => i.Key).ToList())
         {
-            var restarted = await app.ResourceCommands.ExecuteCommandAsync(id, KnownResourceCommands.RestartCommand, ct);
+            var restarted = await _app.ResourceCommands.ExecuteCommandAsync(id, KnownResourceCommands.RestartCommand, ct);
             if (!restarted.Success)
             {
                 throw new InvalidOperationException($"Restarting {id} failed: {restarted.Message}");
@@ -493,7 +495,7 @@ public sealed class FaultSystem : IAsyncDisposable
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
             if (resource == "rabbitmq")
             {
-                var server = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<LocalRabbitMQServer>().Single();
+                var server = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<LocalRabbitMQServer>().Single();
                 using var management = await server.ManagementClientAsync(timeout.Token);
                 using var listening = await management.GetAsync($"api/health/checks/port-listener/{server.Ports.Amqp}", timeout.Token);
                 return listening.IsSuccessStatusCode;
@@ -517,14 +519,14 @@ public sealed class FaultSystem : IAsyncDisposable
     {
         try
         {
-            await foreach (var e in app.ResourceNotifications.WatchAsync(ct))
+            await foreach (var e in _app.ResourceNotifications.WatchAsync(ct))
             {
-                instances[e.ResourceId] = (e.Resource.Name, e.Snapshot);
+                _instances[e.ResourceId] = (e.Resource.Name, e.Snapshot);
                 if (e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value && int.TryParse(value.ToString(), out var pid))
                 {
-                    lock (seenPids)
+                    lock (_seenPids)
                     {
-                        seenPids.Add(pid);
+                        _seenPids.Add(pid);
                     }
                 }
             }
@@ -579,21 +581,21 @@ public sealed class FaultSystem : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         List<int> started;
-        lock (seenPids)
+        lock (_seenPids)
         {
             // The servers' own children (postgres workers, beam.smp, epmd) with them.
-            started = [.. seenPids.Where(IsAlive).SelectMany(Descendants).Distinct()];
+            started = [.. _seenPids.Where(IsAlive).SelectMany(Descendants).Distinct()];
         }
-        await watching.CancelAsync();
+        await _watching.CancelAsync();
         try
         {
-            await app.StopAsync();
+            await _app.StopAsync();
         }
         finally
         {
-            await app.DisposeAsync();
+            await _app.DisposeAsync();
             Http.Dispose();
-            await watcher;
+            await _watcher;
         }
         var clock = Stopwatch.StartNew();
         while (started.Any(IsAlive) && clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -605,7 +607,7 @@ public sealed class FaultSystem : IAsyncDisposable
         {
             SendSignal(pid, Sigkill);
         }
-        DeleteFolder(root);
+        DeleteFolder(_root);
     }
 
     private static void DeleteFolder(string folder)

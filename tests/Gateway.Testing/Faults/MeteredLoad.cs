@@ -39,21 +39,21 @@ public sealed record LoadOptions
 /// <summary>What one user's loop saw.</summary>
 public sealed class UserTally
 {
-    private readonly List<RequestResult> results = [];
+    private readonly List<RequestResult> _results = [];
 
     public IReadOnlyList<RequestResult> Results
     {
-        get { lock (results) return [.. results]; }
+        get { lock (_results) return [.. _results]; }
     }
 
     public int Count
     {
-        get { lock (results) return results.Count; }
+        get { lock (_results) return _results.Count; }
     }
 
     public void Add(RequestResult result)
     {
-        lock (results) results.Add(result);
+        lock (_results) _results.Add(result);
     }
 
     public int Served => Results.Count(r => r.Outcome == Outcome.Served);
@@ -68,57 +68,57 @@ public sealed class UserTally
 /// </summary>
 public sealed class MeteredLoad
 {
-    private readonly FaultSystem system;
-    private readonly LoadOptions options;
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Dictionary<FaultUser, UserTally> tallies;
-    private readonly Task[] loops;
+    private readonly FaultSystem _system;
+    private readonly LoadOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<FaultUser, UserTally> _tallies;
+    private readonly Task[] _loops;
 
     private MeteredLoad(FaultSystem system, IReadOnlyList<FaultUser> users, LoadOptions options)
     {
-        this.system = system;
-        this.options = options;
-        stopping.CancelAfter(options.MaxDuration);
-        tallies = users.ToDictionary(u => u, _ => new UserTally());
-        loops = [.. users.Select((user, i) => Task.Run(() => LoopAsync(user, i, tallies[user])))];
+        _system = system;
+        _options = options;
+        _stopping.CancelAfter(options.MaxDuration);
+        _tallies = users.ToDictionary(u => u, _ => new UserTally());
+        _loops = [.. users.Select((user, i) => Task.Run(() => LoopAsync(user, i, _tallies[user])))];
     }
 
     public static MeteredLoad Start(FaultSystem system, IReadOnlyList<FaultUser> users, LoadOptions? options = null) =>
         new(system, users, options ?? new LoadOptions());
 
-    public int Requests => tallies.Values.Sum(t => t.Count);
+    public int Requests => _tallies.Values.Sum(t => t.Count);
 
     /// <summary>Done when every loop has sent its MaxRequestsPerUser.</summary>
-    public Task Completion => Task.WhenAll(loops);
+    public Task Completion => Task.WhenAll(_loops);
 
     /// <summary>No new request is started; answers once every request in flight has finished.</summary>
     public async Task<IReadOnlyDictionary<FaultUser, UserTally>> StopAsync()
     {
-        await stopping.CancelAsync();
-        await Task.WhenAll(loops);
-        return tallies;
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_loops);
+        return _tallies;
     }
 
     private async Task LoopAsync(FaultUser user, int index, UserTally tally)
     {
-        var sdk = system.OpenAIClient(user, options.RequestTimeout);
-        for (var i = 0; i < options.MaxRequestsPerUser && !stopping.IsCancellationRequested; i++)
+        var sdk = _system.OpenAIClient(user, _options.RequestTimeout);
+        for (var i = 0; i < _options.MaxRequestsPerUser && !_stopping.IsCancellationRequested; i++)
         {
             var kind = (RequestKind)((i + index) % 4);
-            var message = $"Fault probe {user.Name} #{i}: tell me something [mock:token-ms={options.TokenDelayMs}]";
+            var message = $"Fault probe {user.Name} #{i}: tell me something [mock:token-ms={_options.TokenDelayMs}]";
             var result = await SendAsync(kind, user, sdk, message);
             tally.Add(result);
             if (result.Outcome is Outcome.Other or Outcome.Broken or Outcome.Unavailable503)
             {
                 // As a client would, rather than spinning on a service that is down (502 in a millisecond).
-                await Task.Delay(options.PauseAfterFailure);
+                await Task.Delay(_options.PauseAfterFailure);
             }
         }
     }
 
     private async Task<RequestResult> SendAsync(RequestKind kind, FaultUser user, ChatClient sdk, string message)
     {
-        using var timeout = new CancellationTokenSource(options.RequestTimeout);
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout);
         try
         {
             return kind switch
@@ -144,7 +144,7 @@ public sealed class MeteredLoad
     {
         var kind = json ? RequestKind.ChatJson : RequestKind.ChatStream;
         using var request = user.Request(HttpMethod.Post, "/api/chat");
-        request.Content = JsonContent.Create(new { message, maxTokens = options.MaxTokens });
+        request.Content = JsonContent.Create(new { message, maxTokens = _options.MaxTokens });
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(json ? "application/json" : "text/event-stream"));
         var (response, refused) = await StatusAsync(kind, request, ct);
         if (response is null)
@@ -198,7 +198,7 @@ public sealed class MeteredLoad
                 model = FaultSystem.Model,
                 stream = true,
                 stream_options = new { include_usage = true },
-                max_tokens = options.MaxTokens,
+                max_tokens = _options.MaxTokens,
                 messages = new[] { new { role = "user", content = message } },
             }),
         };
@@ -251,7 +251,7 @@ public sealed class MeteredLoad
         try
         {
             ChatCompletion completion = await sdk.CompleteChatAsync([new UserChatMessage(message)],
-                new ChatCompletionOptions { MaxOutputTokenCount = options.MaxTokens }, ct);
+                new ChatCompletionOptions { MaxOutputTokenCount = _options.MaxTokens }, ct);
             return new RequestResult(kind, Outcome.Served, "", completion.Usage.TotalTokenCount, ReservationOf(completion.Id));
         }
         catch (ClientResultException e)
@@ -276,7 +276,7 @@ public sealed class MeteredLoad
         HttpResponseMessage response;
         try
         {
-            response = await system.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await _system.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
