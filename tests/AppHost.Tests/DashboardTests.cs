@@ -115,7 +115,7 @@ public sealed class DashboardTests : IDisposable
     // "chat-xkqzr" with replicas).
     private static async Task OneTraceAsync(DashboardBrowser browser, string screenshot)
     {
-        var trace = await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(60));
+        var trace = await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(120));
         foreach (var resource in new[] { "edge", "chat", "billing" })
         {
             // The detail's Resource column: a span of the resource itself, not a call to it.
