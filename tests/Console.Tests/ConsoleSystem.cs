@@ -1,0 +1,95 @@
+using Gateway.MockLlm;
+using Microsoft.Playwright;
+
+namespace WebConsole.Tests;
+
+[CollectionDefinition(nameof(ConsoleSystem))]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleSystem>;
+
+// The whole system behind the edge (every service, MockLlm as the model) and Debian's Chromium, headless, opening the
+// console at the edge's address as a visitor would. Screenshots go to TestResults/console/ beside the test binary.
+public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
+{
+    public const long SignUpGrant = 1000;
+    public static readonly TimeSpan OfflineAfter = TimeSpan.FromSeconds(5);
+    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "console");
+
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public GatewaySystem System { get; private set; } = null!;
+    public MockLlmServer Model { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Model = await MockLlmServer.StartAsync();
+        System = await GatewaySystem.StartAsync(infrastructure, settings: new Dictionary<string, string?>
+        {
+            ["Billing:Ledger:SignUpGrant"] = SignUpGrant.ToString(),
+            ["Chat:Upstream:BaseUrl"] = Model.BaseUrl.ToString(),
+            ["Chat:Upstream:Label"] = "local model",
+            ["Devices:Presence:OfflineAfter"] = OfflineAfter.ToString(),
+            ["Devices:Presence:SweepInterval"] = "00:00:00.200",
+            ["Devices:Presence:HeartbeatInterval"] = "00:00:01",
+            ["Devices:Presence:ReconcileInterval"] = "00:00:01",
+        });
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await System.DisposeAsync();
+        await Model.DisposeAsync();
+    }
+
+    public string Url(string path = "/") => new Uri(System.Edge.Address, path).ToString();
+
+    // A fresh browser profile (no session) at a desktop's width, or a phone's.
+    public async Task<IPage> OpenAsync(string path = "/", bool phone = false)
+    {
+        var context = await _browser.NewContextAsync(new()
+        {
+            ViewportSize = phone ? new() { Width = 390, Height = 844 } : new() { Width = 1280, Height = 900 },
+            Permissions = ["clipboard-read", "clipboard-write"],
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        // What the page itself reports goes into the test's output, for a failure's reader.
+        var output = TestContext.Current.TestOutputHelper;
+        page.Console += (_, message) => output?.WriteLine($"[browser {message.Type}] {message.Text}");
+        page.PageError += (_, error) => output?.WriteLine($"[browser error] {error}");
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400) output?.WriteLine($"[browser] {response.Request.Method} {response.Url} → {response.Status}");
+        };
+        await page.GotoAsync(Url(path));
+        return page;
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(Screenshots);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name), FullPage = true });
+    }
+
+    // Signs a new visitor up through the console's form; the page ends on the console's first page.
+    public async Task<(IPage Page, string Email)> SignUpAsync(bool phone = false)
+    {
+        var page = await OpenAsync("/sign-up", phone);
+        var email = $"console-{Guid.NewGuid():N}@example.com";
+        await page.GetByLabel("Name").FillAsync("Ada Console");
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(TestUsers.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Credits", Exact = true }).WaitForAsync();
+        return (page, email);
+    }
+}
