@@ -58,8 +58,8 @@ export async function api(path, options) {
 }
 
 // Reads a Server-Sent Events answer, calling onEvent(name, data) for each event as it arrives.
-export async function stream(path, { body, onEvent, signal, headers = {} }) {
-  const response = await send(path, { method: 'POST', body, signal, headers: { accept: 'text/event-stream', ...headers } });
+export async function stream(path, { body, onEvent, signal, token }) {
+  const response = await send(path, { method: 'POST', body, signal, token, headers: { accept: 'text/event-stream' } });
   if (!response.ok) throw await problemOf(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

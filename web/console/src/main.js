@@ -7,12 +7,16 @@ import { AcceptInvite, OAuthCallback, SignIn, SignUp } from './pages/auth.js';
 import { Keys } from './pages/keys.js';
 import { Vault } from './pages/vault.js';
 import { Credits } from './pages/credits.js';
+import { Chat } from './pages/chat.js';
+import { Playground } from './pages/playground.js';
 
 // Path → page, and the navigation's sections. Pages marked public show without a session.
 const pages = [
   { path: '/', title: 'Credits', page: Credits, section: 'Account' },
   { path: '/keys', title: 'API keys', page: Keys, section: 'Account' },
   { path: '/vault', title: 'Vault', page: Vault, section: 'Account' },
+  { path: '/chat', title: 'Chat', page: Chat, section: 'Build' },
+  { path: '/playground', title: 'API playground', page: Playground, section: 'Build' },
   { path: '/sign-in', page: SignIn, public: true },
   { path: '/sign-up', page: SignUp, public: true },
   { path: '/accept-invite', page: AcceptInvite, public: true },
