@@ -6,7 +6,7 @@ namespace WebConsole.Tests;
 [CollectionDefinition(nameof(ConsoleSystem))]
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleSystem>;
 
-// The whole system behind the edge (every service, MockLlm as the model) and Debian's Chromium, headless, opening the
+// The whole system behind the edge (every service, MockLlm as the model, LocalTelegram as Telegram) and Debian's Chromium, headless, opening the
 // console at the edge's address as a visitor would. Screenshots go to TestResults/console/ beside the test binary.
 public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
@@ -19,9 +19,11 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
 
     public GatewaySystem System { get; private set; } = null!;
     public MockLlmServer Model { get; private set; } = null!;
+    public LocalTelegram Telegram { get; } = new();
 
     public async ValueTask InitializeAsync()
     {
+        await Telegram.StartAsync();
         Model = await MockLlmServer.StartAsync();
         System = await GatewaySystem.StartAsync(infrastructure, settings: new Dictionary<string, string?>
         {
@@ -32,6 +34,10 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
             ["Devices:Presence:SweepInterval"] = "00:00:00.200",
             ["Devices:Presence:HeartbeatInterval"] = "00:00:01",
             ["Devices:Presence:ReconcileInterval"] = "00:00:01",
+            ["Chat:Telegram:BotToken"] = LocalTelegram.BotToken,
+            ["Chat:Telegram:ApiBaseUrl"] = Telegram.Address,
+            ["Chat:Telegram:WebhookUrl"] = "https://gateway.example.test/api/telegram/webhook",
+            ["Chat:Assistants:CheckEvery"] = "00:00:00.100",
         });
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new()
@@ -48,6 +54,7 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
         _playwright.Dispose();
         await System.DisposeAsync();
         await Model.DisposeAsync();
+        await Telegram.DisposeAsync();
     }
 
     public string Url(string path = "/") => new Uri(System.Edge.Address, path).ToString();

@@ -9,6 +9,8 @@ import { Vault } from './pages/vault.js';
 import { Credits } from './pages/credits.js';
 import { Chat } from './pages/chat.js';
 import { Playground } from './pages/playground.js';
+import { Generations } from './pages/generations.js';
+import { Assistant } from './pages/assistant.js';
 
 // Path → page, and the navigation's sections. Pages marked public show without a session.
 const pages = [
@@ -17,6 +19,8 @@ const pages = [
   { path: '/vault', title: 'Vault', page: Vault, section: 'Account' },
   { path: '/chat', title: 'Chat', page: Chat, section: 'Build' },
   { path: '/playground', title: 'API playground', page: Playground, section: 'Build' },
+  { path: '/generations', title: 'Generations', page: Generations, section: 'Build' },
+  { path: '/assistant', title: 'Assistant', page: Assistant, section: 'Build' },
   { path: '/sign-in', page: SignIn, public: true },
   { path: '/sign-up', page: SignUp, public: true },
   { path: '/accept-invite', page: AcceptInvite, public: true },
