@@ -11,6 +11,9 @@ import { Chat } from './pages/chat.js';
 import { Playground } from './pages/playground.js';
 import { Generations } from './pages/generations.js';
 import { Assistant } from './pages/assistant.js';
+import { Organization } from './pages/organization.js';
+import { Devices } from './pages/devices.js';
+import { Approvals } from './pages/approvals.js';
 
 // Path → page, and the navigation's sections. Pages marked public show without a session.
 const pages = [
@@ -21,6 +24,9 @@ const pages = [
   { path: '/playground', title: 'API playground', page: Playground, section: 'Build' },
   { path: '/generations', title: 'Generations', page: Generations, section: 'Build' },
   { path: '/assistant', title: 'Assistant', page: Assistant, section: 'Build' },
+  { path: '/organization', title: 'Profile and members', page: Organization, section: 'Organisation' },
+  { path: '/devices', title: 'Devices', page: Devices, section: 'Organisation' },
+  { path: '/approvals', title: 'Approvals', page: Approvals, section: 'Organisation' },
   { path: '/sign-in', page: SignIn, public: true },
   { path: '/sign-up', page: SignUp, public: true },
   { path: '/accept-invite', page: AcceptInvite, public: true },
