@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Gateway.Chat.Assistants;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace WebConsole.Tests;
@@ -29,9 +31,11 @@ public sealed class AssistantTests(ConsoleSystem console)
     }
 
     [Fact]
-    public async Task The_assistant_starts_shows_running_live_and_stops()
+    public async Task The_assistant_starts_shows_running_live_its_tool_calls_fold_in_the_chat_and_it_stops()
     {
         var (page, _) = await console.SignUpAsync();
+        await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync(ConsoleSystem.SignUpGrant.ToString("N0"), new() { Timeout = 30_000 });
+        var userId = await page.EvaluateAsync<string>("JSON.parse(localStorage.getItem('gateway.session')).user.id");
         await page.GetByRole(AriaRole.Link, new() { Name = "Assistant" }).ClickAsync();
         var status = page.GetByTestId("assistant-status");
         await Assertions.Expect(status).ToHaveTextAsync("stopped");
@@ -39,6 +43,23 @@ public sealed class AssistantTests(ConsoleSystem console)
         await page.GetByRole(AriaRole.Button, new() { Name = "Start assistant" }).ClickAsync();
         await Assertions.Expect(status).ToHaveTextAsync("running", new() { Timeout = 60_000 });
         await ConsoleSystem.ScreenshotAsync(page, "assistant.png");
+
+        // As Chat.Tests' AssistantTests: "running" can come a moment before the runtime gives the tools' address.
+        var runtime = (LocalProcessRuntime)console.System[GatewayService.Chat].Provider.GetRequiredService<IAssistantRuntime>();
+        await Eventually.UntilAsync(() => runtime.GetAsync(Guid.Parse(userId), TestContext.Current.CancellationToken),
+            s => s is { State: RuntimeState.Running, Endpoint: not null }, TimeSpan.FromSeconds(30));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Chat", Exact = true }).ClickAsync();
+        await page.GetByLabel("Message").FillAsync("""Note this. [mock:call write_file {"path":"notes/todo.md","content":"buy milk"}]""");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        var answer = page.GetByRole(AriaRole.Article, new() { Name = "Answer" }).Last;
+        await Assertions.Expect(answer.GetByTestId("cost")).ToContainTextAsync("credits", new() { Timeout = 30_000 });
+        var call = answer.Locator("details.activity").Filter(new() { HasText = "Called write_file" });
+        await Assertions.Expect(call.Locator("pre")).Not.ToBeVisibleAsync();
+        await call.Locator("summary").ClickAsync();
+        await Assertions.Expect(call.Locator("pre")).ToContainTextAsync("notes/todo.md");
+        await Assertions.Expect(answer.Locator("details.artifact summary")).ToContainTextAsync("notes/todo.md");
+        await ConsoleSystem.ScreenshotAsync(page, "chat-activity.png");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Assistant" }).ClickAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop assistant" }).ClickAsync();
         await Assertions.Expect(status).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
