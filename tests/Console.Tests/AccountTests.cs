@@ -70,6 +70,23 @@ public sealed class AccountTests(ConsoleSystem console)
     }
 
     [Fact]
+    public async Task A_visitor_signs_in_with_a_configured_provider_and_only_configured_ones_are_offered()
+    {
+        var page = await console.OpenAsync("/sign-in");
+        console.GitHub.SigningIn = new(Random.Shared.NextInt64(1, 1_000_000_000).ToString(), $"octo-{Guid.NewGuid():N}@example.com", "Octo Cat");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Continue with GitHub" }).ClickAsync();
+
+        // GitHub approves and sends the browser back through the public URL to the console, which finishes the sign-in.
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Credits", Exact = true }).WaitForAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Banner)).ToContainTextAsync("Octo Cat");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Continue with GitHub" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Continue with Google" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Continue with Microsoft" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task The_vault_stores_a_secret_lists_it_masked_and_deletes_it()
     {
         var (page, _) = await console.SignUpAsync();

@@ -1,4 +1,7 @@
 using Gateway.MockLlm;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Playwright;
 
 namespace WebConsole.Tests;
@@ -6,7 +9,8 @@ namespace WebConsole.Tests;
 [CollectionDefinition(nameof(ConsoleSystem))]
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleSystem>;
 
-// The whole system behind the edge (every service, MockLlm as the model, LocalTelegram as Telegram) and Debian's Chromium, headless, opening the
+// The whole system behind the edge (every service, MockLlm as the model, LocalTelegram as Telegram, FakeOAuthProvider as
+// GitHub) and Debian's Chromium, headless, opening the
 // console at the edge's address as a visitor would. Screenshots go to TestResults/console/ beside the test binary.
 public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
@@ -20,13 +24,26 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
     public GatewaySystem System { get; private set; } = null!;
     public MockLlmServer Model { get; private set; } = null!;
     public LocalTelegram Telegram { get; } = new();
+    public FakeOAuthProvider GitHub { get; private set; } = null!;
+
+    // The public URL providers send the browser back to, as a proxy in front of the edge would be: Identity must know
+    // it before the edge (started last, on a free port) has an address, so this forwards to the edge once it has one.
+    private WebApplication _publicUrl = null!;
 
     public async ValueTask InitializeAsync()
     {
         await Telegram.StartAsync();
+        GitHub = await FakeOAuthProvider.StartAsync();
+        var publicUrl = WebApplication.CreateSlimBuilder();
+        publicUrl.WebHost.UseUrls("http://127.0.0.1:0");
+        _publicUrl = publicUrl.Build();
+        _publicUrl.MapGet("/{**path}", (HttpRequest request) => Results.Redirect(Url(request.Path + request.QueryString)));
+        await _publicUrl.StartAsync();
         Model = await MockLlmServer.StartAsync();
-        System = await GatewaySystem.StartAsync(infrastructure, settings: new Dictionary<string, string?>
+        System = await GatewaySystem.StartAsync(infrastructure, settings: new Dictionary<string, string?>(GitHub.Settings("github"))
         {
+            // docs/console.md: providers return the browser to a console page, which hands the code to Identity.
+            ["Identity:OAuth:CallbackBaseUrl"] = $"{_publicUrl.Urls.First()}/console",
             ["Billing:Ledger:SignUpGrant"] = SignUpGrant.ToString(),
             ["Chat:Upstream:BaseUrl"] = Model.BaseUrl.ToString(),
             ["Chat:Upstream:Label"] = "local model",
@@ -55,9 +72,11 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
         await System.DisposeAsync();
         await Model.DisposeAsync();
         await Telegram.DisposeAsync();
+        await GitHub.DisposeAsync();
+        await _publicUrl.DisposeAsync();
     }
 
-    public string Url(string path = "/") => new Uri(System.Edge.Address, path).ToString();
+    public string Url(string pathAndQuery = "/") => new Uri(System.Edge.Address, pathAndQuery).ToString();
 
     // A fresh browser profile (no session) at a desktop's width, or a phone's.
     public async Task<IPage> OpenAsync(string path = "/", bool phone = false)
