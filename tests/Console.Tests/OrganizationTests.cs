@@ -88,7 +88,7 @@ public sealed class OrganizationTests(ConsoleSystem console)
     }
 
     [Fact]
-    public async Task An_invitation_is_listed_as_it_is_sent_resent_and_found_by_search()
+    public async Task An_invitation_is_listed_as_it_is_sent_resent_found_by_search_and_accepted_live()
     {
         var (page, email) = await console.SignUpAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Profile and members" }).ClickAsync();
@@ -110,5 +110,13 @@ public sealed class OrganizationTests(ConsoleSystem console)
         await page.GetByLabel("Search members").FillAsync("grace-");
         await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = email })).ToHaveCountAsync(0);
         await Assertions.Expect(row).ToBeVisibleAsync();
+
+        // Grace follows the mail's link to the console and chooses a password; the owner's list shows her join.
+        var grace = await console.OpenAsync($"/accept-invite?token={Uri.EscapeDataString(console.System.Mail.InvitationToken(invited))}");
+        await grace.GetByLabel("Password").FillAsync(TestUsers.Password);
+        await grace.GetByRole(AriaRole.Button, new() { Name = "Accept invitation" }).ClickAsync();
+        await grace.GetByRole(AriaRole.Heading, new() { Name = "Credits", Exact = true }).WaitForAsync();
+        await Assertions.Expect(row).ToContainTextAsync("active");
+        await Assertions.Expect(row.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" })).ToHaveValueAsync("member");
     }
 }
