@@ -87,6 +87,36 @@ public sealed class AccountTests(ConsoleSystem console)
     }
 
     [Fact]
+    public async Task Credits_bought_through_stripe_checkout_appear_once_stripe_confirms_the_payment()
+    {
+        var (page, _) = await console.SignUpAsync();
+        await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync(ConsoleSystem.SignUpGrant.ToString("N0"), new() { Timeout = 30_000 });
+        var userId = await page.EvaluateAsync<string>("JSON.parse(localStorage.getItem('gateway.session')).user.id");
+        // Stripe's hosted checkout page, where the customer pays and is sent back to the success URL.
+        await page.RouteAsync("https://checkout.stripe.test/**", route => route.FulfillAsync(new()
+        {
+            Status = 303,
+            Headers = new Dictionary<string, string> { ["Location"] = console.Stripe.Sessions[route.Request.Url.Split('/')[^1]].SuccessUrl },
+        }));
+
+        await page.GetByLabel("Amount (USD)").FillAsync("5");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Checkout with Stripe" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.EndsWith("/billing?purchase=success", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "payment went through" })).ToBeVisibleAsync();
+
+        // Stripe confirms to the webhook; the page, asking again meanwhile, shows the credits.
+        var session = console.Stripe.Sessions.Values.Single(s => s.UserId == userId);
+        var payload = FakeStripe.Event(session);
+        using var edge = console.System.CreateEdgeClient();
+        using var webhook = new HttpRequestMessage(HttpMethod.Post, "/api/billing/stripe/webhook") { Content = new StringContent(payload, System.Text.Encoding.UTF8, "application/json") };
+        webhook.Headers.Add("Stripe-Signature", FakeStripe.Sign(payload));
+        using var confirmed = await edge.SendAsync(webhook, TestContext.Current.CancellationToken);
+        confirmed.EnsureSuccessStatusCode();
+        await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync((ConsoleSystem.SignUpGrant + long.Parse(session.Credits)).ToString("N0"), new() { Timeout = 15_000 });
+        await ConsoleSystem.ScreenshotAsync(page, "credits-bought.png");
+    }
+
+    [Fact]
     public async Task The_vault_stores_a_secret_lists_it_masked_and_deletes_it()
     {
         var (page, _) = await console.SignUpAsync();

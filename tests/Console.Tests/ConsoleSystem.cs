@@ -9,8 +9,8 @@ namespace WebConsole.Tests;
 [CollectionDefinition(nameof(ConsoleSystem))]
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleSystem>;
 
-// The whole system behind the edge (every service, MockLlm as the model, LocalTelegram as Telegram, FakeOAuthProvider as
-// GitHub) and Debian's Chromium, headless, opening the
+// The whole system behind the edge (every service; MockLlm, LocalTelegram, FakeOAuthProvider and FakeStripe standing in for
+// the model, Telegram, GitHub and Stripe) and Debian's Chromium, headless, opening the
 // console at the edge's address as a visitor would. Screenshots go to TestResults/console/ beside the test binary.
 public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
@@ -25,6 +25,7 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
     public MockLlmServer Model { get; private set; } = null!;
     public LocalTelegram Telegram { get; } = new();
     public FakeOAuthProvider GitHub { get; private set; } = null!;
+    public FakeStripe Stripe { get; } = new();
 
     // The public URL providers send the browser back to, as a proxy in front of the edge would be: Identity must know
     // it before the edge (started last, on a free port) has an address, so this forwards to the edge once it has one.
@@ -34,6 +35,7 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
     {
         await Telegram.StartAsync();
         GitHub = await FakeOAuthProvider.StartAsync();
+        await Stripe.StartAsync();
         var publicUrl = WebApplication.CreateSlimBuilder();
         publicUrl.WebHost.UseUrls("http://127.0.0.1:0");
         _publicUrl = publicUrl.Build();
@@ -44,6 +46,11 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
         {
             // docs/console.md: providers return the browser to a console page, which hands the code to Identity.
             ["Identity:OAuth:CallbackBaseUrl"] = $"{_publicUrl.Urls.First()}/console",
+            ["Billing:Stripe:SecretKey"] = FakeStripe.SecretKey,
+            ["Billing:Stripe:WebhookSecret"] = FakeStripe.WebhookSecret,
+            ["Billing:Stripe:ApiBase"] = Stripe.Address,
+            ["Billing:Stripe:SuccessUrl"] = $"{_publicUrl.Urls.First()}/billing?purchase=success",
+            ["Billing:Stripe:CancelUrl"] = $"{_publicUrl.Urls.First()}/billing?purchase=cancelled",
             ["Billing:Ledger:SignUpGrant"] = SignUpGrant.ToString(),
             ["Chat:Upstream:BaseUrl"] = Model.BaseUrl.ToString(),
             ["Chat:Upstream:Label"] = "local model",
@@ -73,6 +80,7 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
         await Model.DisposeAsync();
         await Telegram.DisposeAsync();
         await GitHub.DisposeAsync();
+        await Stripe.DisposeAsync();
         await _publicUrl.DisposeAsync();
     }
 
