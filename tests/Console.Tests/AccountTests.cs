@@ -87,7 +87,7 @@ public sealed class AccountTests(ConsoleSystem console)
     }
 
     [Fact]
-    public async Task Credits_bought_through_stripe_checkout_appear_once_stripe_confirms_the_payment()
+    public async Task Credits_bought_through_stripe_checkout_appear_once_stripe_confirms_and_the_billing_portal_returns_to_the_console()
     {
         var (page, _) = await console.SignUpAsync();
         await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync(ConsoleSystem.SignUpGrant.ToString("N0"), new() { Timeout = 30_000 });
@@ -114,6 +114,17 @@ public sealed class AccountTests(ConsoleSystem console)
         confirmed.EnsureSuccessStatusCode();
         await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync((ConsoleSystem.SignUpGrant + long.Parse(session.Credits)).ToString("N0"), new() { Timeout = 15_000 });
         await ConsoleSystem.ScreenshotAsync(page, "credits-bought.png");
+
+        // The organisation's billing portal is Stripe's too, and Stripe sends the browser back to the console.
+        await page.RouteAsync("https://billing.stripe.test/**", route => route.FulfillAsync(new()
+        {
+            Status = 303,
+            Headers = new Dictionary<string, string> { ["Location"] = console.Stripe.PortalSessions[route.Request.Url.Split('/')[^1]].ReturnUrl },
+        }));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Profile and members" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open the billing portal" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.EndsWith("/settings/billing", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Profile and members" })).ToHaveAttributeAsync("aria-current", "page");
     }
 
     [Fact]

@@ -51,6 +51,7 @@ public sealed class ConsoleSystem(GatewayInfrastructure infrastructure) : IAsync
             ["Billing:Stripe:ApiBase"] = Stripe.Address,
             ["Billing:Stripe:SuccessUrl"] = $"{_publicUrl.Urls.First()}/billing?purchase=success",
             ["Billing:Stripe:CancelUrl"] = $"{_publicUrl.Urls.First()}/billing?purchase=cancelled",
+            ["Billing:Stripe:PortalReturnUrl"] = $"{_publicUrl.Urls.First()}/settings/billing",
             ["Billing:Ledger:SignUpGrant"] = SignUpGrant.ToString(),
             ["Chat:Upstream:BaseUrl"] = Model.BaseUrl.ToString(),
             ["Chat:Upstream:Label"] = "local model",

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.FileProviders;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.FileProviders;
 
 namespace Gateway.Edge.WebConsole;
 
@@ -7,7 +7,7 @@ namespace Gateway.Edge.WebConsole;
 // its pages' paths, which the console's own router reads. It calls the public API like any other client.
 public static class ConsoleExtensions
 {
-    public const string Folder = "console";
+    private const string Folder = "console";
 
     // Paths that are never a console page: an unknown one there stays the API's 404.
     private const string NotAPage = "^(?!(api|v1|health|docs|\\.well-known)(/|$))";
@@ -17,7 +17,7 @@ public static class ConsoleExtensions
         var root = Path.Combine(app.Environment.ContentRootPath, Folder);
         if (!File.Exists(Path.Combine(root, "index.html")))
         {
-            app.Logger.LogWarning("The web console is not built ({Folder} has no index.html): build the edge (dotnet build runs npm in web/console).", root);
+            app.Logger.LogWarning("The web console is not built ({Root} has no index.html): build the edge (its build runs npm in web/console).", root);
             return app;
         }
 

@@ -30,7 +30,9 @@ const pages = [
   { path: '/sign-in', page: SignIn, public: true },
   { path: '/sign-up', page: SignUp, public: true },
   { path: '/accept-invite', page: AcceptInvite, public: true },
-  { path: '/billing', page: Credits },
+  // Where Stripe sends the browser back to (Billing:Stripe:SuccessUrl, CancelUrl, PortalReturnUrl).
+  { path: '/billing', title: 'Credits', page: Credits, navPath: '/' },
+  { path: '/settings/billing', title: 'Profile and members', page: Organization, navPath: '/organization' },
 ];
 
 function match(path) {
@@ -58,7 +60,7 @@ function App() {
   if (!current) return null;
   return html`
     <a class="skip" href="#main">Skip to content</a>
-    <${Shell} path=${path} user=${current.user}>
+    <${Shell} path=${route.navPath ?? path} user=${current.user}>
       <${Page} key=${path} ...${route.params} />
     </${Shell}>`;
 }

@@ -10,7 +10,30 @@ export function Organization() {
   return html`
     <h1>Organisation</h1>
     <${Profile} />
+    <${Billing} />
     <${Members} />`;
+}
+
+// Stripe's billing portal for the organisation (invoices, payment methods); Stripe returns to /settings/billing.
+function Billing() {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const open = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      location.assign((await api('/api/organization/billing')).url);
+    } catch (problem) {
+      setError(problem);
+      setBusy(false);
+    }
+  };
+  return html`
+    <section aria-labelledby="org-billing">
+      <h2 id="org-billing">Billing</h2>
+      <button type="button" class="secondary" disabled=${busy} onClick=${open}>${busy ? 'Opening…' : 'Open the billing portal'}</button>
+      <${ProblemText} error=${error} />
+    </section>`;
 }
 
 function Profile() {
