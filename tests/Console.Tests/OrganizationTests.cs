@@ -88,7 +88,7 @@ public sealed class OrganizationTests(ConsoleSystem console)
     }
 
     [Fact]
-    public async Task An_invitation_is_listed_as_it_is_sent_resent_found_by_search_and_accepted_live()
+    public async Task An_invitation_is_listed_as_it_is_sent_resent_found_by_search_accepted_live_and_the_member_made_admin()
     {
         var (page, email) = await console.SignUpAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Profile and members" }).ClickAsync();
@@ -117,6 +117,12 @@ public sealed class OrganizationTests(ConsoleSystem console)
         await grace.GetByRole(AriaRole.Button, new() { Name = "Accept invitation" }).ClickAsync();
         await grace.GetByRole(AriaRole.Heading, new() { Name = "Credits", Exact = true }).WaitForAsync();
         await Assertions.Expect(row).ToContainTextAsync("active");
-        await Assertions.Expect(row.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" })).ToHaveValueAsync("member");
+        var role = row.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" });
+        await Assertions.Expect(role).ToHaveValueAsync("member");
+
+        await role.SelectOptionAsync("admin");
+        await Assertions.Expect(row.GetByRole(AriaRole.Status)).ToHaveTextAsync("Role changed.");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" })).ToHaveValueAsync("admin");
     }
 }

@@ -132,7 +132,8 @@ function MemberRow({ member, onChanged }) {
       <td>
         ${invited || me ? member.role : html`
           <label class="visually-hidden" for=${`role-${member.id}`}>Role of ${member.email}</label>
-          <select id=${`role-${member.id}`} value=${member.role} onChange=${e => act(`/api/users/${member.id}/role`, { role: e.currentTarget.value })}>
+          <select id=${`role-${member.id}`} value=${member.role}
+            onChange=${async e => (await act(`/api/users/${member.id}/role`, { role: e.currentTarget.value })) && setNote('Role changed.')}>
             <option value="member">member</option><option value="admin">admin</option><option value="owner">owner</option>
           </select>`}
       </td>
