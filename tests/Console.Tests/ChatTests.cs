@@ -21,8 +21,12 @@ public sealed class ChatTests(ConsoleSystem console)
 
         // Part of the answer is on the page while the rest is still coming.
         var answer = page.GetByRole(AriaRole.Article, new() { Name = "Answer" }).Last;
-        await Assertions.Expect(answer.Locator(".cursor")).ToBeVisibleAsync();
-        await Assertions.Expect(answer.Locator(".answer")).Not.ToBeEmptyAsync();
+        await page.WaitForFunctionAsync("""
+            () => {
+              const streaming = [...document.querySelectorAll('article .answer')].pop();
+              return streaming?.querySelector('.cursor') && streaming.textContent.length > 10;
+            }
+            """);
         await ConsoleSystem.ScreenshotAsync(page, "chat-streaming.png");
 
         var cost = answer.GetByTestId("cost");
