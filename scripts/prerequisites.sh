@@ -14,7 +14,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Chat.Tests' npm clients (tests/Chat.Tests/NpmClients) and the bench's Portkey run on node with npm (images here carry both).
+# The web console's build (web/console, run by the edge's build), Chat.Tests' npm clients (tests/Chat.Tests/NpmClients) and the
+# bench's Portkey run on node with npm (images here carry both).
 if ! command -v npm >/dev/null; then
   echo "Installing nodejs and npm…"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

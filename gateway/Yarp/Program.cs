@@ -3,6 +3,7 @@ using Gateway.Edge.ApiReference;
 using Gateway.Edge.Authentication;
 using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
+using Gateway.Edge.WebConsole;
 using Gateway.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseCors();
+app.UseConsole();
 app.UseCallerAuthentication();
 app.MapApiReference();
 app.MapReverseProxy(proxy =>

@@ -10,9 +10,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Identity.Tests;
+namespace Gateway.Testing;
 
-// A small OAuth 2.0 authorization server over real HTTP on 127.0.0.1, standing in for GitHub: it
+// A small OAuth 2.0 authorization server over real HTTP on 127.0.0.1, standing in for GitHub (Identity.Tests, Console.Tests): it
 // approves every authorization for the person the test says is signing in, issues single-use codes
 // bound to the redirect URI and the PKCE challenge, and serves that person's profile.
 public sealed class FakeOAuthProvider : IAsyncDisposable

@@ -7,9 +7,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Billing.Tests;
+namespace Gateway.Testing;
 
-// Stands in for api.stripe.com on 127.0.0.1: answers the Checkout Session, Customer and Billing Portal Session calls
+// Stands in for api.stripe.com on 127.0.0.1 (Billing.Tests, Console.Tests): answers the Checkout Session, Customer and Billing Portal Session calls
 // as Stripe does (form-encoded requests, JSON objects back, an Idempotency-Key answered with the first result),
 // remembers what it made, and builds webhooks for checkout sessions signed the way Stripe signs (t=…,v1=HMAC-SHA256).
 public sealed class FakeStripe : IAsyncDisposable

@@ -1,0 +1,4 @@
+using Gateway.Testing;
+
+[assembly: AssemblyFixture(typeof(GatewayInfrastructure))]
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
