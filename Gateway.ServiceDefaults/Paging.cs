@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.ServiceDefaults;
 
-// Every list of every service answers this one page shape (seed 003 fixed its names for icons):
-// { data, total, limit, offset }, newest first unless the list says otherwise. Two lists keep their own
-// shape: the ledger's history pages by cursor (entries arrive while one pages) and /v1's model list is OpenAI's.
+// Every paged list of every service answers this one shape (seed 003 fixed its names for icons):
+// { data, total, limit, offset }, in the order its route documents. Two lists keep their own shape: the ledger's
+// history pages by cursor (entries arrive while one pages) and /v1's model list is OpenAI's (docs/api-reference.md).
 public sealed record Page<T>(IReadOnlyList<T> Data, int Total, int Limit, int Offset);
 
 // ?limit=&offset= of a list, checked in one place: a bad value is a 400 naming the parameter.

@@ -1,4 +1,2 @@
-using Gateway.Testing;
-
 [assembly: AssemblyFixture(typeof(GatewayInfrastructure))]
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -88,7 +88,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenIs
         var key = SigningKey.Create(KeyEncryptionKey, time.GetUtcNow());
         db.SigningKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Created signing key {KeyId} (encrypted at rest: {Encrypted}); it signs from {SignsFrom:u}",
+        logger.LogInformation("Created signing key {KeyId} (encrypted at rest: {Encrypted}), published now; it signs from {SignsFrom:u}, or now if it is the first",
             key.Id, key.Encrypted, key.CreatedAt + PublishAhead);
         return key;
     }

@@ -7,7 +7,7 @@ import { Loading, ProblemText, html, useLoad, when } from '../ui.js';
 
 export function Approvals() {
   const [status, setStatus] = useState('pending');
-  const sessions = useLoad(() => api(`/api/customer-sessions?pageSize=50${status ? `&status=${status}` : ''}`), [status]);
+  const sessions = useLoad(() => api(`/api/customer-sessions?limit=50${status ? `&status=${status}` : ''}`), [status]);
   useLiveEvents(['session_'], sessions.reload);
   return html`
     <div class="heading-row">
@@ -19,8 +19,8 @@ export function Approvals() {
       </label>
     </div>
     <${ProblemText} error=${sessions.error} />
-    ${sessions.data === undefined ? html`<${Loading} />` : sessions.data.items.length === 0 ? html`<p>No ${status} sessions.</p>` : html`
-      <ul class="list sessions-list">${sessions.data.items.map(s => html`<${SessionItem} key=${s.id} summary=${s} onDecided=${sessions.reload} />`)}</ul>`}`;
+    ${sessions.data === undefined ? html`<${Loading} />` : sessions.data.data.length === 0 ? html`<p>No ${status} sessions.</p>` : html`
+      <ul class="list sessions-list">${sessions.data.data.map(s => html`<${SessionItem} key=${s.id} summary=${s} onDecided=${sessions.reload} />`)}</ul>`}`;
 }
 
 function SessionItem({ summary, onDecided }) {

@@ -19,7 +19,7 @@ export function Credits() {
     <${Balance} state=${balance} />
     <${Usage} />
     <${Buy} />
-    <${History} />`;
+    <${History} key=${balance.data?.balance} />`;
 }
 
 export function Balance({ state }) {
@@ -100,6 +100,8 @@ function Buy() {
     </section>`;
 }
 
+// Read again from its first page whenever the balance changes (keyed on it): a grant or a purchase that lands after
+// the page opened shows up in the list too.
 function History() {
   const [pages, setPages] = useState([]);
   const [next, setNext] = useState(null);
@@ -109,7 +111,7 @@ function History() {
     setLoading(true);
     try {
       const page = await api(`/api/credits/history?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      setPages(p => (cursor ? [...p, ...page.items] : page.items));
+      setPages(p => (cursor ? [...p, ...page.data] : page.data));
       setNext(page.nextCursor);
     } catch (problem) {
       setError(problem);

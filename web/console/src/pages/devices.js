@@ -8,7 +8,7 @@ import { CopyButton, Field, FormProblem, Loading, ProblemText, html, useForm, us
 export function Devices() {
   const [status, setStatus] = useState('');
   const [label, setLabel] = useState('');
-  const query = new URLSearchParams({ pageSize: '50', ...(status && { status }), ...(label && { label }) });
+  const query = new URLSearchParams({ limit: '50', ...(status && { status }), ...(label && { label }) });
   const devices = useLoad(() => api(`/api/devices?${query}`), [status, label]);
   const health = useLoad(() => api('/api/organization/device-health'));
   const live = useLiveStatus();
@@ -47,12 +47,12 @@ export function Devices() {
         <${Field} label="Label" type="search" value=${label} onInput=${e => setLabel(e.currentTarget.value.trim())} />
       </div>
       <${ProblemText} error=${devices.error} />
-      ${devices.data === undefined ? html`<${Loading} />` : devices.data.items.length === 0 ? html`<p>No devices match.</p>` : html`
+      ${devices.data === undefined ? html`<${Loading} />` : devices.data.data.length === 0 ? html`<p>No devices match.</p>` : html`
         <div class="table-wrap">
           <table>
             <thead><tr><th scope="col">Device</th><th scope="col">Status</th><th scope="col">Labels</th><th scope="col">Last seen</th><th scope="col">Version</th></tr></thead>
             <tbody>
-              ${devices.data.items.map(d => html`
+              ${devices.data.data.map(d => html`
                 <tr key=${d.id}>
                   <td>${d.name}</td>
                   <td><span class=${`status ${d.status}`} data-testid="device-status">${d.status}</span></td>

@@ -67,17 +67,19 @@ function ProfileForm({ profile }) {
     </form>`;
 }
 
+const PageSize = 20;
+
 function Members() {
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
-  const members = useLoad(() => api(`/api/users?search=${encodeURIComponent(search)}&page=${page}&pageSize=20`), [search, page]);
+  const members = useLoad(() => api(`/api/users?search=${encodeURIComponent(search)}&limit=${PageSize}&offset=${(page - 1) * PageSize}`), [search, page]);
   useLiveEvents(['user_'], members.reload);
   const form = useForm({ email: '', role: 'member' }, async (values, setValues) => {
     await api('/api/users/invite', { method: 'POST', body: values });
     setValues({ email: '', role: values.role });
     members.reload();
   });
-  const pages = members.data ? Math.max(1, Math.ceil(members.data.total / members.data.pageSize)) : 1;
+  const pages = members.data ? Math.max(1, Math.ceil(members.data.total / members.data.limit)) : 1;
   return html`
     <section aria-labelledby="members">
       <h2 id="members">Members</h2>
@@ -98,7 +100,7 @@ function Members() {
         <div class="table-wrap">
           <table>
             <thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>${members.data.items.map(m => html`<${MemberRow} key=${m.id} member=${m} onChanged=${members.reload} />`)}</tbody>
+            <tbody>${members.data.data.map(m => html`<${MemberRow} key=${m.id} member=${m} onChanged=${members.reload} />`)}</tbody>
           </table>
         </div>
         ${pages > 1 && html`
