@@ -64,7 +64,8 @@ var identity = Service<Projects.Gateway_Identity>("identity", instances: replica
     .WithReference(identityDb).WithReference(redis).WithReference(rabbitmq).WithReference(billing)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Identity__Tokens__KeyEncryptionKey", signingKeysKey)
     .WithEnvironment("Identity__Invitations__AcceptUrl", builder.Configuration["Identity:Invitations:AcceptUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/accept-invite")
-    .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? edgeUrl.GetLeftPart(UriPartial.Authority))
+    // Providers send the browser back to the web console's page for the callback (docs/console.md, "OAuth").
+    .WithEnvironment("Identity__OAuth__CallbackBaseUrl", builder.Configuration["Identity:OAuth:CallbackBaseUrl"] ?? $"{edgeUrl.GetLeftPart(UriPartial.Authority)}/console")
     .WaitFor(identityDb).WaitFor(rabbitmq);
 if (builder.ExecutionContext.IsRunMode)
 {
