@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.FileProviders;
 
 namespace Gateway.Edge.WebConsole;
@@ -10,7 +9,7 @@ public static class ConsoleExtensions
     private const string Folder = "console";
 
     // Paths that are never a console page: an unknown one there stays the API's 404.
-    private const string NotAPage = "^(?!(api|v1|health|docs|\\.well-known)(/|$))";
+    private const string NotAPage = "^(?!(api|v1|internal|health|docs|\\.well-known)(/|$))";
 
     public static WebApplication UseConsole(this WebApplication app)
     {
@@ -31,11 +30,14 @@ public static class ConsoleExtensions
         };
         app.UseStaticFiles(files);
         app.MapGet("/", (HttpContext context) => Index(context, root)).ExcludeFromDescription();
-        app.MapFallback($"{{*path:nonfile:regex({NotAPage})}}", (HttpContext context) => Index(context, root)).ExcludeFromDescription();
+        // Pages are only read: another method on a path no route serves is the API's 404, never the page.
+        app.MapFallback($"{{*path:nonfile:regex({NotAPage})}}", (HttpContext context) =>
+            HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? Index(context, root) : Results.NotFound())
+            .ExcludeFromDescription();
         return app;
     }
 
-    private static PhysicalFileHttpResult Index(HttpContext context, string root)
+    private static IResult Index(HttpContext context, string root)
     {
         context.Response.Headers.CacheControl = "no-cache";
         return TypedResults.PhysicalFile(Path.Combine(root, "index.html"), "text/html; charset=utf-8");
