@@ -28,6 +28,7 @@ public sealed class ServingTests(ConsoleSystem console)
     [InlineData("/api/nothing-here")]
     [InlineData("/v1/nothing-here")]
     [InlineData("/health/nothing-here")]
+    [InlineData("/internal/nothing-here")]
     [InlineData("/main-NOTBUILT.js")]
     public async Task An_unknown_api_path_or_file_is_a_404_not_the_console(string path)
     {
@@ -37,5 +38,20 @@ public sealed class ServingTests(ConsoleSystem console)
 
         Assert.NotEqual("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
+    }
+
+    // Pages are only read: a POST to a path no route serves (here the internal key lookup, which the edge does not
+    // route) is a 404, never the page with 200.
+    [Theory]
+    [InlineData("/internal/api-keys/resolve")]
+    [InlineData("/keys")]
+    public async Task Another_method_on_a_page_path_is_a_404_not_the_console(string path)
+    {
+        using var client = console.System.CreateEdgeClient();
+
+        using var response = await client.PostAsync(path, new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), Cancel);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.NotEqual("text/html", response.Content.Headers.ContentType?.MediaType);
     }
 }
