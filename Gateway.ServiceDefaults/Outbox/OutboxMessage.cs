@@ -29,10 +29,12 @@ public sealed class OutboxMessage
         };
     }
 
-    public (object Message, Type Type) Read()
+    public (object Message, Type Type) Read() => Read(Type, Payload);
+
+    public static (object Message, Type Type) Read(string typeName, string payload)
     {
-        var type = System.Type.GetType(Type, throwOnError: true)!;
-        return (JsonSerializer.Deserialize(Payload, type, Json)!, type);
+        var type = System.Type.GetType(typeName, throwOnError: true)!;
+        return (JsonSerializer.Deserialize(payload, type, Json)!, type);
     }
 }
 
