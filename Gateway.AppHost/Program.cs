@@ -35,7 +35,7 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name, int? port = nul
         .WithReplicas(instances)
         .WithEnvironment("DOTNET_ENVIRONMENT", environment).WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
         .WithHttpHealthCheck(health)
-        .WithoutTelemetryWhenNoDashboard()
+        .WithDashboardTelemetry()
         .AsBuiltBinary()
         .WithRestarts();
 

@@ -94,6 +94,10 @@ try
     // Not a target: the edge's CPU per request against nginx's.
     Console.WriteLine($"{"edge CPU / nginx CPU per req",-30} {viaEdge.CpuUsPerRequest / viaNginx.CpuUsPerRequest,8:0.00}   (edge + key {viaEdgeWithKey.CpuUsPerRequest / viaNginx.CpuUsPerRequest:0.00})");
 
+    if (revocations == 0)
+    {
+        return; // asked for the throughput figures only
+    }
     using var edgeClient = new HttpClient { BaseAddress = new Uri(edge) };
     // This process hosts Identity and Keys beside the upstream that wrk has just driven at ~100,000 req/s: collect
     // that garbage now, or a collection of it lands inside a revocation (60–96 ms tails seen, p99 63–69 ms).

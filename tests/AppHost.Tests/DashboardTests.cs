@@ -36,6 +36,12 @@ public sealed class DashboardTests : IDisposable
         var (dashboardUrl, token, data) = (NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Path.Combine(_root, "data"));
         await using var app = await StartAsync(dashboardUrl, token, data);
         await ChatAsync(app);
+        // Exported every 5 s (Gateway.Hosting's WithDashboardTelemetry), not every second as Aspire sets for development.
+        var chat = await app.ResourceNotifications.WaitForResourceHealthyAsync("chat", Ct);
+        foreach (var interval in new[] { "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL" })
+        {
+            Assert.Contains(chat.Snapshot.EnvironmentVariables, variable => variable.Name == interval && variable.Value == "5000");
+        }
 
         await using var browser = await DashboardBrowser.SignInAsync(dashboardUrl, token);
 
