@@ -14,8 +14,8 @@ public static class TelemetryExtensions
     /// project gets no OTLP endpoint, and the services turn telemetry off (ServiceDefaults' Telemetry.cs): Aspire would
     /// give it the dashboard's address anyway, and the services would record every span and metric for nobody, or send
     /// them to another run's dashboard at the default address. With the dashboard, the services export every 5 s rather
-    /// than the 1 s Aspire sets when the AppHost runs as Development (as ours does): the dashboard's CPU halved under
-    /// load on two cores, and what it shows is at most 5 s old (docs/running.md, "Telemetry under load").
+    /// than the 1 s Aspire sets when the AppHost runs as Development (as ours does): the dashboard's CPU under load on
+    /// two cores fell by a third to a half, and what it shows is at most 5 s old (docs/running.md, "Telemetry under load").
     /// </summary>
     public static IResourceBuilder<T> WithDashboardTelemetry<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
         builder.WithEnvironment(context =>
