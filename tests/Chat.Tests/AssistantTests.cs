@@ -20,6 +20,10 @@ public sealed class AssistantSystem(GatewayInfrastructure infrastructure) : IAsy
         ["Chat:Assistants:FirstRestartDelay"] = "00:00:00.200",
         ["Chat:Assistants:MaxCrashes"] = "3",
         ["Chat:Assistants:IdleMinutes"] = idleMinutes.ToString(global::System.Globalization.CultureInfo.InvariantCulture),
+        // A turn with tools is one upstream call: the model's calls, the tools run in the assistant, the next call's hold.
+        // The 3 s the other Chat tests give it (to keep the timeout tests short) ran out under a full suite's load: a
+        // reservation cancelled with the call, and a 504 where the test waited for the 402 of the hold Billing refused.
+        ["Chat:Upstream:Timeout"] = "00:00:30",
     };
 
     public async ValueTask InitializeAsync()
