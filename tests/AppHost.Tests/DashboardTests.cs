@@ -96,11 +96,20 @@ public sealed class DashboardTests : IDisposable
         // arguments put them, as run.sh does.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
         var app = await builder.BuildAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        await app.StartAsync(timeout.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
-        return app;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromMinutes(3));
+            await app.StartAsync(timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
+            return app;
+        }
+        catch
+        {
+            // A start that failed still started processes: none may outlive the test (they would slow every later one).
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     // One chat request through the edge, as a new user.

@@ -242,8 +242,9 @@ public sealed class GenerationsTests(ChatSystem chat)
     public async Task Streaming_a_running_generation_follows_it_to_its_end()
     {
         var user = await chat.UserAsync();
-        // About 150 tokens, 12 ms apart: it is still running when the second stream opens.
-        using var creating = await user.Client.SendAsync(Create(new { prompt = "a slow page [mock:token-ms=12]", format = "html_css" }),
+        // About 150 tokens 6 ms apart: still running when the second stream opens, and inside the tests' 3 s upstream
+        // limit on a loaded machine (12 ms apart once overran it there, and the generation ended in an error).
+        using var creating = await user.Client.SendAsync(Create(new { prompt = "a slow page [mock:token-ms=6]", format = "html_css" }),
             HttpCompletionOption.ResponseHeadersRead, Cancel);
         await using var body = await creating.Content.ReadAsStreamAsync(Cancel);
         await using var events = ServerSentEvents.ReadAsync(body).GetAsyncEnumerator(Cancel);

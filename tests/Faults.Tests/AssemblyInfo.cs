@@ -1,6 +1,3 @@
-using Gateway.Faults.Tests;
-
-[assembly: AssemblyFixture(typeof(RunningSystem))]
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 // The faults share one running system and each kills part of it: one at a time.

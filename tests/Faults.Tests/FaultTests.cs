@@ -6,7 +6,7 @@ namespace Gateway.Faults.Tests;
 /// charged twice, no hold left, the ledger's audit balanced, and every held credit back within 60 s of the faulted
 /// process being back (issue 17's goals). bench/Faults.Bench runs the same, longer.
 /// </summary>
-public sealed class FaultTests(RunningSystem running)
+public sealed class FaultTests(RunningSystem running) : IClassFixture<RunningSystem>
 {
     private const int Users = 12;
     private static readonly TimeSpan HoldsBackWithin = TimeSpan.FromSeconds(60);

@@ -1,6 +1,9 @@
 namespace Gateway.Faults.Tests;
 
-/// <summary>The whole system through the real AppHost, once for the assembly; every process it started is gone after.</summary>
+/// <summary>
+/// The whole system through the real AppHost, once for its test class; every process it started is gone after. A class
+/// fixture, not the assembly's: ReplicaTests' replicated system must not run beside an idle one on a two-core machine.
+/// </summary>
 public class RunningSystem : IAsyncLifetime
 {
     public FaultSystem System { get; private set; } = null!;

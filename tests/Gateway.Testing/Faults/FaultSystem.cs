@@ -128,16 +128,19 @@ public sealed class FaultSystem : IAsyncDisposable
             Timeout = Timeout.InfiniteTimeSpan, // each request brings its own
         };
         FaultSystem? system = null;
+        var clock = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(4));
+        Func<string> stage = () => "starting the AppHost's resources";
         try
         {
-            var clock = Stopwatch.StartNew();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromMinutes(4));
             await app.StartAsync(timeout.Token);
+            stage = () => "waiting for the edge to be healthy";
             await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
             log($"The system is healthy after {clock.Elapsed.TotalSeconds:0.0} s");
             system = new FaultSystem(app, root, edge, http, callerTokenKey);
 
+            stage = () => "signing up the administrator and restarting Billing";
             var admin = await system.SignUpAsync("admin", timeout.Token);
             administrator.UserId = admin.UserId;
             await system.RestartAsync("billing", timeout.Token);
@@ -147,11 +150,12 @@ public sealed class FaultSystem : IAsyncDisposable
 
             // Every way of asking once or twice, so that the first fault does not meet a system still compiling its code.
             var warmUp = MeteredLoad.Start(system, await system.SignUpAsync("warm-up-", 2, 10_000, timeout.Token), new LoadOptions { MaxRequestsPerUser = 8 });
+            stage = () => $"warming up ({warmUp.Requests} of 16 chat requests answered)";
             await warmUp.Completion.WaitAsync(timeout.Token);
             log($"Warmed up after {clock.Elapsed.TotalSeconds:0.0} s");
             return system;
         }
-        catch
+        catch (Exception e)
         {
             if (system is not null)
             {
@@ -162,6 +166,10 @@ public sealed class FaultSystem : IAsyncDisposable
                 http.Dispose();
                 await app.DisposeAsync();
                 DeleteFolder(root);
+            }
+            if (e is OperationCanceledException && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The system was not ready 4 min after its start, still {stage()}.", e);
             }
             throw;
         }
