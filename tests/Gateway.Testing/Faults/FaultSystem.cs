@@ -152,6 +152,16 @@ public sealed class FaultSystem : IAsyncDisposable
             var warmUp = MeteredLoad.Start(system, await system.SignUpAsync("warm-up-", 2, 10_000, timeout.Token), new LoadOptions { MaxRequestsPerUser = 8 });
             stage = () => $"warming up ({warmUp.Requests} of 16 chat requests answered)";
             await warmUp.Completion.WaitAsync(timeout.Token);
+            // A key revoked and a session ended once, so that a test timing how fast either reaches every edge does not
+            // time the first of its kind (the publisher's first event of the type, the edges' first call of the consumer).
+            stage = () => "warming up (revoking a key, signing out)";
+            var leaving = await system.SignUpAsync("warm-up-leaving-", timeout.Token);
+            foreach (var (method, path) in new[] { (HttpMethod.Delete, $"/api/keys/{leaving.ApiKeyId}"), (HttpMethod.Post, "/api/auth/logout") })
+            {
+                using var request = leaving.Request(method, path);
+                using var response = await http.SendAsync(request, timeout.Token);
+                response.EnsureSuccessStatusCode();
+            }
             log($"Warmed up after {clock.Elapsed.TotalSeconds:0.0} s");
             return system;
         }
@@ -202,7 +212,8 @@ public sealed class FaultSystem : IAsyncDisposable
         {
             throw new InvalidOperationException($"Creating an API key for {email} failed with {(int)created.StatusCode}: {key}");
         }
-        return user with { ApiKey = JsonDocument.Parse(key).RootElement.GetProperty("key").GetString()! };
+        var issued = JsonDocument.Parse(key).RootElement;
+        return user with { ApiKey = issued.GetProperty("key").GetString()!, ApiKeyId = issued.GetProperty("id").GetGuid() };
     }
 
     /// <summary>The caller token the edge would send for the user (the owner of their organisation), to call one service instance directly.</summary>
@@ -645,6 +656,8 @@ public sealed record FaultUser(string Name, Guid UserId, string AccessToken, str
     public string Email { get; init; } = "";
 
     public Guid OrganizationId { get; init; }
+
+    public Guid ApiKeyId { get; init; }
 
     public HttpRequestMessage Request(HttpMethod method, string path)
     {
