@@ -24,8 +24,8 @@ if [ $# -gt 0 ]; then
     code=${PIPESTATUS[0]}
 else
     # Two lanes, a project at a time in each: the projects that start the whole system through the AppHost (two
-    # processes of everything with --replicas 2) in one, every other project in the other. Two whole systems at once
-    # are more than two cores start within their tests' limits; a whole system beside a lighter project is not.
+    # processes of everything with --replicas 2) in one, every other project in the other. Two cores do not start and
+    # warm up two whole systems at once within the tests' limits; one beside a lighter project they do (docs/faults.md).
     whole=(tests/AppHost.Tests tests/Faults.Tests)
     rest=()
     for project in tests/*.Tests; do
