@@ -130,9 +130,13 @@ public sealed class DashboardTests : IDisposable
             chatRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             chat = await http.SendAsync(chatRequest, Ct);
             if (chat.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 5) break;
+            chat.Dispose();
             await Task.Delay(TimeSpan.FromSeconds(2), Ct);
         }
-        Assert.True(chat.IsSuccessStatusCode, $"{(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync(Ct)}");
+        using (chat)
+        {
+            Assert.True(chat.IsSuccessStatusCode, $"{(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync(Ct)}");
+        }
     }
 
     // The chat request as one trace with spans of edge, chat and billing themselves (an instance of each: "chat" or

@@ -50,26 +50,17 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
     {
         var edges = System.InstanceEndpoints("edge");
         var user = await System.SignUpAsync("revoked-", Ct);
-        using var create = user.Request(HttpMethod.Post, "/api/keys");
-        create.Content = JsonContent.Create(new { name = "to revoke" });
-        using var created = await System.Http.SendAsync(create, Ct);
-        var key = await created.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        var (keyId, secret) = (key.GetProperty("id").GetGuid(), key.GetProperty("key").GetString()!);
         // Each edge has the key (and the session) in its memory before they end.
         foreach (var edge in edges)
         {
-            Assert.Equal(HttpStatusCode.OK, await StatusAsync(edge, "/v1/models", secret));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(edge, "/v1/models", user.ApiKey));
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(edge, "/api/auth/me", user.AccessToken));
         }
 
-        using var revoke = user.Request(HttpMethod.Delete, $"/api/keys/{keyId}");
-        using var revoked = await System.Http.SendAsync(revoke, Ct);
-        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
-        await RefusedByEveryEdgeInTimeAsync(edges, "/v1/models", secret);
+        await System.RevokeKeyAsync(user, Ct);
+        await RefusedByEveryEdgeInTimeAsync(edges, "/v1/models", user.ApiKey);
 
-        using var logout = user.Request(HttpMethod.Post, "/api/auth/logout");
-        using var loggedOut = await System.Http.SendAsync(logout, Ct);
-        Assert.True(loggedOut.IsSuccessStatusCode, $"Logout answered {(int)loggedOut.StatusCode}");
+        await System.SignOutAsync(user, Ct);
         await RefusedByEveryEdgeInTimeAsync(edges, "/api/auth/me", user.AccessToken);
     }
 

@@ -156,12 +156,8 @@ public sealed class FaultSystem : IAsyncDisposable
             // time the first of its kind (the publisher's first event of the type, the edges' first call of the consumer).
             stage = () => "warming up (revoking a key, signing out)";
             var leaving = await system.SignUpAsync("warm-up-leaving-", timeout.Token);
-            foreach (var (method, path) in new[] { (HttpMethod.Delete, $"/api/keys/{leaving.ApiKeyId}"), (HttpMethod.Post, "/api/auth/logout") })
-            {
-                using var request = leaving.Request(method, path);
-                using var response = await http.SendAsync(request, timeout.Token);
-                response.EnsureSuccessStatusCode();
-            }
+            await system.RevokeKeyAsync(leaving, timeout.Token);
+            await system.SignOutAsync(leaving, timeout.Token);
             log($"Warmed up after {clock.Elapsed.TotalSeconds:0.0} s");
             return system;
         }
@@ -214,6 +210,24 @@ public sealed class FaultSystem : IAsyncDisposable
         }
         var issued = JsonDocument.Parse(key).RootElement;
         return user with { ApiKey = issued.GetProperty("key").GetString()!, ApiKeyId = issued.GetProperty("id").GetGuid() };
+    }
+
+    /// <summary>Revokes the user's sk_live_ key through the edge.</summary>
+    public Task RevokeKeyAsync(FaultUser user, CancellationToken ct) => SucceedsAsync(user.Request(HttpMethod.Delete, $"/api/keys/{user.ApiKeyId}"), ct);
+
+    /// <summary>Ends the user's sign-in session through the edge.</summary>
+    public Task SignOutAsync(FaultUser user, CancellationToken ct) => SucceedsAsync(user.Request(HttpMethod.Post, "/api/auth/logout"), ct);
+
+    private async Task SucceedsAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using (request)
+        using (var response = await Http.SendAsync(request, ct))
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}.");
+            }
+        }
     }
 
     /// <summary>The caller token the edge would send for the user (the owner of their organisation), to call one service instance directly.</summary>
