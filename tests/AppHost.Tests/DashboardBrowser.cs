@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Gateway.AppHost.Tests;
@@ -44,8 +45,23 @@ public sealed class DashboardBrowser : IAsyncDisposable
         return Page;
     }
 
-    /// <summary>Reloads the Traces page until a trace of that name with spans from every one of the resources is listed, and opens it.</summary>
+    /// <summary>
+    /// Reloads the Traces page until a trace of that name with spans from every one of the resources is listed, opens
+    /// it, and sees in its detail a span of each resource itself (an instance of it with replicas: "chat-xkqzr"), not
+    /// only a call to it.
+    /// </summary>
     public async Task<IPage> FindTraceAsync(string name, string[] resources, TimeSpan within)
+    {
+        var page = await FindTraceListedAsync(name, resources, within);
+        foreach (var resource in resources)
+        {
+            var cell = page.GetByRole(AriaRole.Gridcell).Filter(new() { HasTextRegex = new Regex($@"^\s*{resource}(-[a-z0-9]+)?\s*$") });
+            await Assertions.Expect(cell.First).ToBeVisibleAsync();
+        }
+        return page;
+    }
+
+    private async Task<IPage> FindTraceListedAsync(string name, string[] resources, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
         while (true)
@@ -55,7 +71,7 @@ public sealed class DashboardBrowser : IAsyncDisposable
             foreach (var resource in resources)
             {
                 // "chat (3)", or an instance of it with replicas: "chat-xkqzr (2)".
-                rows = rows.Filter(new() { Has = Page.Locator(".trace-service-tag", new() { HasTextRegex = new System.Text.RegularExpressions.Regex($@"^\s*{resource}(-[a-z0-9]+)? \(") }) });
+                rows = rows.Filter(new() { Has = Page.Locator(".trace-service-tag", new() { HasTextRegex = new Regex($@"^\s*{resource}(-[a-z0-9]+)? \(") }) });
             }
             try
             {

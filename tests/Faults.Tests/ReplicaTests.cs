@@ -4,11 +4,15 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Gateway.AppHost.Tests;
 using Gateway.ServiceDefaults;
 
 namespace Gateway.Faults.Tests;
 
-/// <summary>The real AppHost with <c>--replicas 2</c>: two processes of the edge and of every service (MockLlm stays one).</summary>
+/// <summary>
+/// The real AppHost with <c>--replicas 2</c>: two processes of the edge and of every service (MockLlm stays one), and
+/// Aspire's dashboard receiving their telemetry.
+/// </summary>
 public sealed class ReplicatedSystem : RunningSystem
 {
     // GET /api/keys is the "keys" group: a small limit to see the two edges share it.
@@ -17,7 +21,7 @@ public sealed class ReplicatedSystem : RunningSystem
     protected override Task<FaultSystem> StartAsync() => FaultSystem.StartAsync(
         line => TestContext.Current.SendDiagnosticMessage(line), TestContext.Current.CancellationToken,
         environment: new Dictionary<string, string> { ["Edge__RateLimits__Groups__keys__PermitLimit"] = KeysPerMinute.ToString() },
-        replicas: 2);
+        replicas: 2, dashboard: true);
 }
 
 /// <summary>
@@ -149,6 +153,24 @@ public sealed class ReplicaTests(ReplicatedSystem replicated) : IClassFixture<Re
                 await socket.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_chat_request_is_one_trace_in_the_Aspire_dashboard_whichever_instances_it_passes_through()
+    {
+        var user = await System.SignUpAsync("traced-", Ct);
+        using var chat = user.Request(HttpMethod.Post, "/api/chat");
+        chat.Content = JsonContent.Create(new { message = "Show me a trace" });
+        chat.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(1));
+        using var response = await System.Http.SendAsync(chat, timeout.Token);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+
+        var dashboard = System.Dashboard!;
+        await using var browser = await DashboardBrowser.SignInAsync(dashboard.Url.ToString().TrimEnd('/'), dashboard.BrowserToken);
+        await browser.FindTraceAsync("edge: POST /api/chat", ["edge", "chat", "billing"], TimeSpan.FromSeconds(120));
+        await browser.ScreenshotAsync("trace-replicas.png");
     }
 
     private async Task<HttpStatusCode> StatusAsync(Uri edge, string path, string bearer)

@@ -30,6 +30,8 @@ public sealed class FaultSystem : IAsyncDisposable
 {
     public const string Model = "local-model";
     private const int Sigkill = 9, Sigcont = 18, Sigstop = 19;
+    // A bound against a hang: a replicated start and warm-up take about 3 min on two cores shared with other tests.
+    private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(6);
 
     private readonly DistributedApplication _app;
     private readonly string _root;
@@ -41,8 +43,9 @@ public sealed class FaultSystem : IAsyncDisposable
 
     private readonly CallerTokenIssuer _callerTokens;
 
-    private FaultSystem(DistributedApplication app, string root, Uri edge, HttpClient http, string callerTokenKey)
+    private FaultSystem(DistributedApplication app, string root, Uri edge, HttpClient http, string callerTokenKey, DashboardAddress? dashboard)
     {
+        Dashboard = dashboard;
         _callerTokens = new CallerTokenIssuer(Options.Create(new CallerTokenOptions { Key = callerTokenKey }));
         _app = app;
         _root = root;
@@ -52,6 +55,9 @@ public sealed class FaultSystem : IAsyncDisposable
     }
 
     public Uri Edge { get; }
+
+    /// <summary>Where Aspire's dashboard is, and the token that signs a browser in, when the system was started with it.</summary>
+    public DashboardAddress? Dashboard { get; }
 
     /// <summary>Where a resource (a service, MockLlm) listens, directly rather than through the edge.</summary>
     public Uri Endpoint(string resource) => _app.GetEndpoint(resource, "http");
@@ -84,8 +90,9 @@ public sealed class FaultSystem : IAsyncDisposable
             $"--Parameters:caller-token-key={callerTokenKey}", $"--Parameters:key-cache-key={Key()}", $"--Parameters:vault-key={Key()}",
             $"--Parameters:signing-keys-key={Key()}", "--replicas", replicas.ToString(),
         ];
+        var dashboardAddress = dashboard ? new DashboardAddress(new Uri($"http://127.0.0.1:{FreePort.Next()}"), Password()) : null;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
-            dashboard ? [.. args, "--dashboard-url", $"http://127.0.0.1:{FreePort.Next()}"] : args,
+            dashboardAddress is { } d ? [.. args, "--dashboard-url", d.Url.ToString().TrimEnd('/'), $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={d.BrowserToken}"] : args,
             (options, _) => options.DisableDashboard = !dashboard, ct);
         // The testing builder moves proxied endpoints (the edge's and every service's with replicas) to random ports;
         // keep them where the arguments put them (free ports, chosen above and by the AppHost).
@@ -130,7 +137,7 @@ public sealed class FaultSystem : IAsyncDisposable
         FaultSystem? system = null;
         var clock = Stopwatch.StartNew();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(4));
+        timeout.CancelAfter(StartLimit);
         Func<string> stage = () => "starting the AppHost's resources";
         try
         {
@@ -138,7 +145,7 @@ public sealed class FaultSystem : IAsyncDisposable
             stage = () => "waiting for the edge to be healthy";
             await app.ResourceNotifications.WaitForResourceHealthyAsync("edge", timeout.Token);
             log($"The system is healthy after {clock.Elapsed.TotalSeconds:0.0} s");
-            system = new FaultSystem(app, root, edge, http, callerTokenKey);
+            system = new FaultSystem(app, root, edge, http, callerTokenKey, dashboardAddress);
 
             stage = () => "signing up the administrator and restarting Billing";
             var admin = await system.SignUpAsync("admin", timeout.Token);
@@ -175,7 +182,7 @@ public sealed class FaultSystem : IAsyncDisposable
             }
             if (e is OperationCanceledException && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
             {
-                throw new TimeoutException($"The system was not ready 4 min after its start, still {stage()}.", e);
+                throw new TimeoutException($"The system was not ready {StartLimit.TotalMinutes:0} min after its start, still {stage()}.", e);
             }
             throw;
         }
@@ -680,6 +687,8 @@ public sealed record FaultUser(string Name, Guid UserId, string AccessToken, str
         return request;
     }
 }
+
+public sealed record DashboardAddress(Uri Url, string BrowserToken);
 
 public sealed record Wallet(long Balance, long Held, long Available);
 
