@@ -16,27 +16,44 @@ public static class FreePort
     private static readonly Dictionary<int, FileStream?> Claimed = [];
     private static readonly string ClaimDirectory = Path.Combine(Path.GetTempPath(), $"gateway-ports-{Environment.UserName}");
 
-    public static int Next()
+    /// <summary>
+    /// A free port, claimed; or the first of <paramref name="count"/> consecutive ones, each claimed, for a server that
+    /// derives ports from its own (the AppHost puts the dashboard's OTLP and resource service ports right after it).
+    /// </summary>
+    public static int Next(int count = 1)
     {
         var (low, high) = Range();
         lock (Claimed)
         {
             for (var attempt = 0; attempt < 500; attempt++)
             {
-                var port = Random.Shared.Next(low, high);
-                if (Claimed.ContainsKey(port) || !TryClaim(port, out var claim))
+                var first = Random.Shared.Next(low, high - count + 1);
+                var ports = Enumerable.Range(first, count).ToList();
+                if (ports.Any(Claimed.ContainsKey))
                 {
                     continue;
                 }
-                if (IsFree(port))
+                var claims = new List<FileStream?>();
+                foreach (var port in ports)
                 {
-                    Claimed.Add(port, claim);
-                    return port;
+                    if (!TryClaim(port, out var claim))
+                    {
+                        break;
+                    }
+                    claims.Add(claim);
                 }
-                claim?.Dispose();
+                if (claims.Count == count && ports.All(port => IsFree(port)))
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        Claimed.Add(ports[i], claims[i]);
+                    }
+                    return first;
+                }
+                claims.ForEach(claim => claim?.Dispose());
             }
         }
-        throw new InvalidOperationException($"No free TCP port found between {low} and {high} on 127.0.0.1.");
+        throw new InvalidOperationException($"No {count} free consecutive TCP ports found between {low} and {high} on 127.0.0.1.");
     }
 
     /// <summary>The lock file a process holds for as long as a port it picked may be in use; a path for tests.</summary>

@@ -39,7 +39,8 @@ public sealed class AppHostTests : IDisposable
     [Fact]
     public async Task The_system_runs_from_built_binaries_shows_a_chat_as_one_trace_in_the_Aspire_dashboard_heals_a_killed_service_and_stops_leaving_nothing()
     {
-        var (edgeUrl, dashboardUrl, token) = (NewUrl(), NewUrl(), Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        // The dashboard's OTLP and resource service ports follow its own.
+        var (edgeUrl, dashboardUrl, token) = (NewUrl(), $"http://127.0.0.1:{FreePort.Next(3)}", Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
         var data = Path.Combine(_root, "data");
         List<int> stack;
         await using (var app = await StartAsync(edgeUrl, dashboardUrl, token, data))

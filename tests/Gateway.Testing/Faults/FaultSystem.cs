@@ -13,6 +13,7 @@ using Aspire.Hosting.Testing;
 using Gateway.Hosting.Servers;
 using Gateway.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -90,7 +91,7 @@ public sealed class FaultSystem : IAsyncDisposable
             $"--Parameters:caller-token-key={callerTokenKey}", $"--Parameters:key-cache-key={Key()}", $"--Parameters:vault-key={Key()}",
             $"--Parameters:signing-keys-key={Key()}", "--replicas", replicas.ToString(),
         ];
-        var dashboardAddress = dashboard ? new DashboardAddress(new Uri($"http://127.0.0.1:{FreePort.Next()}"), Password()) : null;
+        var dashboardAddress = dashboard ? new DashboardAddress(new Uri($"http://127.0.0.1:{FreePort.Next(3)}"), Password()) : null;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Gateway_AppHost>(
             dashboardAddress is { } d ? [.. args, "--dashboard-url", d.Url.ToString().TrimEnd('/'), $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={d.BrowserToken}"] : args,
             (options, _) => options.DisableDashboard = !dashboard, ct);
@@ -170,6 +171,8 @@ public sealed class FaultSystem : IAsyncDisposable
         }
         catch (Exception e)
         {
+            var timedOut = e is OperationCanceledException && timeout.IsCancellationRequested && !ct.IsCancellationRequested;
+            var states = timedOut ? await StatesAsync(app) : "";
             if (system is not null)
             {
                 await system.DisposeAsync();
@@ -180,9 +183,9 @@ public sealed class FaultSystem : IAsyncDisposable
                 await app.DisposeAsync();
                 DeleteFolder(root);
             }
-            if (e is OperationCanceledException && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+            if (timedOut)
             {
-                throw new TimeoutException($"The system was not ready {StartLimit.TotalMinutes:0} min after its start, still {stage()}.", e);
+                throw new TimeoutException($"The system was not ready {StartLimit.TotalMinutes:0} min after its start, still {stage()}. Not running and healthy: {states}", e);
             }
             throw;
         }
@@ -553,6 +556,27 @@ public sealed class FaultSystem : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    // Each resource instance that is not running and healthy, with its state ("rabbitmq Running/Unhealthy, chat-xkqzr
+    // Waiting"): the notifications replay every instance's latest state first.
+    private static async Task<string> StatesAsync(DistributedApplication app)
+    {
+        var latest = new Dictionary<string, CustomResourceSnapshot>();
+        using var replay = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var e in app.ResourceNotifications.WatchAsync(replay.Token))
+            {
+                latest[e.ResourceId] = e.Snapshot;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        var waiting = latest.Where(i => i.Value.State?.Text != KnownResourceStates.Running || i.Value.HealthStatus is not (null or HealthStatus.Healthy))
+            .OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key} {i.Value.State?.Text ?? "unknown"}{(i.Value.HealthStatus is { } health ? "/" + health : "")}");
+        return string.Join(", ", waiting) is { Length: > 0 } list ? list : "none";
     }
 
     private async Task WatchAsync(CancellationToken ct)
