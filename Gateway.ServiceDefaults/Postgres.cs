@@ -61,10 +61,26 @@ public static class Postgres
             .ConfigureBatchFilter(_ => Activity.Current is not null));
     }
 
-    private sealed class DatabaseMigrator<TContext>(IServiceProvider services, ILogger<DatabaseMigrator<TContext>> logger) : IHostedService
+    private sealed class DatabaseMigrator<TContext>(IServiceProvider services, ILogger<DatabaseMigrator<TContext>> logger) : IHostedLifecycleService
         where TContext : DbContext
     {
         private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
+        private static readonly Lock ModelGate = new();
+
+        // EF Core builds a context's runtime model on its first use and guards that with a double-checked lock that
+        // lets a second thread through before the first has finished: a query compiled meanwhile fails with "The model
+        // must be finalized and its runtime dependencies must be initialized before 'GetRelationalModel' can be used"
+        // (a 500 from Keys' vault while another host in the same test process was starting). So the model is built
+        // here, one thread at a time, before any hosted service starts or a request is served.
+        public Task StartingAsync(CancellationToken cancellationToken)
+        {
+            using var scope = services.CreateScope();
+            lock (ModelGate)
+            {
+                scope.ServiceProvider.GetRequiredService<TContext>().Model.GetRelationalModel();
+            }
+            return Task.CompletedTask;
+        }
 
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -98,5 +114,8 @@ public static class Postgres
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
