@@ -26,7 +26,7 @@ else
     # Two lanes, a project at a time in each: the projects that start the whole system through the AppHost (two
     # processes of everything with --replicas 2) in one, every other project in the other. Two cores do not start and
     # warm up two whole systems at once within the tests' limits; one beside a lighter project they do (docs/faults.md).
-    # Two light projects follow them, so that both lanes take about as long (16-17 min here).
+    # Two light projects follow them, so that both lanes take about as long (17-18 min each here).
     whole=(tests/AppHost.Tests tests/Faults.Tests tests/Hosting.Tests tests/Identity.Tests)
     rest=()
     for project in tests/*.Tests; do
