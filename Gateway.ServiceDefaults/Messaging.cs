@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using MassTransit;
+using MassTransit.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -48,11 +50,26 @@ public static class Messaging
                     retry.Handle<System.Data.Common.DbException>();
                     retry.Handle<TimeoutException>();
                 });
+                rabbit.ConfigureSend(send => send.UseSendExecute(KeepUnsampledTrace));
+                rabbit.ConfigurePublish(publish => publish.UseExecute(KeepUnsampledTrace));
                 rabbit.ConfigureEndpoints(context);
             });
         });
 
         return builder;
+    }
+
+    // MassTransit carries the trace to the consumer in the header of its send span; but OpenTelemetry makes no span under
+    // an unsampled parent, and then MassTransit sends no header, so the consumer started a trace of its own (a Billing
+    // trace for each unsampled chat request's reservation, found in the dashboard's data). The current activity's
+    // context is sent instead, with its "not sampled" flag: the consumer follows it, as a service follows an HTTP caller.
+    private static void KeepUnsampledTrace(SendContext context)
+    {
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: false } current
+            && !context.Headers.TryGetHeader(DiagnosticHeaders.ActivityId, out _))
+        {
+            context.Headers.Set(DiagnosticHeaders.ActivityId, current.Id);
+        }
     }
 
     public static string ServiceName(IHostApplicationBuilder builder) =>

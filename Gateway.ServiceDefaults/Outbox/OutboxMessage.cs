@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.ServiceDefaults.Outbox;
 
 // An event committed in the same transaction as the change it reports, published later until the
-// broker confirms it. Its Id becomes the message's MessageId, so consumers can recognise a repeat.
+// broker confirms it. Its Id becomes the message's MessageId, so consumers can recognise a repeat. It keeps the trace
+// of the work that wrote it (W3C traceparent), so its publishing and consuming belong to that trace — the charge shows
+// in a sampled request's trace, and an unsampled request's event is traced nowhere (OutboxPublisher).
 public sealed class OutboxMessage
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -16,6 +19,7 @@ public sealed class OutboxMessage
     public DateTimeOffset? PublishedAt { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+    public string? TraceParent { get; init; }
 
     public static OutboxMessage From<T>(T message) where T : class
     {
@@ -26,6 +30,7 @@ public sealed class OutboxMessage
             Type = $"{type.FullName}, {type.Assembly.GetName().Name}",
             Payload = JsonSerializer.Serialize(message, type, Json),
             CreatedAt = DateTimeOffset.UtcNow,
+            TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null,
         };
     }
 
@@ -49,6 +54,7 @@ public static class OutboxModel
             entity.HasKey(m => m.Id);
             entity.Property(m => m.Type).HasMaxLength(300);
             entity.Property(m => m.Payload).HasColumnType("jsonb");
+            entity.Property(m => m.TraceParent).HasMaxLength(55);
             entity.HasIndex(m => m.CreatedAt).HasFilter("\"PublishedAt\" IS NULL");
         });
         return builder;

@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Logging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -60,7 +61,16 @@ public sealed class OutboxPublisher<TContext>(
         {
             if (TryRead(row, failed) is { } message)
             {
-                publishes.Add((row.Id, bus.Publish(message.Body, message.Type, Pipe.Execute<PublishContext>(context => context.MessageId = row.Id), timeout.Token)));
+                publishes.Add((row.Id, bus.Publish(message.Body, message.Type, Pipe.Execute<PublishContext>(context =>
+                {
+                    context.MessageId = row.Id;
+                    // MassTransit's parent for the publish when no activity is current (none is, here): the trace of
+                    // the work that wrote the row, sampled or not, so Billing follows that trace's decision.
+                    if (row.TraceParent is not null)
+                    {
+                        context.Headers.Set(DiagnosticHeaders.ActivityId, row.TraceParent);
+                    }
+                }), timeout.Token)));
             }
         }
         try
@@ -92,7 +102,7 @@ public sealed class OutboxPublisher<TContext>(
             {
                 new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtext('outbox_messages'))"),
                 new NpgsqlBatchCommand($"""
-                    SELECT "Id", "Type", "Payload" FROM outbox_messages WHERE "PublishedAt" IS NULL
+                    SELECT "Id", "Type", "Payload", "TraceParent" FROM outbox_messages WHERE "PublishedAt" IS NULL
                     ORDER BY "CreatedAt" LIMIT {BatchSize} FOR UPDATE SKIP LOCKED
                     """),
             },
@@ -102,7 +112,7 @@ public sealed class OutboxPublisher<TContext>(
         var rows = new List<Row>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new Row(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+            rows.Add(new Row(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
         }
         return rows;
     }
@@ -146,7 +156,7 @@ public sealed class OutboxPublisher<TContext>(
         }
     }
 
-    private sealed record Row(Guid Id, string Type, string Payload);
+    private sealed record Row(Guid Id, string Type, string Payload, string? TraceParent);
 }
 
 // Wakes the publisher as soon as a unit of work with outbox rows commits, instead of at the next poll.
