@@ -52,10 +52,14 @@ public sealed class CreditReservations(
         }
         catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
         {
-            logger.LogWarning("{Count} reservation(s) for {UserId} got no answer ({Reason}); refusing and cancelling them", count, userId, ex.Message);
+            // Our caller stopped waiting (the caller left, or an answer ended while its next hold was being asked for):
+            // not Billing's failure, so not a warning; the holds are given back all the same.
+            var callerStopped = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+            logger.Log(callerStopped ? LogLevel.Debug : LogLevel.Warning,
+                "{Count} reservation(s) for {UserId} got no answer ({Reason}); refusing and cancelling them", count, userId, ex.Message);
             var unavailable = ids.Select(id => new Reservation(id, userId, ReservationOutcome.Unavailable, amount, 0)).ToList();
-            await CancelAsync(unavailable, "Billing did not answer in time");
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            await CancelAsync(unavailable, callerStopped ? "No longer needed" : "Billing did not answer in time");
+            if (callerStopped)
             {
                 throw;
             }
