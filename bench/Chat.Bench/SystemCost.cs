@@ -7,7 +7,8 @@ namespace Gateway.Bench.Chat;
 // started one after the other, for the rounds asked:
 // - Telemetry (issue 16): without Aspire's dashboard, then with it — every service then exports its logs, traces and
 //   metrics over OTLP, as under ./run.sh — once tracing every request and once as configured
-//   (Gateway:Telemetry:TracesPerSecond);
+//   (Gateway:Telemetry:TracesPerSecond); and as configured with the receiver down (the services record and export as
+//   with the dashboard, to a closed port): what a collector that is down costs the services;
 // - Replicas (issue 21): one instance of the edge and of each service, then two (--replicas 2).
 // In each, after a warm-up: the metered chat path's added latency over MockLlm direct and the CPU per request of each
 // process at a fixed rate, then a closed loop's throughput (and CPU per request when saturated), and the holds Billing
@@ -15,13 +16,24 @@ namespace Gateway.Bench.Chat;
 // first one's, from the same sitting.
 public static class SystemCost
 {
-    public sealed record Setup(string Name, bool Dashboard, Dictionary<string, string> Environment, int Replicas = 1);
+    public sealed record Setup(string Name, bool Dashboard, Dictionary<string, string> Environment, int Replicas = 1)
+    {
+        public bool Exports => Dashboard || Environment.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT");
+    }
 
     public static readonly Setup[] Telemetry =
     [
         new("without", false, []),
         new("every trace", true, new() { ["Gateway__Telemetry__TracesPerSecond"] = "0" }),
         new("sampled", true, []),
+        new("sampled, receiver down", false, new()
+        {
+            // As WithDashboardTelemetry sets them with the dashboard; nothing listens on port 9, so each export fails at once.
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "5000",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "5000",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
+        }),
     ];
 
     public static readonly Setup[] Replicas =
@@ -67,7 +79,7 @@ public static class SystemCost
         var label = setup.Name;
         await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: ProfiledEnvironment(setup), replicas: setup.Replicas);
         var otlp = system.Pid("edge") is { } pid && File.ReadAllText($"/proc/{pid}/environ").Contains("OTEL_EXPORTER_OTLP_ENDPOINT=");
-        if (otlp != setup.Dashboard)
+        if (otlp != setup.Exports)
         {
             throw new InvalidOperationException($"The edge {(otlp ? "has" : "has no")} OTLP endpoint ({label}).");
         }
