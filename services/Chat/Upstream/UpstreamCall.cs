@@ -84,10 +84,7 @@ public sealed class UpstreamCall : IAsyncDisposable
         {
             try
             {
-                // The caller's token, not the call's: when the answer ends (DisposeAsync cancels the call) a hold still
-                // being asked for is awaited by CompleteAsync and settled with the others. Cancelled with the call, it was
-                // given back later on its own, so Billing could make it after the turn had settled and hold it a while.
-                if (_budget is not null && !await _budget.CoversAsync(_outputTokens, _caller))
+                if (_budget is not null && !await _budget.CoversAsync(_outputTokens, _cancel.Token))
                 {
                     // Not paid for beyond this: the answer ends here, as at the model's own limit (unless the caller left).
                     End = _caller.IsCancellationRequested ? CallEnd.CallerLeft : CallEnd.Completed;
