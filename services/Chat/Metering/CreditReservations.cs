@@ -52,8 +52,8 @@ public sealed class CreditReservations(
         }
         catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
         {
-            // Our caller stopped waiting (the caller left): not Billing's failure, so not a warning; the holds are given
-            // back all the same.
+            // Our caller stopped waiting (the caller left, or an answer ended while its next hold was being asked for):
+            // not Billing's failure, so not a warning; the holds are given back all the same.
             var callerStopped = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
             logger.Log(callerStopped ? LogLevel.Debug : LogLevel.Warning,
                 "{Count} reservation(s) for {UserId} got no answer ({Reason}); refusing and cancelling them", count, userId, ex.Message);
