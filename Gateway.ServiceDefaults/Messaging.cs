@@ -50,6 +50,7 @@ public static class Messaging
                     retry.Handle<System.Data.Common.DbException>();
                     retry.Handle<TimeoutException>();
                 });
+                // Both pipes: a publish does not pass through the send pipe (TraceAcrossMessagesTests fails without the second).
                 rabbit.ConfigureSend(send => send.UseSendExecute(KeepUnsampledTrace));
                 rabbit.ConfigurePublish(publish => publish.UseExecute(KeepUnsampledTrace));
                 rabbit.ConfigureEndpoints(context);
