@@ -260,13 +260,16 @@ public sealed class UpstreamCall : IAsyncDisposable
         return "it could not be reached.";
     }
 
+    // A hold the budget is still asking for is awaited before the call is cancelled, so that it joins the others and is
+    // charged or released with them rather than made by Billing after the turn has settled. It still runs under the
+    // call's token: a caller who left or the call's timeout stops it.
     public async ValueTask DisposeAsync()
     {
-        _cancel.Cancel();
         if (_budget is not null)
         {
             await _budget.CompleteAsync();
         }
+        _cancel.Cancel();
         await DisposeAttemptAsync();
         _cancel.Dispose();
     }
