@@ -12,7 +12,7 @@
 // without --portkey, Portkey is left out.
 // --telemetry ROUNDS: instead, telemetry's cost on the real AppHost, without and with Aspire's dashboard receiving every
 // service's OTLP; --replicas ROUNDS: one instance of each against two (SystemCost.cs), at --rates' first rate and
-// --clients' largest count.
+// --clients' largest count; --setups "NAME;NAME" runs only those set-ups, in that order (the first is the baseline).
 // --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
 // database round trips, the outbox's delay.
@@ -40,8 +40,13 @@ var breakdownRequests = Argument("--breakdown", 0);
 var rates = (Option("--rates") ?? "100,300").Split(',').Select(int.Parse).ToArray();
 if ((Argument("--telemetry", 0), Argument("--replicas", 0)) is var (telemetry, replicas) && telemetry + replicas > 0)
 {
-    await SystemCost.RunAsync(telemetry > 0 ? SystemCost.Telemetry : SystemCost.Replicas, seconds, rates[0], clients.DefaultIfEmpty(160).Max(),
-        Math.Max(telemetry, replicas));
+    var setups = telemetry > 0 ? SystemCost.Telemetry : SystemCost.Replicas;
+    if (Option("--setups")?.Split(';') is { } named)
+    {
+        setups = [.. named.Select(name => setups.FirstOrDefault(s => s.Name == name)
+            ?? throw new ArgumentException($"--setups: no set-up is named '{name}' (there are: {string.Join(", ", setups.Select(s => s.Name))})."))];
+    }
+    await SystemCost.RunAsync(setups, seconds, rates[0], clients.DefaultIfEmpty(160).Max(), Math.Max(telemetry, replicas));
     return;
 }
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;
