@@ -127,7 +127,7 @@ public static class SystemCost
         Console.WriteLine($"  CPU ms per request: edge {cpu["edge"]:0.000}, chat {cpu["chat"]:0.000}, billing {cpu["billing"]:0.000}, " +
             $"postgres {cpu["postgres"]:0.000}, dashboard {cpu["aspire-dashboard"]:0.000}, whole stack {cpu["all"]:0.00}");
 
-    // With BENCH_PERF=<folder>: `perf record` of the edge and Chat over the fixed-rate run, one file each per set-up
+    // With BENCH_PERF=<folder>: `perf record` of the edge, Chat and Billing over the fixed-rate run, one file each per set-up
     // (the services then write perf maps so that perf names the JIT's code: `perf report -i <file>`).
     private static readonly string? PerfFolder = System.Environment.GetEnvironmentVariable("BENCH_PERF");
 
@@ -138,7 +138,7 @@ public static class SystemCost
     private static IDisposable? Profile(FaultSystem system, Setup setup, int seconds)
     {
         if (PerfFolder is null) return null;
-        var recorders = new[] { "edge", "chat" }.Select(resource => System.Diagnostics.Process.Start("perf",
+        var recorders = new[] { "edge", "chat", "billing" }.Select(resource => System.Diagnostics.Process.Start("perf",
             $"record -F 499 -g -o {PerfFolder}/{setup.Name.Replace(' ', '-')}-{resource}.data -p {system.Pid(resource)} -- sleep {seconds}")).ToList();
         return new Finally(() => recorders.ForEach(recorder => recorder.WaitForExit()));
     }
