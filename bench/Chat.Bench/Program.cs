@@ -12,7 +12,8 @@
 // without --portkey, Portkey is left out.
 // --telemetry ROUNDS: instead, telemetry's cost on the real AppHost, without and with Aspire's dashboard receiving every
 // service's OTLP; --replicas ROUNDS: one instance of each against two (SystemCost.cs), at --rates' first rate and
-// --clients' largest count; --setups "NAME;NAME" runs only those set-ups, in that order (the first is the baseline).
+// --clients' largest count; --setups "NAME;NAME" runs only those set-ups, in that order (the first is the baseline);
+// --warm-up SECONDS (90) of closed-loop load before each set-up is measured.
 // --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
 // database round trips, the outbox's delay.
@@ -46,7 +47,7 @@ if ((Argument("--telemetry", 0), Argument("--replicas", 0)) is var (telemetry, r
         setups = [.. named.Select(name => setups.FirstOrDefault(s => s.Name == name)
             ?? throw new ArgumentException($"--setups: no set-up is named '{name}' (there are: {string.Join(", ", setups.Select(s => s.Name))})."))];
     }
-    await SystemCost.RunAsync(setups, seconds, rates[0], clients.DefaultIfEmpty(160).Max(), Math.Max(telemetry, replicas));
+    await SystemCost.RunAsync(setups, seconds, rates[0], clients.DefaultIfEmpty(160).Max(), Math.Max(telemetry, replicas), Argument("--warm-up", 90));
     return;
 }
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;

@@ -45,7 +45,7 @@ public static class SystemCost
     private static readonly string[] Services = ["edge", "identity", "keys", "billing", "chat", "devices", "mockllm"];
     private static readonly string[] Servers = ["postgres", "redis", "rabbitmq", "aspire-dashboard"];
 
-    public static async Task RunAsync(IReadOnlyList<Setup> setups, int seconds, int rate, int callers, int rounds)
+    public static async Task RunAsync(IReadOnlyList<Setup> setups, int seconds, int rate, int callers, int rounds, int warmUp)
     {
         Console.WriteLine($"The real AppHost: {rounds} round(s) of {string.Join(", ", setups.Select(s => s.Name))}, {seconds} s a run, " +
             $"{rate}/s open loop, {callers} callers closed loop; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
@@ -55,7 +55,7 @@ public static class SystemCost
         {
             foreach (var setup in setups)
             {
-                figures.Add(await MeasureAsync(setup, seconds, rate, callers));
+                figures.Add(await MeasureAsync(setup, seconds, rate, callers, warmUp));
             }
         }
         Console.WriteLine();
@@ -74,7 +74,7 @@ public static class SystemCost
         }
     }
 
-    private static async Task<Figures> MeasureAsync(Setup setup, int seconds, int rate, int callers)
+    private static async Task<Figures> MeasureAsync(Setup setup, int seconds, int rate, int callers, int warmUp)
     {
         var label = setup.Name;
         await using var system = await FaultSystem.StartAsync(dashboard: setup.Dashboard, environment: ProfiledEnvironment(setup), replicas: setup.Replicas);
@@ -93,10 +93,12 @@ public static class SystemCost
         var direct = new Target("direct MockLlm", new Uri(model, "/v1/chat/completions"), null);
         var edge = new Target($"edge, {label}", new Uri(system.Edge, "/v1/chat/completions"), keys);
 
-        // Warm-up, unmeasured: long enough for tiered compilation to finish. After 10 s of load, profiles still showed
-        // 10-16 % of the services' CPU in the JIT, more with telemetry (more code to tier up), which read as its cost.
+        // Warm-up, unmeasured: long enough for tiered compilation to finish (--warm-up, 90 s). After 10 s of load, profiles
+        // still showed 10-16 % of the services' CPU in the JIT, more with telemetry (more code to tier up), which read as
+        // its cost; after 20 s, Chat still used 5.5-6.5 ms of CPU per request at 100/s, against 3.9-4.4 after 90 s, and
+        // telemetry's added latency at 100/s went from 1.3-2.4x to 1.05x (docs/running.md, 2026-12-07).
         await ClosedLoopAsync(http, direct, 16, 2);
-        await ClosedLoopAsync(http, edge, callers, Math.Max(20, seconds));
+        await ClosedLoopAsync(http, edge, callers, Math.Max(warmUp, seconds));
 
         var floor = await OpenLoopAsync(http, direct, rate, seconds);
         Print($"direct MockLlm @ {rate}/s", floor);
