@@ -96,7 +96,7 @@ public static class SystemCost
         // Warm-up, unmeasured: long enough for tiered compilation to finish (--warm-up, 90 s). After 10 s of load, profiles
         // still showed 10-16 % of the services' CPU in the JIT, more with telemetry (more code to tier up), which read as
         // its cost; after 20 s, Chat still used 5.5-6.5 ms of CPU per request at 100/s, against 3.9-4.4 after 90 s, and
-        // telemetry's added latency at 100/s went from 1.3-2.4x to 1.05x and 1.51x in two sittings (docs/running.md).
+        // telemetry's added latency at 100/s went from 1.3-2.4x to 1.01-1.51x in three sittings (docs/running.md).
         await ClosedLoopAsync(http, direct, 16, 2);
         await ClosedLoopAsync(http, edge, callers, Math.Max(warmUp, seconds));
 
