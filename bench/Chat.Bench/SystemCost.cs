@@ -93,10 +93,8 @@ public static class SystemCost
         var direct = new Target("direct MockLlm", new Uri(model, "/v1/chat/completions"), null);
         var edge = new Target($"edge, {label}", new Uri(system.Edge, "/v1/chat/completions"), keys);
 
-        // Warm-up, unmeasured: long enough for tiered compilation to finish (--warm-up, 90 s). After 10 s of load, profiles
-        // still showed 10-16 % of the services' CPU in the JIT, more with telemetry (more code to tier up), which read as
-        // its cost; after 20 s, Chat still used 5.5-6.5 ms of CPU per request at 100/s, against 3.9-4.4 after 90 s, and
-        // telemetry's added latency at 100/s went from 1.3-2.4x to 1.01-1.51x in three sittings (docs/running.md).
+        // Warm-up, unmeasured: long enough for tiered compilation to finish (--warm-up, 90 s). After 20 s the services were
+        // still compiling, more so with telemetry (more code to tier up), which read as its cost (docs/running.md, 2026-12-07).
         await ClosedLoopAsync(http, direct, 16, 2);
         await ClosedLoopAsync(http, edge, callers, Math.Max(warmUp, seconds));
 

@@ -52,7 +52,7 @@ public sealed class CreditReservations(
         }
         catch (Exception ex) when (ex is RequestTimeoutException or RequestFaultException or OperationCanceledException or MassTransitException)
         {
-            // Our caller stopped waiting (the caller left, or an answer ended while its next hold was being asked for):
+            // Our caller stopped waiting (the caller left, or the model call timed out while its next hold was asked for):
             // not Billing's failure, so not a warning; the holds are given back all the same.
             var callerStopped = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
             logger.Log(callerStopped ? LogLevel.Debug : LogLevel.Warning,
