@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Billing.Infrastructure.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261206071834_SetBasedBatches")]
+    [Migration("20261207041500_SetBasedBatches")]
     partial class SetBasedBatches
     {
         /// <inheritdoc />

@@ -13,13 +13,13 @@ namespace Gateway.Billing.Infrastructure.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.SqlScript("20261206071834_SetBasedBatches.up.sql");
+            migrationBuilder.SqlScript("20261207041500_SetBasedBatches.up.sql");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.SqlScript("20261206071834_SetBasedBatches.down.sql");
+            migrationBuilder.SqlScript("20261207041500_SetBasedBatches.down.sql");
         }
     }
 }
