@@ -1,7 +1,8 @@
 // What one reservation costs, measured against Postgres's own ceiling in the same run:
 //   baseline  pgbench single-row UPDATE (one hot row; 10,000 rows)
 //   ledger    reserve+capture pairs called directly (one hot wallet; 10,000 wallets)
-//   service   ReserveCredits over RabbitMQ to the running Billing service (MassTransit request client)
+//   service   a reservation over RabbitMQ to the running Billing service, sent as Chat sends it (MassTransit request
+//             client, ReserveCreditsBatch of one, not written to the broker's disk, living as long as it is waited for)
 // and at the end: overdrawn wallets (must be 0) and the ledger's audit (must hold).
 // Usage: dotnet run -c Release --project bench/Billing.Bench [-- --seconds 10 --clients 32]
 using System.Diagnostics;
@@ -54,7 +55,7 @@ try
     var ledgerSpread = await MeasureAsync(random => wallets[random.Next(wallets.Length)], PairAsync);
     Report($"ledger: reserve+capture, {SpreadWallets:N0} wallets", ledgerSpread, "pairs/s");
 
-    var reserve = bus.CreateRequestClient<ReserveCredits>(RequestTimeout.After(s: 30));
+    var reserve = bus.CreateRequestClient<ReserveCreditsBatch>(RequestTimeout.After(s: 30));
     // The first requests create the response queue and warm the consumer; keep them out of the figures.
     await Task.WhenAll(Enumerable.Range(0, clients * 4).Select(i => ReserveOverRabbitMqAsync(reserve, wallets[i])));
     var serviceHot = await MeasureAsync(_ => hotWallet, wallet => ReserveOverRabbitMqAsync(reserve, wallet));
@@ -117,11 +118,16 @@ finally
     await infrastructure.DisposeAsync();
 }
 
-static async Task<bool> ReserveOverRabbitMqAsync(IRequestClient<ReserveCredits> client, Guid wallet)
+static async Task<bool> ReserveOverRabbitMqAsync(IRequestClient<ReserveCreditsBatch> client, Guid wallet)
 {
-    var response = await client.GetResponse<CreditsReserved, CreditsInsufficient>(
-        new ReserveCredits(Guid.CreateVersion7(), wallet, 1, "Bench", TimeSpan.FromMinutes(5)));
-    return response.Is(out Response<CreditsReserved>? _);
+    var response = await client.GetResponse<CreditsReservedBatch>(
+        new ReserveCreditsBatch([new ReserveCredits(Guid.CreateVersion7(), wallet, 1, "Bench", TimeSpan.FromMinutes(5))]),
+        request => request.UseExecute(context =>
+        {
+            context.Durable = false;
+            context.TimeToLive = TimeSpan.FromSeconds(30);
+        }));
+    return response.Message.Reserved.Count == 1;
 }
 
 async Task<Run> MeasureAsync(Func<Random, Guid> pickWallet, Func<Guid, Task<bool>> operation)
