@@ -13,7 +13,7 @@
 // --telemetry ROUNDS: instead, telemetry's cost on the real AppHost, without and with Aspire's dashboard receiving every
 // service's OTLP; --replicas ROUNDS: one instance of each against two (SystemCost.cs), at --rates' first rate and
 // --clients' largest count; --setups "NAME;NAME" runs only those set-ups, in that order (the first is the baseline);
-// --warm-up SECONDS (90) of closed-loop load before each set-up is measured.
+// --warm-up SECONDS (90) of closed-loop load before each set-up is measured (the edge's path, in the load runs).
 // --breakdown N: instead of the load runs, N requests one at a time through the edge from one caller (busy, so
 // standby holds serve them), and where each one's time went (Breakdown.cs): every span's median duration,
 // database round trips, the outbox's delay.
@@ -39,6 +39,7 @@ var clients = (Option("--clients") ?? "64,160").Split(',').Select(int.Parse).Whe
 var portkeyServer = Option("--portkey");
 var breakdownRequests = Argument("--breakdown", 0);
 var rates = (Option("--rates") ?? "100,300").Split(',').Select(int.Parse).ToArray();
+var warmUp = Argument("--warm-up", 90);
 if ((Argument("--telemetry", 0), Argument("--replicas", 0)) is var (telemetry, replicas) && telemetry + replicas > 0)
 {
     var setups = telemetry > 0 ? SystemCost.Telemetry : SystemCost.Replicas;
@@ -47,7 +48,7 @@ if ((Argument("--telemetry", 0), Argument("--replicas", 0)) is var (telemetry, r
         setups = [.. named.Select(name => setups.FirstOrDefault(s => s.Name == name)
             ?? throw new ArgumentException($"--setups: no set-up is named '{name}' (there are: {string.Join(", ", setups.Select(s => s.Name))})."))];
     }
-    await SystemCost.RunAsync(setups, seconds, rates[0], clients.DefaultIfEmpty(160).Max(), Math.Max(telemetry, replicas), Argument("--warm-up", 90));
+    await SystemCost.RunAsync(setups, seconds, rates[0], clients.DefaultIfEmpty(160).Max(), Math.Max(telemetry, replicas), warmUp);
     return;
 }
 using var breakdown = breakdownRequests > 0 ? new Breakdown() : null;
@@ -139,7 +140,7 @@ try
     foreach (var gateway in gateways.Append(responses))
     {
         await ClosedLoopAsync(http, gateway, 16, 3);
-        await ClosedLoopAsync(http, gateway, clients.DefaultIfEmpty(16).Max(), 5);
+        await ClosedLoopAsync(http, gateway, clients.DefaultIfEmpty(16).Max(), gateway == edge ? warmUp : 5);
     }
     if (portkey is null)
     {
