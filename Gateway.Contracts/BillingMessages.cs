@@ -17,8 +17,8 @@ public sealed record CreditsReserved(Guid ReservationId, Guid UserId, long Amoun
 // Nothing was held. Shown to users as "Required: {Required}, Available: {Available}".
 public sealed record CreditsInsufficient(Guid ReservationId, Guid UserId, long Required, long Available);
 
-// One or several holds in one message (Chat asks this way: one for a request, several for the standby holds it
-// makes ahead for a busy caller, and one answer type is cheaper to wait on than two): each is an ordinary
+// One or several holds in one message (Chat asks this way: concurrent requests' holds and the standby holds it makes
+// ahead for a busy caller travel together, and one answer type is cheaper to wait on than two): each is an ordinary
 // ReserveCredits, made or refused as if asked alone, and all are answered by one CreditsReservedBatch. At most
 // MaxHolds; a Fault when any of them cannot be read. One message instead of one per hold is most of what a
 // reservation costs the broker and both services.
@@ -27,6 +27,7 @@ public sealed record ReserveCreditsBatch(IReadOnlyList<ReserveCredits> Holds)
     public const int MaxHolds = 32;
 }
 
+// A hold its requester cancelled before it was made is in neither list (that requester has stopped waiting).
 public sealed record CreditsReservedBatch(IReadOnlyList<CreditsReserved> Reserved, IReadOnlyList<CreditsInsufficient> Insufficient);
 
 // What a reserved request actually cost (published by Chat through its outbox). Billing captures it

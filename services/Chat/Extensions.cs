@@ -3,7 +3,6 @@ using Gateway.Chat.Infrastructure;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Telegram;
 using Gateway.Chat.Upstream;
-using Gateway.Contracts;
 using Gateway.ServiceDefaults;
 using Gateway.ServiceDefaults.Outbox;
 using MassTransit;
@@ -20,11 +19,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddChatServices(this IHostApplicationBuilder builder)
     {
         builder.AddPostgresDbContext<ChatDbContext>("chatdb");
-        builder.AddMessaging(bus =>
-        {
-            bus.AddConsumers(typeof(Extensions).Assembly);
-            bus.AddRequestClient<ReserveCreditsBatch>();
-        });
+        builder.AddMessaging(bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.AddOutbox<ChatDbContext>();
         builder.AddCallerAuthentication();
 
@@ -35,6 +30,7 @@ public static class Extensions
         builder.Services.AddSingleton<ProviderKeys>();
         builder.Services.AddHttpClient(ProviderKeys.KeysClient, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<TokenCounter>();
+        builder.Services.AddSingleton<ReservationBatches>();
         builder.Services.AddScoped<CreditReservations>();
         builder.Services.AddSingleton<HoldRenewals>();
         builder.Services.AddHostedService(services => services.GetRequiredService<HoldRenewals>());

@@ -175,6 +175,25 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
     }
 
     [Fact]
+    public async Task A_batch_of_several_requesters_holds_answers_the_others_when_one_was_cancelled_before_it_was_made()
+    {
+        var gone = await billing.NewWalletAsync(100);
+        var waiting = await billing.NewWalletAsync(100);
+        var goneHold = new ReserveCredits(Guid.NewGuid(), gone, 40, "Chat request", TimeSpan.FromMinutes(5));
+        var waitingHold = new ReserveCredits(Guid.NewGuid(), waiting, 30, "Chat request", TimeSpan.FromMinutes(5));
+        await billing.Ledger.ReleaseAsync(TransferIds.For("release", goneHold.ReservationId), goneHold.ReservationId, gone, "No longer needed", Cancel);
+        var client = billing.Bus.CreateRequestClient<ReserveCreditsBatch>(RequestTimeout.After(s: 30));
+
+        var answer = (await client.GetResponse<CreditsReservedBatch>(new ReserveCreditsBatch([goneHold, waitingHold]), Cancel)).Message;
+
+        var reserved = Assert.Single(answer.Reserved);
+        Assert.Equal((waitingHold.ReservationId, waiting, 30L), (reserved.ReservationId, reserved.UserId, reserved.Amount));
+        Assert.Empty(answer.Insufficient);
+        Assert.Equal(new WalletBalance(100, 0), await billing.BalanceAsync(gone));
+        Assert.Equal(new WalletBalance(100, 30), await billing.BalanceAsync(waiting));
+    }
+
+    [Fact]
     public async Task A_reservation_request_that_arrives_after_its_time_to_live_is_not_applied()
     {
         var userId = await billing.NewWalletAsync(100);

@@ -47,11 +47,9 @@ public sealed class ReserveCreditsConsumer(Ledger.CreditLedger ledger, IOptions<
         {
             return;
         }
+        // A hold cancelled while it was being made is in neither list: its requester has gone. The batch may carry other
+        // requesters' holds (Chat's ReservationBatches), who still get theirs.
         var answers = await Task.WhenAll(holds.Select(hold => ReserveAsync(hold, context.CancellationToken)));
-        if (answers.Any(answer => answer is null))
-        {
-            return; // cancelled while it was being made: its requester has gone
-        }
         await context.RespondAsync(
             new CreditsReservedBatch(answers.OfType<CreditsReserved>().ToList(), answers.OfType<CreditsInsufficient>().ToList()),
             (SendContext<CreditsReservedBatch> reply) => reply.Durable = false);

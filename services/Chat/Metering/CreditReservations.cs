@@ -14,11 +14,11 @@ public sealed record Reservation(Guid Id, Guid UserId, ReservationOutcome Outcom
     public bool Held => Outcome == ReservationOutcome.Reserved;
 }
 
-// Holds credits in Billing before any money is spent upstream (MassTransit request/response). No answer in
-// time means no: the request is refused and the reservation cancelled, because Billing may yet make it. The
-// request lives only as long as Chat waits for it, so Billing does not apply one that reaches it later.
+// Holds credits in Billing before any money is spent upstream (MassTransit request/response, in messages shared with
+// other requests: ReservationBatches). No answer in time means no: the request is refused and the reservation
+// cancelled, because Billing may yet make it.
 public sealed class CreditReservations(
-    IRequestClient<ReserveCreditsBatch> client, HoldRenewals renewals, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock,
+    ReservationBatches batches, HoldRenewals renewals, ChatDbContext db, IOptions<ChatServiceOptions> options, TimeProvider clock,
     ILogger<CreditReservations> logger)
 {
     public async Task<Reservation> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken) =>
@@ -32,17 +32,10 @@ public sealed class CreditReservations(
         var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
         try
         {
-            var response = await client.GetResponse<CreditsReservedBatch>(
-                new ReserveCreditsBatch(ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor, renewals.Holder)).ToList()),
-                // Not written to the broker's disk: a request lost in a broker restart times out and is cancelled like any other.
-                request => request.UseExecute(context =>
-                {
-                    context.Durable = false;
-                    context.TimeToLive = settings.Timeout;
-                }),
-                cancellationToken, RequestTimeout.After(ms: (int)settings.Timeout.TotalMilliseconds));
-            var reserved = response.Message.Reserved.ToDictionary(r => r.ReservationId);
-            var refused = response.Message.Insufficient.ToDictionary(r => r.ReservationId);
+            var answer = await batches.ReserveAsync(
+                ids.Select(id => new ReserveCredits(id, userId, amount, reason, settings.HoldFor, renewals.Holder)).ToList(), cancellationToken);
+            var reserved = answer.Reserved.ToDictionary(r => r.ReservationId);
+            var refused = answer.Insufficient.ToDictionary(r => r.ReservationId);
             return ids.Select(id => reserved.TryGetValue(id, out var held)
                     ? new Reservation(id, userId, ReservationOutcome.Reserved, held.Amount, held.Available, held.Balance)
                     : refused.TryGetValue(id, out var refusedHold)
