@@ -19,9 +19,14 @@ internal sealed class GroupCommit<TRequest>
     public GroupCommit(int writers, int maxBatch, Func<IReadOnlyList<TRequest>, Task<TransferResult[]>> runBatch, Func<TRequest, Task<TransferResult>> runOne)
     {
         (_maxBatch, _runBatch, _runOne) = (maxBatch, runBatch, runOne);
-        for (var i = 0; i < writers; i++)
+        // The writers belong to no caller's trace: without this they would keep, for the process's life, the Activity
+        // of whichever request or message first needed the ledger, and every batch's database spans would join it.
+        using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(WriteAsync);
+            for (var i = 0; i < writers; i++)
+            {
+                _ = Task.Run(WriteAsync);
+            }
         }
     }
 
