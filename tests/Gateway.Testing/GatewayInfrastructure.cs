@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Gateway.Hosting.Servers;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit;
 
 namespace Gateway.Testing;
@@ -132,8 +134,15 @@ public sealed class LocalServers : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The orchestrator stops Postgres with SIGTERM, a smart shutdown that waits for every client to leave: this
+        // process's idle pooled connections would hold it until the postmaster is killed, which leaves its background
+        // writer and autovacuum launcher behind.
+        NpgsqlConnection.ClearAllPools();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        // Whatever still runs in the data folder goes with it: a killed postmaster's helpers, once the folder is deleted,
+        // retry their failing work every second and never notice that the postmaster is gone.
+        StopProcessesIn(_root);
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -141,6 +150,28 @@ public sealed class LocalServers : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file still held open only leaves litter in the temp folder.
+        }
+    }
+
+    private static void StopProcessesIn(string root)
+    {
+        foreach (var process in Process.GetProcesses())
+        {
+            using (process)
+            {
+                try
+                {
+                    var folder = new FileInfo($"/proc/{process.Id}/cwd").LinkTarget;
+                    if (folder is not null && (folder == root || folder.StartsWith(root + "/", StringComparison.Ordinal)))
+                    {
+                        process.Kill();
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Gone already, or not ours to read.
+                }
+            }
         }
     }
 }
