@@ -102,10 +102,13 @@ public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMoni
         public long Admit() =>
             Interlocked.Increment(ref _unsynced) + Interlocked.Read(ref _syncing) + Interlocked.Read(ref _shared);
 
+        // Moved to _syncing before it leaves _unsynced: a request admitted in between counts them twice (refused
+        // a moment early), never zero times (admitted past the limit).
         public long TakeUnsynced()
         {
-            var taken = Interlocked.Exchange(ref _unsynced, 0);
+            var taken = Interlocked.Read(ref _unsynced);
             Interlocked.Add(ref _syncing, taken);
+            Interlocked.Add(ref _unsynced, -taken);
             return taken;
         }
 
