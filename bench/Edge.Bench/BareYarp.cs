@@ -8,7 +8,7 @@ namespace Gateway.Bench.Edge;
 
 // The framework's floor (issue 22): YARP forwarding every path to the upstream and nothing else — no authentication,
 // caller tokens, rate limits, body limits, health checks or telemetry — on the same host defaults as the edge
-// (WebApplication.CreateBuilder, workstation GC, Production). Run as its own process by this program
+// (WebApplication.CreateBuilder, Server GC, Production). Run as its own process by this program
 // (`Edge.Bench --bare-yarp <upstream> <address>`), so its CPU per request is read as the edge's is.
 public static class BareYarp
 {

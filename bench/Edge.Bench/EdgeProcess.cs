@@ -28,7 +28,7 @@ public sealed class EdgeProcess(Process process) : IAsyncDisposable
     {
         var address = $"http://127.0.0.1:{FreePort()}";
         return StartAsync(typeof(BareYarp).Assembly.Location, [BareYarp.Switch, upstream, address], address, probePath,
-            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }); // as the edge (its csproj)
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" }); // as the edge: the Web SDK's default, Server GC
     }
 
     private static async Task<EdgeProcess> StartAsync(string dll, string[] arguments, string address, string probePath, IReadOnlyDictionary<string, string> environment)

@@ -13,14 +13,6 @@ public static partial class Wrk
 {
     public static async Task<LoadResult> RunAsync(string url, int seconds, string? header = null, int? proxyProcessId = null)
     {
-        // An unmeasured run as long as the measured one: .NET's tiered JIT needs several seconds under load
-        // before the edge runs its optimised code (measured: 6.5k req/s cold, 16.5k warm).
-        await MeasureAsync(url, seconds, header, proxyProcessId);
-        return await MeasureAsync(url, seconds, header, proxyProcessId);
-    }
-
-    private static async Task<LoadResult> MeasureAsync(string url, int seconds, string? header, int? proxyProcessId)
-    {
         var cpuBefore = CpuTime(proxyProcessId);
         List<string> arguments = ["-t2", "-c32", $"-d{seconds}s", "--latency"];
         if (header is not null) arguments.AddRange(["-H", header]);
