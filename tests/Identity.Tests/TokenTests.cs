@@ -130,6 +130,19 @@ public sealed class TokenTests(IdentitySystem identity, GatewayInfrastructure in
         await response.ShouldBeProblem(response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/api/auth/refresh", """{"refreshToken":123}""", "refreshToken", "The field 'refreshToken' must be a string.")]
+    [InlineData("/api/auth/logout", """{"refreshToken":5}""", "refreshToken", "The field 'refreshToken' must be a string.")]
+    [InlineData("/api/auth/refresh", """{"refreshToken":""", "body", "The request body is not valid JSON: it breaks off")]
+    public async Task A_refresh_or_logout_body_that_cannot_be_read_says_which_field_and_why(string path, string body, string field, string reason)
+    {
+        using var edge = identity.Edge();
+
+        using var response = await edge.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Cancel);
+
+        Assert.StartsWith(reason, await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field));
+    }
+
     [Fact]
     public async Task Logout_with_the_access_token_ends_the_session()
     {

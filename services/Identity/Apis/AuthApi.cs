@@ -234,9 +234,11 @@ public static class AuthApi
         {
             return (await request.ReadFromJsonAsync<T>(cancellationToken), null);
         }
-        catch (System.Text.Json.JsonException)
+        catch (System.Text.Json.JsonException json)
         {
-            return (null, ApiProblems.Invalid("refreshToken", "The request body is not valid JSON."));
+            // Described like any bound body's (ProblemResponses): a value of the wrong kind names its field, a body that
+            // breaks off says where.
+            throw new BadHttpRequestException("The request body could not be read.", StatusCodes.Status400BadRequest, json);
         }
         catch (InvalidOperationException)
         {
