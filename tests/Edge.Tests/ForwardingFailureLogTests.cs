@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Gateway.ServiceDefaults;
 using Gateway.Testing;
@@ -11,6 +12,10 @@ namespace Edge.Tests;
 public sealed class ForwardingFailureLogTests(GatewayInfrastructure infrastructure)
 {
     private const int Burst = 300;
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    // Of failing to reach Keys: refused, and no instance left once it is marked down.
+    private const int Kinds = 2;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -21,18 +26,20 @@ public sealed class ForwardingFailureLogTests(GatewayInfrastructure infrastructu
             {
                 if (service is null) services.AddFakeLogging();
             },
-            settings: new Dictionary<string, string?> { ["Gateway:RepeatedFailures:SummaryInterval"] = "00:00:02" });
+            settings: new Dictionary<string, string?> { ["Gateway:RepeatedFailures:SummaryInterval"] = Interval.ToString() });
         await system[GatewayService.Keys].DisposeAsync();
         var logs = system.Edge.Provider.GetRequiredService<FakeLogCollector>();
         logs.Clear();
 
         using var client = system.CreateEdgeClient();
+        var clock = Stopwatch.StartNew();
         var answers = await Task.WhenAll(Enumerable.Range(0, Burst).Select(async _ =>
         {
             using var response = await client.GetAsync("/api/keys", Ct);
             return response.StatusCode;
         }));
         var afterBurst = logs.GetSnapshot();
+        var took = clock.Elapsed;
         // The summary of the burst comes at the end of its interval.
         var summaries = await Eventually.UntilAsync(() => Task.FromResult(Summaries(logs)), s => s.Sum(r => r.Count) + Announced(logs) >= Burst, TimeSpan.FromSeconds(15));
 
@@ -40,9 +47,13 @@ public sealed class ForwardingFailureLogTests(GatewayInfrastructure infrastructu
         var all = logs.GetSnapshot();
         TestContext.Current.SendDiagnosticMessage($"{Burst} failed forwards: {afterBurst.Count} log records during the burst, {all.Count} in all, {all.Sum(Lines)} lines:\n{string.Join("\n", all.Select(r => $"{r.Level} {r.Category}: {r.Message}"))}");
         Assert.DoesNotContain(all, record => record.Exception is not null);
-        Assert.InRange(afterBurst.Count, 1, 2); // one line per kind of failure: refused, and no instance left once it is marked down
+        // A line per kind of failure and summary interval, whatever the count of requests: in each interval the burst
+        // touched, each kind announced once, and at each interval's end summarised once (on CI a burst logged 3 records,
+        // 2026-12-07: the end of an interval during it).
+        var intervals = 2 + (int)(took / Interval);
+        Assert.InRange(afterBurst.Count, 1, Kinds * 2 * intervals);
         Assert.Equal(Burst, Announced(logs) + summaries.Sum(r => r.Count));
-        Assert.InRange(all.Count, 2, 6);
+        Assert.InRange(all.Count, 2, afterBurst.Count + Kinds);
     }
 
     private static int Announced(FakeLogCollector logs) =>

@@ -1,3 +1,8 @@
+using System.ClientModel;
+using System.Diagnostics;
+using Gateway.Testing;
+using OpenAI.Chat;
+
 namespace Gateway.Faults.Tests;
 
 /// <summary>
@@ -35,6 +40,27 @@ public sealed class FaultTests(RunningSystem running) : IClassFixture<RunningSys
     [Fact]
     public Task A_wallet_that_pays_for_exactly_100_requests_serves_100_of_300_sent_at_once_refuses_the_rest_with_402_and_ends_at_zero() =>
         NeverOverdrawsAsync(System, affordable: 100, requests: 300);
+
+    // A stalled broker confirms nothing: a chat request is refused with 503 once Chat's reservation timeout (5 s) has
+    // passed, not held until the broker runs again (after a broker restart on CI a request outwaited its client's minute),
+    // and nothing stays held once the broker is back.
+    [Fact]
+    public async Task A_chat_request_while_RabbitMQ_is_stalled_is_refused_with_503_within_the_reservation_timeout_and_holds_nothing()
+    {
+        var user = (await System.SignUpAsync("broker-stalled-", 1, 10_000, Ct))[0];
+        var client = System.OpenAIClient(user, TimeSpan.FromSeconds(60));
+        var stall = System.StallAsync("rabbitmq", TimeSpan.FromSeconds(20), Ct);
+        var clock = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteChatAsync([new UserChatMessage("Anyone there?")], cancellationToken: Ct));
+        var answeredAfter = clock.Elapsed;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{refused.Status} after {answeredAfter.TotalSeconds:0.0} s of a 20 s stall: {refused.Message}");
+        await stall;
+
+        Assert.Equal(503, refused.Status);
+        Assert.True(answeredAfter < TimeSpan.FromSeconds(12), $"Answered {answeredAfter.TotalSeconds:0.0} s into a 20 s stall of the broker.");
+        var wallet = await Eventually.UntilAsync(() => System.BalanceAsync(user, Ct), w => w is { Held: 0 }, TimeSpan.FromSeconds(60));
+        Assert.Equal(new Wallet(10_000, 0, 10_000), wallet);
+    }
 
     // The race, asserted the same against one instance of each service or several (ReplicaTests).
     internal static async Task NeverOverdrawsAsync(FaultSystem system, int affordable, int requests)

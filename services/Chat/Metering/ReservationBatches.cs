@@ -102,18 +102,35 @@ public sealed class ReservationBatches : IDisposable
     }
 
     // Not written to the broker's disk, and living only as long as it is waited for: a request lost in a broker restart
-    // times out and is cancelled like any other, and Billing does not apply one that reaches it later.
+    // times out and is cancelled like any other, and Billing does not apply one that reaches it later. The token ends
+    // the wait, MassTransit's timer (a second later) only backs it up: the timer fails the response but does not stop a
+    // send already waiting for the broker's confirm, and the response waits for the send: a request waited as long as the
+    // broker was stalled (FaultTests), and after a broker restart on CI one outwaited its client's minute. Cancelling the
+    // request cancels the send too.
     private async Task<CreditsReservedBatch> RequestAsync(IReadOnlyList<ReserveCredits> holds, TimeSpan timeout)
     {
-        var response = await _client.GetResponse<CreditsReservedBatch>(
-            new ReserveCreditsBatch(holds),
-            request => request.UseExecute(context =>
-            {
-                context.Durable = false;
-                context.TimeToLive = timeout;
-            }),
-            CancellationToken.None, RequestTimeout.After(ms: (int)Math.Ceiling(timeout.TotalMilliseconds)));
-        return response.Message;
+        using var deadline = new CancellationTokenSource(timeout, _clock);
+        var requestId = Guid.Empty;
+        try
+        {
+            var response = await _client.GetResponse<CreditsReservedBatch>(
+                new ReserveCreditsBatch(holds),
+                request =>
+                {
+                    requestId = request.RequestId;
+                    request.UseExecute(context =>
+                    {
+                        context.Durable = false;
+                        context.TimeToLive = timeout;
+                    });
+                },
+                deadline.Token, RequestTimeout.After(ms: (int)Math.Ceiling(timeout.TotalMilliseconds) + 1000));
+            return response.Message;
+        }
+        catch (Exception ex) when (deadline.IsCancellationRequested && ex is not RequestTimeoutException)
+        {
+            throw new RequestTimeoutException(requestId.ToString(), ex);
+        }
     }
 
     private sealed record Waiting(IReadOnlyList<ReserveCredits> Holds, DateTimeOffset Deadline, ActivityContext Trace, TaskCompletionSource<CreditsReservedBatch> Answer);
