@@ -86,7 +86,8 @@ public static class FiguresTable
 
     public static string Format(RaceReport race) =>
         $"Overdraft race: {race.Requests} requests at once against {race.StartingBalance} credits ({race.Affordable} × {race.CostEach}): " +
-        $"{race.Served} served, {race.Refused402} × 402{string.Concat(race.Others.Select(o => $", {o.Value} × {o.Key}"))}; " +
+        $"{race.Served} served, {race.Refused402} × 402{string.Concat(race.Others.Select(o => $", {o.Value} × {o.Key}"))}" +
+        $"{(race.Resent503 > 0 ? $" ({race.Resent503} sent again after a 503)" : "")}; " +
         $"lowest balance seen {race.LowestBalanceSeen}, lowest available {race.LowestAvailableSeen}; " +
         $"at the end balance {race.Final?.Balance.ToString() ?? "?"}, held {race.Final?.Held.ToString() ?? "?"}; " +
         $"{race.Charged.Count} charges for {race.Charged.Credits} credits; {race.Took.TotalSeconds:0.0} s.";
