@@ -33,7 +33,10 @@ public sealed class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvider time, 
         {
             await using var scope = scopes.CreateAsyncScope();
             var publisher = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
-            await publisher.Publish(new ApiKeysUsed(batch.Select(u => new ApiKeyUse(u.Key, u.Value)).ToList()), cancellationToken);
+            // At most until the next report is due: a stalled broker never confirms, and the publish waits for its confirm.
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(Interval);
+            await publisher.Publish(new ApiKeysUsed(batch.Select(u => new ApiKeyUse(u.Key, u.Value)).ToList()), attempt.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
