@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.ServiceDefaults;
 
@@ -11,7 +12,7 @@ namespace Gateway.ServiceDefaults;
 // body too large, authentication unavailable, a fault) or by Chat's framework (no such route, wrong method, a
 // body of the wrong kind), is written so; other routes keep RFC 7807 problems. The status code and headers
 // (WWW-Authenticate, Retry-After, RateLimit-*) stay. Registered ahead of the default writer where /v1 is served.
-public sealed class OpenAiErrorWriter : IProblemDetailsWriter
+public sealed class OpenAiErrorWriter(IOptions<ProblemDetailsOptions> options) : IProblemDetailsWriter
 {
     public const string PathPrefix = "/v1";
 
@@ -21,6 +22,8 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 
     public ValueTask WriteAsync(ProblemDetailsContext context)
     {
+        // The words every problem gets (ProblemResponses), as the default writer applies them.
+        options.Value.CustomizeProblemDetails?.Invoke(context);
         var response = context.HttpContext.Response;
         var status = context.ProblemDetails.Status ?? response.StatusCode;
         var message = context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? ReasonPhrases.GetReasonPhrase(status);

@@ -28,6 +28,13 @@ public static partial class ProblemResponses
                 validation.Title = ApiProblems.InvalidTitle;
                 validation.Detail ??= validation.Errors.First().Value.FirstOrDefault();
             }
+            // The framework answers a known path with the wrong method with a bare 405 and the methods in Allow.
+            if (context.ProblemDetails is { Status: StatusCodes.Status405MethodNotAllowed, Detail: null })
+            {
+                var request = context.HttpContext.Request;
+                var allowed = context.HttpContext.Response.Headers.Allow.ToString();
+                context.ProblemDetails.Detail = $"{request.Method} is not allowed on {request.Path}" + (allowed.Length > 0 ? $"; it takes {allowed}." : ".");
+            }
             // The framework answers a body of the wrong type with a bare 415; every body our services take is JSON.
             if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null })
             {
@@ -58,6 +65,98 @@ public static partial class ProblemResponses
         var member = (json.Path ?? "$").TrimStart('$').TrimStart('.');
         var inField = member.Length > 0 ? $" (in '{member}')" : "";
         return $"The request body is not valid JSON: it breaks off or has something out of place{where}{inField}.";
+    }
+
+    // Why a JSON body was refused, in a caller's words: the field at fault (its JSON path, or "body") and why. For the
+    // bodies the framework binds (below) and those a service reads itself (Chat's /v1, in OpenAI's error shape).
+    public static (string Field, string Detail) Describe(JsonException json, Type? body) => json switch
+    {
+        _ when NotJson(json) is { } notJson => ("body", notJson),
+        _ when MissingMembers().Match(json.Message) is { Success: true } missing => Required(Field(json.Path, missing.Groups["name"].Value)),
+        // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
+        { Path: { Length: > 1 } path } when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
+        // The serializer names the record being read, not the field's type, so the type is looked up along the path.
+        { Path: "$" } when WrongType().IsMatch(json.Message) =>
+            ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
+        { Path: { Length: > 1 } path } when WrongType().IsMatch(json.Message) =>
+            (Field(path), $"The field '{Field(path)}' must be {JsonKind(TypeAt(body, path))}."),
+        { Path: { Length: > 1 } path } => (Field(path), $"The field '{Field(path)}' is not valid: {FirstSentence(json.Message)}"),
+        _ => ("body", "The request body is not valid JSON."),
+    };
+
+    private static (string Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
+
+    private static (string Field, string Detail) Repeated(string field) => (field, $"The field '{field}' appears more than once; send it once.");
+
+    // "$.turns[0]" and "text" → "turns[0].text".
+    private static string Field(string? path, string? member = null)
+    {
+        var parent = (path ?? "$").TrimStart('$').TrimStart('.');
+        return member is null ? parent : parent.Length == 0 ? member : $"{parent}.{member}";
+    }
+
+    // The .NET type at a JSON path ("$.turns[0].text", "$.max_tokens") of the request body's type; null when it cannot
+    // be followed. A member is found by its JSON name in camelCase or in snake_case (OpenAI's wire).
+    private static Type? TypeAt(Type? type, string path)
+    {
+        foreach (Match step in PathStep().Matches(path))
+        {
+            if (type is null) return null;
+            type = step.Groups["name"].Success
+                ? type.GetProperty(step.Groups["name"].Value.Replace("_", ""), BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType
+                    ?? DictionaryValue(type)
+                : ElementType(type);
+        }
+        return type;
+    }
+
+    // A dictionary's values are its members' type (metrics: names → numbers).
+    private static Type? DictionaryValue(Type type) =>
+        type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>))?.GetGenericArguments()[1];
+
+    private static Type? ElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    // What a JSON value must be for a .NET type, in a caller's words; a number's range with it, since a number too large
+    // for its field is refused the same way as one of the wrong kind.
+    private static string JsonKind(Type? type) => (type is null ? null : Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        null => "of another type (see the API reference at /docs)",
+        var t when t == typeof(string) => "a string",
+        var t when t == typeof(int) => WholeNumber(int.MinValue, int.MaxValue),
+        var t when t == typeof(long) => WholeNumber(long.MinValue, long.MaxValue),
+        var t when t == typeof(short) => WholeNumber(short.MinValue, short.MaxValue),
+        var t when t == typeof(decimal) || t == typeof(double) || t == typeof(float) => "a number",
+        var t when t == typeof(bool) => "true or false",
+        var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
+        var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
+        var t when t == typeof(DateOnly) => "a date (e.g. 2026-11-24)",
+        var t when t.IsEnum => $"one of {string.Join(", ", Enum.GetNames(t).Select(n => $"'{JsonNamingPolicy.CamelCase.ConvertName(n)}'"))}",
+        var t when DictionaryValue(t) is not null => "an object",
+        var t when ElementType(t) == typeof(string) => "an array of strings",
+        var t when ElementType(t) is not null => "an array",
+        _ => "an object",
+    };
+
+    private static string WholeNumber(long min, long max) => $"a whole number from {min} to {max}";
+
+    [GeneratedRegex(@"^The JSON value could not be converted to ")]
+    private static partial Regex WrongType();
+
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\[\d+\]")]
+    private static partial Regex PathStep();
+
+    [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
+    private static partial Regex MissingMembers();
+
+    [GeneratedRegex(@"^Duplicate propert(y|ies) ")]
+    private static partial Regex DuplicateMember();
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
     }
 
     private sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
@@ -101,68 +200,8 @@ public static partial class ProblemResponses
         }
 
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
-        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body) => bad.InnerException switch
-        {
-            JsonException json when NotJson(json) is { } notJson => ("body", notJson),
-            JsonException json when MissingMembers().Match(json.Message) is { Success: true } missing =>
-                Required(Field(json.Path, missing.Groups["name"].Value)),
-            // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
-            JsonException { Path: { Length: > 1 } path } json when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
-            // The serializer names the record being read, not the field's type, so the type is looked up along the path.
-            JsonException { Path: "$" } json when WrongType().IsMatch(json.Message) =>
-                ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
-            JsonException { Path: { Length: > 1 } path } json when WrongType().IsMatch(json.Message) =>
-                (Field(path), $"The field '{Field(path)}' must be {JsonKind(TypeAt(body, path))}."),
-            JsonException { Path: { Length: > 1 } path } json =>
-                (Field(path), $"The field '{Field(path)}' is not valid: {FirstSentence(json.Message)}"),
-            JsonException => ("body", "The request body is not valid JSON."),
-            _ => InOurWords(bad.Message),
-        };
-
-        private static (string? Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
-
-        private static (string? Field, string Detail) Repeated(string field) => (field, $"The field '{field}' appears more than once; send it once.");
-
-        // "$.turns[0]" and "text" → "turns[0].text".
-        private static string Field(string? path, string? member = null)
-        {
-            var parent = (path ?? "$").TrimStart('$').TrimStart('.');
-            return member is null ? parent : parent.Length == 0 ? member : $"{parent}.{member}";
-        }
-
-        // The .NET type at a JSON path ("$.turns[0].text") of the request body's type; null when it cannot be followed.
-        private static Type? TypeAt(Type? type, string path)
-        {
-            foreach (Match step in PathStep().Matches(path))
-            {
-                if (type is null) return null;
-                type = step.Groups["name"].Success
-                    ? type.GetProperty(step.Groups["name"].Value, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType
-                    : ElementType(type);
-            }
-            return type;
-        }
-
-        private static Type? ElementType(Type type) =>
-            type.IsArray ? type.GetElementType()
-            : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
-
-        // What a JSON value must be for a .NET type, in a caller's words.
-        private static string JsonKind(Type? type) => (type is null ? null : Nullable.GetUnderlyingType(type) ?? type) switch
-        {
-            null => "of another type (see the API reference at /docs)",
-            var t when t == typeof(string) => "a string",
-            var t when t == typeof(int) || t == typeof(long) || t == typeof(short) => "a whole number",
-            var t when t == typeof(decimal) || t == typeof(double) || t == typeof(float) => "a number",
-            var t when t == typeof(bool) => "true or false",
-            var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
-            var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
-            var t when t == typeof(DateOnly) => "a date (e.g. 2026-11-24)",
-            var t when t.IsEnum => $"one of {string.Join(", ", Enum.GetNames(t).Select(n => $"'{JsonNamingPolicy.CamelCase.ConvertName(n)}'"))}",
-            var t when ElementType(t) == typeof(string) => "an array of strings",
-            var t when ElementType(t) is not null => "an array",
-            _ => "an object",
-        };
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body) =>
+            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message);
 
         // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
         // from \"x\"."); a caller gets the field and what it must be instead.
@@ -193,7 +232,9 @@ public static partial class ProblemResponses
         private static string Kind(string type) => (type.StartsWith("Nullable<", StringComparison.Ordinal) ? type[9..^1] : type).TrimEnd('?') switch
         {
             "Guid" => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
-            "int" or "long" or "short" or "Int32" or "Int64" or "Int16" => "a whole number",
+            "int" or "Int32" => WholeNumber(int.MinValue, int.MaxValue),
+            "long" or "Int64" => WholeNumber(long.MinValue, long.MaxValue),
+            "short" or "Int16" => WholeNumber(short.MinValue, short.MaxValue),
             "decimal" or "double" or "float" or "Decimal" or "Double" or "Single" => "a number",
             "bool" or "Boolean" => "true or false",
             "DateTimeOffset" or "DateTime" => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
@@ -209,23 +250,5 @@ public static partial class ProblemResponses
 
         [GeneratedRegex("""^Failed to read parameter ".*" from the request body as JSON\.$""")]
         private static partial Regex UnreadableBody();
-
-        [GeneratedRegex(@"^The JSON value could not be converted to ")]
-        private static partial Regex WrongType();
-
-        [GeneratedRegex(@"\.(?<name>[^.\[]+)|\[\d+\]")]
-        private static partial Regex PathStep();
-
-        [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
-        private static partial Regex MissingMembers();
-
-        [GeneratedRegex(@"^Duplicate propert(y|ies) ")]
-        private static partial Regex DuplicateMember();
-
-        private static string FirstSentence(string message)
-        {
-            var end = message.IndexOf(". ", StringComparison.Ordinal);
-            return end < 0 ? message : message[..(end + 1)];
-        }
     }
 }

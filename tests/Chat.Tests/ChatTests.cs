@@ -92,7 +92,7 @@ public sealed class ChatTests(ChatSystem chat)
     }
 
     [Fact]
-    public async Task Seed_000s_session_id_continues_the_session_as_sessionId_does()
+    public async Task Seed_000s_session_id_continues_the_session_as_sessionId_does_and_both_for_different_sessions_are_a_400()
     {
         var user = await chat.UserAsync();
         using var first = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "Remember seven [mock:tokens=3]", maxTokens = 100 }, json: true), Cancel);
@@ -105,6 +105,12 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(sessionId, (await second.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("sessionId").GetGuid());
         var sessions = await user.Client.GetFromJsonAsync<JsonElement>("/api/chat/sessions", Cancel);
         Assert.Single(sessions.GetProperty("data").EnumerateArray());
+
+        // Both names, for different sessions: which one to continue is not guessed.
+        using var both = await user.Client.SendAsync(
+            ChatSystem.ChatRequest(new { message = "Which? [mock:tokens=3]", sessionId, session_id = Guid.NewGuid(), maxTokens = 100 }, json: true), Cancel);
+        Assert.Equal("The field 'sessionId' and its other names (session_id, conversationId) name different sessions; send one.",
+            await both.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "sessionId"));
     }
 
     [Fact]
@@ -127,7 +133,12 @@ public sealed class ChatTests(ChatSystem chat)
         var user = await chat.UserAsync();
 
         using var badLimit = await user.Client.GetAsync("/api/chat/sessions?limit=abc", Cancel);
-        Assert.Equal("'limit' must be a whole number; 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+        Assert.Equal("'limit' must be a whole number from -2147483648 to 2147483647; 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+
+        // A whole number too large for its field is refused like one of the wrong kind: the range says why.
+        using var tooLarge = await user.Client.PostAsync("/api/chat", new StringContent("""{"message":"hi","maxTokens":99999999999}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal("The field 'maxTokens' must be a whole number from -2147483648 to 2147483647.",
+            await tooLarge.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "maxTokens"));
 
         using var noBody = await user.Client.PostAsync("/api/chat", new StringContent("", Encoding.UTF8, "application/json"), Cancel);
         Assert.Equal("The request needs a JSON body.", await noBody.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
@@ -140,6 +151,10 @@ public sealed class ChatTests(ChatSystem chat)
         using var text = await user.Client.PostAsync("/api/chat", new StringContent("hello", Encoding.UTF8, "text/plain"), Cancel);
         Assert.Equal("The body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'.",
             await text.ShouldBeProblemAbout(HttpStatusCode.UnsupportedMediaType, "Content-Type"));
+
+        using var wrongMethod = await user.Client.DeleteAsync("/api/chat", Cancel);
+        var notAllowed = await wrongMethod.ShouldBeProblem(HttpStatusCode.MethodNotAllowed);
+        Assert.Equal("DELETE is not allowed on /api/chat; it takes POST.", notAllowed.GetProperty("detail").GetString());
     }
 
     [Fact]

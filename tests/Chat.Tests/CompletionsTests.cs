@@ -159,6 +159,10 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (status, error.GetProperty("code").GetString()));
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"}""");
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
+        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647.", error.GetProperty("message").GetString());
+        (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":99999999999}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
+        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647.", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"},{"role":"user","content":"{{new string('a', 32_001)}}"}]}""");
@@ -250,9 +254,12 @@ public sealed class CompletionsTests(ChatSystem chat)
         using var noRoute = await http.PostAsync("/v1/audio/speech", new StringContent("{}", Encoding.UTF8, "application/json"), Cancel);
         Assert.Equal("not_found", (await OpenAiErrorAsync(noRoute, HttpStatusCode.NotFound)).GetProperty("code").GetString());
         using var wrongMethod = await http.GetAsync("/v1/chat/completions", Cancel);
-        Assert.Equal("invalid_request_error", (await OpenAiErrorAsync(wrongMethod, HttpStatusCode.MethodNotAllowed)).GetProperty("type").GetString());
+        var notAllowed = await OpenAiErrorAsync(wrongMethod, HttpStatusCode.MethodNotAllowed);
+        Assert.Equal(("invalid_request_error", "GET is not allowed on /v1/chat/completions; it takes POST."),
+            (notAllowed.GetProperty("type").GetString(), notAllowed.GetProperty("message").GetString()));
         using var wrongKind = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"local-model","messages":"hi"}""", Encoding.UTF8, "application/json"), Cancel);
-        Assert.Equal("messages", (await OpenAiErrorAsync(wrongKind, HttpStatusCode.BadRequest)).GetProperty("param").GetString());
+        var wrong = await OpenAiErrorAsync(wrongKind, HttpStatusCode.BadRequest);
+        Assert.Equal(("messages", "The field 'messages' must be an array."), (wrong.GetProperty("param").GetString(), wrong.GetProperty("message").GetString()));
     }
 
     private static async Task<JsonElement> OpenAiErrorAsync(HttpResponseMessage response, HttpStatusCode status)

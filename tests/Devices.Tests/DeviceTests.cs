@@ -337,6 +337,19 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
     }
 
     [Fact]
+    public async Task A_heartbeat_value_of_the_wrong_kind_says_what_it_must_be()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+        using var client = devices.DeviceClient(device.Token);
+
+        using var text = await client.PostAsync($"/api/devices/{device.Id}/heartbeat", new StringContent("""{"metrics":{"cpu":"high"}}""", System.Text.Encoding.UTF8, "application/json"), Api.Ct);
+        Assert.Equal("The field 'metrics.cpu' must be a number.", await text.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "metrics.cpu"));
+        using var list = await client.PostAsync($"/api/devices/{device.Id}/heartbeat", new StringContent("""{"metrics":[1]}""", System.Text.Encoding.UTF8, "application/json"), Api.Ct);
+        Assert.Equal("The field 'metrics' must be an object.", await list.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "metrics"));
+    }
+
+    [Fact]
     public async Task A_heartbeat_that_is_not_JSON_is_a_415_naming_the_content_type()
     {
         var owner = await devices.RegisterUserAsync();

@@ -52,6 +52,12 @@ public static class ChatApi
             return ChatProblems.Invalid("maxTokens", $"must be between 1 and {model.MaxOutputTokens} for {model.Id}");
         }
 
+        // The names are one field: given more than once, they must agree (which one would win is nobody's guess).
+        if (new[] { request.SessionId, request.SeedSessionId, request.ConversationId }.OfType<Guid>().Distinct().Count() > 1)
+        {
+            return ChatProblems.Invalid("sessionId", "and its other names (session_id, conversationId) name different sessions; send one");
+        }
+
         ChatSession? session = null;
         if ((request.SessionId ?? request.SeedSessionId ?? request.ConversationId) is { } sessionId)
         {

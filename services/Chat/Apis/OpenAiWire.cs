@@ -19,14 +19,10 @@ public static class OpenAiWire
                 ? (body, null)
                 : (null, OpenAiError.Invalid("The body must be a JSON object.", null));
         }
-        catch (JsonException ex) when (ProblemResponses.NotJson(ex) is { } notJson)
-        {
-            return (null, OpenAiError.Invalid(notJson, "body"));
-        }
         catch (JsonException ex)
         {
-            var field = ex.Path?.TrimStart('$', '.');
-            return (null, string.IsNullOrEmpty(field) ? OpenAiError.Invalid("The body is not valid JSON.", null) : OpenAiError.Invalid($"'{field}' is not valid.", field));
+            var (field, detail) = ProblemResponses.Describe(ex, typeof(T));
+            return (null, OpenAiError.Invalid(detail, field));
         }
     }
 }

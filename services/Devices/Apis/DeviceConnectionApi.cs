@@ -100,8 +100,9 @@ public static class DeviceConnectionApi
             }
             catch (JsonException ex)
             {
-                var field = ex.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
-                return ApiProblems.Invalid(field, $"The heartbeat is not valid JSON of the expected shape (version: text, metrics: names → numbers).");
+                // Described like any bound body's: a value of the wrong kind names its field, a body that breaks off says where.
+                var (field, detail) = ProblemResponses.Describe(ex, typeof(HeartbeatRequest));
+                return ApiProblems.Invalid(field, detail);
             }
             catch (InvalidOperationException) when (!http.HasJsonContentType())
             {

@@ -236,9 +236,9 @@ public static class AuthApi
         }
         catch (System.Text.Json.JsonException json)
         {
-            // Described like any bound body's (ProblemResponses): a value of the wrong kind names its field, a body that
-            // breaks off says where.
-            throw new BadHttpRequestException("The request body could not be read.", StatusCodes.Status400BadRequest, json);
+            // Described like any bound body's: a value of the wrong kind names its field, a body that breaks off says where.
+            var (field, detail) = ProblemResponses.Describe(json, typeof(T));
+            return (null, ApiProblems.Invalid(field, detail));
         }
         catch (InvalidOperationException)
         {
