@@ -11,8 +11,9 @@ public sealed record RaceReport(
 /// <summary>
 /// A wallet that can pay for exactly N requests, and many more than N sent at once through the OpenAI client: N should
 /// be served, the rest refused with 402, and the wallet end at zero without ever going below it. A request answered 503
-/// ("nothing was charged, try again shortly": Billing did not confirm its hold in time, as a Chat instance just restarted
-/// on a loaded machine did on CI) is sent again a second later, at most three times, as the OpenAI clients do by default.
+/// ("nothing was charged, try again shortly": Billing did not confirm its hold within the reservation timeout, as for 20
+/// of 150 on a loaded CI machine just after a Chat instance was killed and started again) is sent again a second later,
+/// at most three times, as the OpenAI clients do by default.
 /// </summary>
 public static class OverdraftRace
 {
