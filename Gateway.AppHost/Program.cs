@@ -92,7 +92,9 @@ var devices = Service<Projects.Gateway_Devices>("devices", instances: replicas)
     .WithEnvironment(CallerKey, callerKey)
     .WaitFor(devicesDb).WaitFor(rabbitmq).WaitFor(redis);
 
-Service<Projects.Gateway_Edge>("edge", edgeUrl.Port, instances: replicas)
+// Healthy when every service answers ready through it (/health/downstream): the system is up. Its readiness alone (what
+// an orchestrator routes by) leaves the services out, so that one down does not take the whole API down.
+Service<Projects.Gateway_Edge>("edge", edgeUrl.Port, health: "/health/downstream", instances: replicas)
     .WithReference(identity).WithReference(keys).WithReference(billing).WithReference(chat).WithReference(devices)
     .WithReference(redis).WithReference(rabbitmq)
     .WithEnvironment(CallerKey, callerKey).WithEnvironment("Edge__ApiKeys__CacheKey", keyCacheKey)

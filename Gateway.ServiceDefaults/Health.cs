@@ -8,7 +8,8 @@ using Microsoft.Extensions.Hosting;
 
 namespace Gateway.ServiceDefaults;
 
-// Liveness says the process answers; readiness says every dependency it needs answers too.
+// Liveness says the process answers; readiness says every dependency it needs answers too (the edge's: its own, Redis
+// and RabbitMQ, not the services behind it: Gateway.Edge's DownstreamHealthChecks).
 public static class Health
 {
     public const string ReadyTag = "ready";
@@ -35,14 +36,17 @@ public static class Health
         app.MapGet("/health/liveness", () => TypedResults.Ok(new { status = "ok" }))
             .ExcludeFromDescription();
 
-        app.MapHealthChecks("/health/readiness", new HealthCheckOptions
-        {
-            Predicate = check => check.Tags.Contains(ReadyTag),
-            ResponseWriter = WriteReport,
-        });
-
+        app.MapHealthReport("/health/readiness", ReadyTag);
         return app;
     }
+
+    // The checks with any of these tags, as a report of each check's status and, when failing, why.
+    public static IEndpointConventionBuilder MapHealthReport(this WebApplication app, string path, params string[] tags) =>
+        app.MapHealthChecks(path, new HealthCheckOptions
+        {
+            Predicate = check => tags.Any(check.Tags.Contains),
+            ResponseWriter = WriteReport,
+        });
 
     private static Task WriteReport(HttpContext context, HealthReport report)
     {

@@ -3,6 +3,7 @@ using Gateway.Edge.ApiReference;
 using Gateway.Edge.Authentication;
 using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
+using Gateway.Edge.Readiness;
 using Gateway.Edge.WebConsole;
 using Gateway.ServiceDefaults;
 
@@ -15,6 +16,7 @@ builder.AddApiReference();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapDownstreamHealth();
 app.UseCors();
 app.UseConsole();
 app.UseCallerAuthentication();

@@ -45,7 +45,7 @@ public sealed class AppHostTests : IDisposable
         List<int> stack;
         await using (var app = await StartAsync(edgeUrl, dashboardUrl, token, data))
         {
-            var (status, body) = await ReadinessAsync(edgeUrl);
+            var (status, body) = await DownstreamAsync(edgeUrl);
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.All(JsonDocument.Parse(body).RootElement.GetProperty("checks").EnumerateObject(), c => Assert.Equal("healthy", c.Value.GetProperty("status").GetString()));
 
@@ -61,8 +61,8 @@ public sealed class AppHostTests : IDisposable
             await DashboardShowsTheSystemAsync(app, dashboardUrl, token, data);
 
             Process.GetProcessById(identity).Kill();
-            await WaitForReadinessAsync(edgeUrl, s => s != HttpStatusCode.OK, TimeSpan.FromSeconds(30));
-            await WaitForReadinessAsync(edgeUrl, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(90));
+            await WaitForDownstreamAsync(edgeUrl, s => s != HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+            await WaitForDownstreamAsync(edgeUrl, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(90));
             Assert.NotEqual(identity, ProjectProcess("identity"));
 
             stack = [.. Services.Select(ProjectProcess), .. Servers(ProjectProcess("keys"))];
@@ -285,11 +285,11 @@ public sealed class AppHostTests : IDisposable
 
     private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 
-    private static async Task<(HttpStatusCode Status, string Body)> ReadinessAsync(string edgeUrl)
+    private static async Task<(HttpStatusCode Status, string Body)> DownstreamAsync(string edgeUrl)
     {
         try
         {
-            using var response = await Http.GetAsync($"{edgeUrl}/health/readiness", Ct);
+            using var response = await Http.GetAsync($"{edgeUrl}/health/downstream", Ct);
             return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
         }
         catch (HttpRequestException e)
@@ -298,15 +298,15 @@ public sealed class AppHostTests : IDisposable
         }
     }
 
-    private static async Task WaitForReadinessAsync(string edgeUrl, Func<HttpStatusCode, bool> expected, TimeSpan timeout)
+    private static async Task WaitForDownstreamAsync(string edgeUrl, Func<HttpStatusCode, bool> expected, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        var (status, body) = await ReadinessAsync(edgeUrl);
+        var (status, body) = await DownstreamAsync(edgeUrl);
         while (!expected(status))
         {
-            Assert.True(clock.Elapsed < timeout, $"Edge readiness stayed {(int)status} for {timeout.TotalSeconds:0} s: {body}");
+            Assert.True(clock.Elapsed < timeout, $"The edge's downstream report stayed {(int)status} for {timeout.TotalSeconds:0} s: {body}");
             await Task.Delay(100, Ct);
-            (status, body) = await ReadinessAsync(edgeUrl);
+            (status, body) = await DownstreamAsync(edgeUrl);
         }
     }
 }

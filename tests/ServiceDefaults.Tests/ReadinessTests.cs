@@ -25,12 +25,12 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
     }
 
     [Fact]
-    public async Task Edge_readiness_reports_every_downstream_and_turns_red_when_one_stops()
+    public async Task The_edges_downstream_report_turns_red_when_a_service_stops_while_its_readiness_stays_green()
     {
         await using var system = await GatewaySystem.StartAsync(infrastructure, settings: ServiceDefaultsSettings.With());
         using var edge = system.CreateEdgeClient();
 
-        var (status, report) = await ReadyAsync(edge);
+        var (status, report) = await ReadyAsync(edge, "/health/downstream");
         Assert.True(status == HttpStatusCode.OK, report.ToString());
         var checks = report.GetProperty("checks");
         foreach (var name in new[] { "identity", "keys", "billing", "chat", "devices", "redis", "rabbitmq" })
@@ -40,12 +40,19 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
 
         await system[GatewayService.Chat].DisposeAsync();
 
-        (status, report) = await ReadinessAsync(edge);
+        (status, report) = await ReadinessAsync(edge, "/health/downstream");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("unhealthy", report.GetProperty("checks").GetProperty("chat").GetProperty("status").GetString());
         Assert.Equal("healthy", report.GetProperty("checks").GetProperty("billing").GetProperty("status").GetString());
         // The edge's report is public: why, without the service's address.
         Assert.Equal("chat does not answer (connection refused or lost)", report.GetProperty("checks").GetProperty("chat").GetProperty("error").GetString());
+
+        // Its readiness is its own (Redis, RabbitMQ): an orchestrator keeps routing to it, and the other services answer.
+        (status, report) = await ReadinessAsync(edge, "/health/readiness");
+        Assert.True(status == HttpStatusCode.OK, report.ToString());
+        Assert.Equal(["rabbitmq", "redis"], report.GetProperty("checks").EnumerateObject().Select(check => check.Name).Order());
+        using var balance = await edge.GetAsync("/api/tokens/balance", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, balance.StatusCode); // Billing's answer: it wants a caller
     }
 
     [Fact]
@@ -79,20 +86,20 @@ public sealed class ReadinessTests(GatewayInfrastructure infrastructure)
     }
 
     // Right after start a bus may still be connecting: wait (bounded) for a green report, return the last.
-    private static async Task<(HttpStatusCode, JsonElement)> ReadyAsync(HttpClient client)
+    private static async Task<(HttpStatusCode, JsonElement)> ReadyAsync(HttpClient client, string path = "/health/readiness")
     {
-        var (status, report) = await ReadinessAsync(client);
+        var (status, report) = await ReadinessAsync(client, path);
         for (var attempt = 0; attempt < 100 && status != HttpStatusCode.OK; attempt++)
         {
             await Task.Delay(200, TestContext.Current.CancellationToken);
-            (status, report) = await ReadinessAsync(client);
+            (status, report) = await ReadinessAsync(client, path);
         }
         return (status, report);
     }
 
-    private static async Task<(HttpStatusCode, JsonElement)> ReadinessAsync(HttpClient client)
+    private static async Task<(HttpStatusCode, JsonElement)> ReadinessAsync(HttpClient client, string path = "/health/readiness")
     {
-        using var response = await client.GetAsync("/health/readiness", TestContext.Current.CancellationToken);
+        using var response = await client.GetAsync(path, TestContext.Current.CancellationToken);
         var json = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return (response.StatusCode, JsonDocument.Parse(json).RootElement.Clone());
     }

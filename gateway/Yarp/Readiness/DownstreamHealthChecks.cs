@@ -4,9 +4,14 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Gateway.Edge.Readiness;
 
-// The edge is ready only when every service it routes to reports ready itself.
+// Whether every service the edge routes to reports ready itself: GET /health/downstream, with the edge's own checks.
+// Not the edge's readiness: an orchestrator takes an unready edge out of service, so one service down (Devices' database,
+// say) would take the whole public API down with it, the services that answer included; the edge answers that service's
+// routes 502/503 and the rest as usual. The AppHost waits on this report (the system is up when it is green).
 public static class DownstreamHealthChecks
 {
+    public const string Path = "/health/downstream";
+    private const string Tag = "downstream";
     private const string ClientName = "downstream-health";
 
     public static IHostApplicationBuilder AddDownstreamHealthChecks(this IHostApplicationBuilder builder)
@@ -25,10 +30,13 @@ public static class DownstreamHealthChecks
                 service,
                 services => new DownstreamHealthCheck(services.GetRequiredService<IHttpClientFactory>(), service),
                 HealthStatus.Unhealthy,
-                [Health.ReadyTag]));
+                [Tag]));
         }
         return builder;
     }
+
+    public static IEndpointConventionBuilder MapDownstreamHealth(this WebApplication app) =>
+        app.MapHealthReport(Path, Tag, Health.ReadyTag);
 
     // Why a call to a service got no answer, in words that name no address (the readiness report and the API
     // reference are public; the exception's text, with the address, goes to the log).
