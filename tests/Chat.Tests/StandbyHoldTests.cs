@@ -61,6 +61,34 @@ public sealed class StandbyHoldTests(ChatSystem chat)
         Assert.EndsWith($"Available: {ChatSystem.SignUpGrant - spent}", error.GetProperty("error").GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task An_answer_without_a_limit_grows_into_its_callers_standby_holds_rather_than_stopping_where_Billing_counts_them_held()
+    {
+        var user = await chat.UserAsync();
+        // Short requests in quick succession: the caller is busy and rich, so standby holds are made for them.
+        var spent = 0L;
+        for (var i = 0; i < 3; i++)
+        {
+            spent += (await CompleteAsync(user, maxTokens: 20)).Credits;
+            await Task.Delay(300, Cancel);
+        }
+        var before = await ChatSystem.BalanceAsync(user);
+        Assert.True(before.Held >= 256, $"No standby holds to grow into: {before}");
+
+        // More than Billing has available (the standby holds are held), less than the wallet: answered in full.
+        using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            messages = new[] { new { role = "user", content = "A long one [mock:tokens=700]" } },
+        }, Cancel);
+        var completion = await response.ShouldBe(HttpStatusCode.OK);
+        var usage = completion.GetProperty("usage");
+        Assert.Equal(("stop", 700), (completion.GetProperty("choices")[0].GetProperty("finish_reason").GetString(), usage.GetProperty("completion_tokens").GetInt32()));
+        spent += usage.GetProperty("total_tokens").GetInt64();
+        var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - spent);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - spent, 0, ChatSystem.SignUpGrant - spent), after);
+    }
+
     private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens)
     {
         var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -48,7 +48,9 @@ public sealed class CreditMeter(
         {
             return (reservation, refusal, maxOutput);
         }
-        var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((reservation.Available - promptTokens * model.InputPrice) / model.OutputPrice));
+        // What the wallet has: what Billing has available, and the caller's standby holds (GrowingHold grows into them).
+        var available = reservation.Available + standby.ReadyCredits(userId);
+        var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((available - promptTokens * model.InputPrice) / model.OutputPrice));
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
             return (reservation, refusal, maxOutput);
@@ -62,7 +64,7 @@ public sealed class CreditMeter(
         var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
         if (small.Held)
         {
-            _growing = new GrowingHold(scopes, model, small, first, affordable, reason);
+            _growing = new GrowingHold(scopes, standby, model, small, first, affordable, reason);
         }
         // The model is told the most the caller could pay for, should nobody else spend meanwhile.
         return (small, smallRefusal, affordable);

@@ -117,10 +117,44 @@ public sealed class StandbyHolds(
         }
     }
 
+    // The credits of the caller's usable standby holds: theirs to spend, though Billing counts them as held, not available.
+    public long ReadyCredits(Guid userId)
+    {
+        if (!_callers.TryGetValue(userId, out var caller))
+        {
+            return 0;
+        }
+        lock (caller)
+        {
+            var usableUntil = UsableUntil(clock.GetUtcNow());
+            return caller.Ready.Where(h => h.ExpiresAt > usableUntil).Sum(h => h.Reservation.Amount);
+        }
+    }
+
+    // Every usable standby hold of the caller, taken: an answer that has outgrown what Billing has available grows into
+    // them (GrowingHold) rather than ending while the caller's own credits sit held for a next request.
+    public IReadOnlyList<Reservation> TakeAll(Guid userId)
+    {
+        if (!_callers.TryGetValue(userId, out var caller))
+        {
+            return [];
+        }
+        lock (caller)
+        {
+            var usableUntil = UsableUntil(clock.GetUtcNow());
+            var taken = caller.Ready.Where(h => h.ExpiresAt > usableUntil).Select(h => h.Reservation with { Balance = caller.BalanceNow() }).ToList();
+            caller.Ready.RemoveAll(h => h.ExpiresAt > usableUntil);
+            return taken;
+        }
+    }
+
+    // A standby hold is usable while it outlives the longest a request may take with it.
+    private DateTimeOffset UsableUntil(DateTimeOffset now) => now + options.Value.Upstream.Timeout + options.Value.Reservations.Timeout;
+
     // The smallest ready standby hold of at least this amount that is still usable; -1 when there is none.
     private int Best(Caller caller, long amount, DateTimeOffset now)
     {
-        var usableUntil = now + options.Value.Upstream.Timeout + options.Value.Reservations.Timeout;
+        var usableUntil = UsableUntil(now);
         var best = -1;
         for (var i = 0; i < caller.Ready.Count; i++)
         {
