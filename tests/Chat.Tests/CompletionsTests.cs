@@ -163,6 +163,21 @@ public sealed class CompletionsTests(ChatSystem chat)
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":99999999999}""");
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
         Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647.", error.GetProperty("message").GetString());
+        // A message that is not one, or content that is not text: which one and why, never a 500 (each was one).
+        foreach (var (messages, detail) in new[]
+        {
+            ("""[null]""", "messages[0] must be a message: an object with a role and content."),
+            ("""[{"role":"user","content":"x"},null]""", "messages[1] must be a message: an object with a role and content."),
+            ("""[{"role":"user","content":[null]}]""", """messages[0].content must be text, or an array of text parts ({"type": "text", "text": "..."})."""),
+            ("""[{"role":"user","content":[1]}]""", """messages[0].content must be text, or an array of text parts ({"type": "text", "text": "..."})."""),
+            ("""[{"role":"user","content":[{"type":"text"}]}]""", """messages[0].content must be text, or an array of text parts ({"type": "text", "text": "..."})."""),
+            ("""[{"role":"user","content":[{"type":"text","text":null}]}]""", """messages[0].content must be text, or an array of text parts ({"type": "text", "text": "..."})."""),
+            ("""[{"role":"robot","content":"x"}]""", "messages[0].role must be system, developer, user or assistant."),
+        })
+        {
+            (status, error) = await Post($$"""{"model":"local-model","messages":{{messages}}}""");
+            Assert.Equal((HttpStatusCode.BadRequest, "messages", detail), (status, error.GetProperty("param").GetString(), error.GetProperty("message").GetString()));
+        }
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"},{"role":"user","content":"{{new string('a', 32_001)}}"}]}""");

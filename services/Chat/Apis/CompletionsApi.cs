@@ -130,7 +130,7 @@ public static class CompletionsApi
             : "stop";
     }
 
-    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage>? messages, int maxLength, out string wrong)
+    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage?>? messages, int maxLength, out string wrong)
     {
         wrong = "'messages' must be a non-empty array of system, developer, user or assistant messages with text content.";
         if (messages is not { Count: > 0 })
@@ -138,8 +138,13 @@ public static class CompletionsApi
             return null;
         }
         var prompt = new List<AI.ChatMessage>();
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            if (messages[i] is not { } message)
+            {
+                wrong = $"messages[{i}] must be a message: an object with a role and content.";
+                return null;
+            }
             AI.ChatRole? role = message.Role switch
             {
                 "system" or "developer" => AI.ChatRole.System,
@@ -147,32 +152,54 @@ public static class CompletionsApi
                 "assistant" => AI.ChatRole.Assistant,
                 _ => null,
             };
+            if (role is null)
+            {
+                wrong = $"messages[{i}].role must be system, developer, user or assistant.";
+                return null;
+            }
             var text = message.Content.ValueKind switch
             {
                 JsonValueKind.String => message.Content.GetString(),
-                JsonValueKind.Array when message.Content.EnumerateArray().All(p => p.TryGetProperty("type", out var t) && t.GetString() == "text") =>
-                    string.Concat(message.Content.EnumerateArray().Select(p => p.TryGetProperty("text", out var t) ? t.GetString() : "")),
+                JsonValueKind.Array => TextOf(message.Content),
                 JsonValueKind.Null when message.Role == "assistant" => "",
                 _ => null,
             };
-            if (role is null || text is null)
+            if (text is null)
             {
+                wrong = $"messages[{i}].content must be text, or an array of text parts ({{\"type\": \"text\", \"text\": \"...\"}}).";
                 return null;
             }
             if (text.Length > maxLength)
             {
-                wrong = $"messages[{prompt.Count}] has {text.Length} characters of content; a message may have at most {maxLength}.";
+                wrong = $"messages[{i}] has {text.Length} characters of content; a message may have at most {maxLength}.";
                 return null;
             }
             prompt.Add(new AI.ChatMessage(role.Value, text));
         }
         return prompt;
     }
+
+    // The text of content parts, each {"type": "text", "text": "..."}; null when any part is something else.
+    private static string? TextOf(JsonElement parts)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var part in parts.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object
+                || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "text"
+                || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+            text.Append(value.GetString());
+        }
+        return text.ToString();
+    }
 }
 
 public sealed record CompletionRequest(
     string? Model,
-    List<CompletionMessage>? Messages,
+    List<CompletionMessage?>? Messages,
     bool? Stream,
     StreamOptions? StreamOptions,
     int? MaxTokens,
