@@ -98,6 +98,8 @@ public sealed class EmbeddingsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.BadRequest, "dimensions", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","dimensions":"x"}"""));
         Assert.Equal((HttpStatusCode.BadRequest, "model", null), await Post("/v1/chat/completions", """{"model":"local-embedding","messages":[{"role":"user","content":"hi"}]}"""));
         Assert.Equal((HttpStatusCode.BadGateway, null, "upstream_error"), await Post("/v1/embeddings", """{"model":"local-embedding","input":"fail [mock:error=500]"}"""));
+        // The provider's refusal of the request's own values is the caller's to correct: a 400 in its words, not a 502.
+        Assert.Equal((HttpStatusCode.BadRequest, null, null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","dimensions":100000}"""));
         Assert.Equal((HttpStatusCode.PaymentRequired, null, "insufficient_quota"),
             await Post("/v1/embeddings", $$"""{"model":"local-embedding","input":["{{string.Join(' ', Enumerable.Repeat("word", 5000))}}","{{string.Join(' ', Enumerable.Repeat("word", 5001))}}"]}"""));
         Assert.Empty(await ChatSystem.UsageEntriesAsync(user));

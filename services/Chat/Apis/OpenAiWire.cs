@@ -40,6 +40,7 @@ public static class OpenAiRefusals
 
         public static OpenAiError Body(Refusal refusal) => new(refusal.Status switch
         {
+            400 => new OpenAiErrorDetail(refusal.Detail, "invalid_request_error", null, null),
             402 => new OpenAiErrorDetail(refusal.Detail, "insufficient_quota", null, "insufficient_quota"),
             503 => new OpenAiErrorDetail(refusal.Detail, "service_unavailable", null, "billing_unavailable"),
             504 => new OpenAiErrorDetail(refusal.Detail, "server_error", null, "upstream_timeout"),

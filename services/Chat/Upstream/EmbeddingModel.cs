@@ -36,6 +36,12 @@ public static class EmbeddingCall
         {
             return new EmbeddingFailed(StatusCodes.Status504GatewayTimeout, $"The model did not answer within {timeout.TotalSeconds:0.#} s.");
         }
+        // The request's own values go to the provider as they came (dimensions beyond the model's, an input too long for
+        // it): its 400 is the caller's to correct, in its words. Anything else it answers is the provider's failure.
+        catch (ClientResultException ex) when (ex.Status is StatusCodes.Status400BadRequest or StatusCodes.Status422UnprocessableEntity)
+        {
+            return new EmbeddingFailed(StatusCodes.Status400BadRequest, $"The model provider refused the request: {UpstreamCall.Describe(ex)}");
+        }
         catch (ClientResultException ex)
         {
             return new EmbeddingFailed(StatusCodes.Status502BadGateway, $"The model provider failed: {UpstreamCall.Describe(ex)}");
