@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Chat.Tests;
 
@@ -87,6 +88,11 @@ public sealed class StandbyHoldTests(ChatSystem chat)
         spent += usage.GetProperty("total_tokens").GetInt64();
         var after = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - spent);
         Assert.Equal(new Wallet(ChatSystem.SignUpGrant - spent, 0, ChatSystem.SignUpGrant - spent), after);
+
+        // Four requests, however many holds the last one was charged through; no entry of nothing.
+        var today = (await user.Client.GetFromJsonAsync<JsonElement>("/api/usage?days=1", Cancel)).GetProperty("series")[0];
+        Assert.Equal((4, spent), (today.GetProperty("requests").GetInt32(), today.GetProperty("credits").GetInt64()));
+        Assert.DoesNotContain(await ChatSystem.UsageEntriesAsync(user), entry => entry.GetProperty("amount").GetInt64() == 0);
     }
 
     private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens)

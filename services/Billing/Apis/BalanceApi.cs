@@ -51,6 +51,9 @@ public static class BalanceApi
         var userId = user.GetUserId();
         var entries = await db.Transfers.AsNoTracking()
             .Where(t => t.WalletId == userId && TransferKinds.Posted.Contains(t.Kind))
+            // A further hold of a request captured at nothing (a hold it did not need: captured at 0 is how it is
+            // released) is bookkeeping, not a charge: the request's own entry, with its model and tokens, is there.
+            .Where(t => !(t.Kind == TransferKind.Capture && t.Amount == 0 && t.Model == null))
             .Where(t => before == null || t.Sequence < before)
             .OrderByDescending(t => t.Sequence)
             .Take(size + 1)
@@ -83,8 +86,11 @@ public static class BalanceApi
         var from = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var userId = user.GetUserId();
 
+        // A request is the capture that carries its model and tokens; the further holds it grew through (a long answer
+        // on a low balance, a tool loop's rounds) are captured too, each with its share, and add credits, not requests.
         var rows = await db.Database.SqlQuery<UsageRow>($"""
-            SELECT (created_at AT TIME ZONE 'UTC')::date AS "Day", sum(amount)::bigint AS "Credits", count(*)::int AS "Requests",
+            SELECT (created_at AT TIME ZONE 'UTC')::date AS "Day", sum(amount)::bigint AS "Credits",
+                   count(*) FILTER (WHERE model IS NOT NULL)::int AS "Requests",
                    COALESCE(sum(input_tokens), 0)::bigint AS "InputTokens", COALESCE(sum(output_tokens), 0)::bigint AS "OutputTokens"
             FROM transfers
             WHERE wallet_id = {userId} AND kind = 'capture' AND created_at >= {from}
