@@ -63,7 +63,7 @@ public sealed class VaultTests(KeysSystem keys) : IClassFixture<KeysSystem>
     }
 
     [Fact]
-    public async Task The_seed_dashboards_key_field_names_the_secret()
+    public async Task The_seed_dashboards_key_field_names_the_secret_and_a_differing_name_beside_it_is_a_400()
     {
         var user = await keys.RegisterUserAsync();
 
@@ -71,6 +71,11 @@ public sealed class VaultTests(KeysSystem keys) : IClassFixture<KeysSystem>
 
         var created = await response.ShouldBe(HttpStatusCode.Created);
         Assert.Equal("ANTHROPIC_API_KEY", created.GetProperty("name").GetString());
+
+        // Both names, differing: which one was meant is not guessed.
+        using var both = await user.Client.PostAsJsonAsync("/api/vault", new { key = "K3", name = "K4", value = "v" }, Ct);
+        Assert.Equal("The fields 'name' and 'key' are one field (the secret's name) and differ; send one of them.",
+            await both.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "name"));
     }
 
     [Fact]

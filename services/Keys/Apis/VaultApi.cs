@@ -30,7 +30,7 @@ public static class VaultApi
         return app;
     }
 
-    // Seed 002's dashboard sends the secret's name as "key"; "name" wins when both are present.
+    // Seed 002's dashboard sends the secret's name as "key"; both present, they must agree.
     public sealed record CreateSecretRequest(string? Name, string? Key, [property: Required] string? Value);
 
     public sealed record RevealSecretRequest([property: Required] string? Name);
@@ -61,6 +61,10 @@ public static class VaultApi
         var name = request.Name ?? request.Key;
         var errors = new Dictionary<string, string[]>();
         if (VaultRules.Name(name) is { } badName) errors[request.Name is null && request.Key is not null ? "key" : "name"] = [badName];
+        if (request.Name is not null && request.Key is not null && request.Name != request.Key)
+        {
+            errors["name"] = ["The fields 'name' and 'key' are one field (the secret's name) and differ; send one of them."];
+        }
         if (VaultRules.Value(request.Value) is { } badValue) errors["value"] = [badValue];
         if (errors.Count > 0)
         {
