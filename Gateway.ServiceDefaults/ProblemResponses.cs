@@ -64,6 +64,10 @@ public static partial class ProblemResponses
             : "";
         var member = (json.Path ?? "$").TrimStart('$').TrimStart('.');
         var inField = member.Length > 0 ? $" (in '{member}')" : "";
+        if (TooDeep().Match(json.InnerException.Message) is { Success: true } deep)
+        {
+            return $"The request body nests arrays and objects more than {deep.Groups["depth"].Value} levels deep{where}{inField}.";
+        }
         return $"The request body is not valid JSON: it breaks off or has something out of place{where}{inField}.";
     }
 
@@ -143,6 +147,9 @@ public static partial class ProblemResponses
 
     [GeneratedRegex(@"^The JSON value could not be converted to ")]
     private static partial Regex WrongType();
+
+    [GeneratedRegex(@"maximum configured depth of (?<depth>\d+)")]
+    private static partial Regex TooDeep();
 
     [GeneratedRegex(@"\.(?<name>[^.\[]+)|\[\d+\]")]
     private static partial Regex PathStep();

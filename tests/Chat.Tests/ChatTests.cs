@@ -148,6 +148,11 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal("The request body is not valid JSON: it breaks off or has something out of place at line 1, byte 12 (in 'message').",
             await cutOff.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
 
+        // Nested past the reader's limit: said so, not called broken.
+        using var deep = await user.Client.PostAsync("/api/chat", new StringContent($$"""{"message":"hi","extra":{{new string('[', 70)}}{{new string(']', 70)}}}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.StartsWith("The request body nests arrays and objects more than 64 levels deep at line 1",
+            await deep.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "body"));
+
         using var text = await user.Client.PostAsync("/api/chat", new StringContent("hello", Encoding.UTF8, "text/plain"), Cancel);
         Assert.Equal("The body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'.",
             await text.ShouldBeProblemAbout(HttpStatusCode.UnsupportedMediaType, "Content-Type"));
