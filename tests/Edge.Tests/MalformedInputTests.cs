@@ -286,6 +286,8 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
     {
         yield return ("an object", new Dictionary<string, object>());
         yield return ("an array", new[] { 1 });
+        yield return ("an array holding null", new object?[] { null }); // /v1's messages: [null] was a 500
+        yield return ("an array holding an empty object", new[] { new Dictionary<string, object>() });
         yield return ("a NUL string", "a\0b");
         yield return ("a non-ASCII string", "ключ");
         yield return ("long.MinValue", long.MinValue);
@@ -354,6 +356,7 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
                 ("integer", _) => 1L,
                 ("number", _) => 1.0,
                 ("boolean", _) => false,
+                ("array", _) => Array.Empty<object>(), // so that its elements are probed too (WrongValues)
                 _ when required.Contains(property.Name) => null,
                 _ => "skip",
             };
