@@ -48,8 +48,9 @@ public sealed class CreditMeter(
         {
             return (reservation, refusal, maxOutput);
         }
-        // What the wallet has: what Billing has available, and the caller's standby holds (GrowingHold grows into them).
-        var available = reservation.Available + standby.ReadyCredits(userId);
+        // What the wallet has: what Billing has available, and for an answer that grows, the caller's standby holds too
+        // (GrowingHold grows into them); a fixed hold is one reservation, of what Billing has.
+        var available = reservation.Available + (grow ? standby.ReadyCredits(userId) : 0);
         var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((available - promptTokens * model.InputPrice) / model.OutputPrice));
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
