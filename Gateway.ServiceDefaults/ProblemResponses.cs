@@ -53,7 +53,7 @@ public static partial class ProblemResponses
     // When the body is not JSON at all, or stops short, why in a caller's words; null for a JSON value the body's type
     // refused. The reader's own failure comes wrapped by the serializer, and its message is the parser's vocabulary
     // (depths, tokens, "Path: $.model | LineNumber: 0"); the caller gets where it broke instead.
-    public static string? NotJson(JsonException json)
+    private static string? NotJson(JsonException json)
     {
         if (json.InnerException is not JsonException)
         {
