@@ -3,7 +3,6 @@ using Gateway.Edge.Proxy;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Readiness;
 using Gateway.ServiceDefaults;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Yarp.ReverseProxy.ServiceDiscovery;
 using Yarp.ReverseProxy.Transforms;
@@ -73,11 +72,10 @@ public static class Extensions
     private static void AddCallerAuthenticationAtTheEdge(this IHostApplicationBuilder builder)
     {
         builder.AddCallerTokens();
-        // No default scheme: CallerAuthenticationMiddleware picks the one the request's credential needs and
-        // authenticates once, so ASP.NET Core's own authentication middleware has nothing to do.
-        builder.Services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyFormat.Scheme, null)
-            .AddAccessTokens(builder.Configuration);
+        // No default scheme: CallerAuthenticationMiddleware authenticates once, with what the request's credential
+        // needs (an API key, or the access token scheme), so ASP.NET Core's own authentication middleware has nothing to do.
+        builder.Services.AddAuthentication().AddAccessTokens(builder.Configuration);
+        builder.Services.AddSingleton<ApiKeyAuthentication>();
 
         builder.Services.AddMemoryCache();
         builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -1,21 +1,20 @@
 using System.Security.Claims;
-using System.Text.Encodings.Web;
+using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Edge.Authentication;
 
-// Authenticates `x-api-key: sk_live_…` or `Authorization: Bearer sk_live_…` through the key resolver.
-public sealed class ApiKeyAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeyResolver resolver, ApiKeyUsage usage)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+// Authenticates `x-api-key: sk_live_…` or `Authorization: Bearer sk_live_…` through the key resolver. Not an
+// ASP.NET Core authentication handler: a key's identity is built once, when it is resolved, and every request that
+// presents the key while it is cached shares it, rather than a handler, claims and a principal per request
+// (bench/Edge.Bench/README.md). CallerAuthenticationMiddleware calls it.
+public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage usage)
 {
     public static bool IsPresented(HttpRequest request) => Presented(request) is not null;
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    public async ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context)
     {
-        if (Presented(Request) is not { } key)
+        if (Presented(context.Request) is not { } key)
         {
             return AuthenticateResult.NoResult();
         }
@@ -24,32 +23,22 @@ public sealed class ApiKeyAuthentication(
             return AuthenticateResult.Fail(new CredentialRefusedException("The API key is malformed."));
         }
 
-        ResolvedKey? resolved;
+        ApiKeyIdentity? identity;
         try
         {
-            resolved = await resolver.ResolveAsync(ApiKeyFormat.Hash(key), Context.RequestAborted);
+            identity = await resolver.ResolveAsync(ApiKeyFormat.Hash(key), context.RequestAborted);
         }
         catch (CredentialCheckUnavailableException unavailable)
         {
             return AuthenticateResult.Fail(unavailable);
         }
-        if (resolved is null)
+        if (identity is null)
         {
             return AuthenticateResult.Fail(new CredentialRefusedException("The API key is not valid, or has been revoked or has expired."));
         }
 
-        usage.Record(resolved.KeyId);
-        List<Claim> claims =
-        [
-            new("sub", resolved.UserId.ToString()),
-            new("key", resolved.KeyId.ToString()),
-        ];
-        if (resolved.OrganizationId is { } org)
-        {
-            claims.Add(new Claim("org", org.ToString()));
-        }
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyFormat.Scheme, "sub", "role"));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        usage.Record(identity.Key.KeyId);
+        return AuthenticateResult.Success(new AuthenticationTicket(identity.Principal, ApiKeyFormat.Scheme));
     }
 
     private static string? Presented(HttpRequest request)
@@ -62,6 +51,35 @@ public sealed class ApiKeyAuthentication(
         return authorization.StartsWith("Bearer " + ApiKeyFormat.Prefix, StringComparison.Ordinal)
             ? authorization["Bearer ".Length..].Trim()
             : null;
+    }
+}
+
+// Who a resolved key speaks for: its claims, the principal the edge sets for its requests and the caller it forwards,
+// built once per cached key and shared by its requests (nothing at the edge changes a principal once it is set).
+public sealed class ApiKeyIdentity : ClaimsIdentity
+{
+    public ApiKeyIdentity(ResolvedKey key) : base(ClaimsOf(key), ApiKeyFormat.Scheme, "sub", "role")
+    {
+        Key = key;
+        Caller = new Caller(key.UserId, key.OrganizationId, null, null, CallerMethods.ApiKey, key.KeyId);
+        Principal = new ClaimsPrincipal(this);
+        RateLimitCaller = $"key:{key.KeyId}";
+    }
+
+    public ResolvedKey Key { get; }
+    public Caller Caller { get; }
+    public ClaimsPrincipal Principal { get; }
+    // Whom CallerRateLimiter counts its requests against.
+    public string RateLimitCaller { get; }
+
+    private static List<Claim> ClaimsOf(ResolvedKey key)
+    {
+        List<Claim> claims = [new("sub", key.UserId.ToString()), new("key", key.KeyId.ToString())];
+        if (key.OrganizationId is { } org)
+        {
+            claims.Add(new Claim("org", org.ToString()));
+        }
+        return claims;
     }
 }
 

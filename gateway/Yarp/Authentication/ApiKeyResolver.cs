@@ -63,12 +63,12 @@ public sealed class ApiKeyResolver(
         """;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedKey?>>> _inFlight = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<ApiKeyIdentity?>>> _inFlight = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new();
     private readonly ApiKeyCacheOptions _ttl = options.Value;
     private readonly byte[] _cacheKey = Convert.FromBase64String(options.Value.CacheKey);
 
-    public async ValueTask<ResolvedKey?> ResolveAsync(string hash, CancellationToken cancellationToken)
+    public async ValueTask<ApiKeyIdentity?> ResolveAsync(string hash, CancellationToken cancellationToken)
     {
         if (_revoked.ContainsKey(hash))
         {
@@ -76,11 +76,11 @@ public sealed class ApiKeyResolver(
         }
         if (memory.TryGetValue(hash, out CachedKey? cached))
         {
-            return Live(cached!.Key);
+            return Live(cached!.Identity);
         }
 
         // One lookup per key at a time, however many requests carry it.
-        var lookup = _inFlight.GetOrAdd(hash, h => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(h)));
+        var lookup = _inFlight.GetOrAdd(hash, h => new Lazy<Task<ApiKeyIdentity?>>(() => LookUpAsync(h)));
         try
         {
             return Live(await lookup.Value.WaitAsync(cancellationToken));
@@ -112,15 +112,14 @@ public sealed class ApiKeyResolver(
         }
     }
 
-    private async Task<ResolvedKey?> LookUpAsync(string hash)
+    private async Task<ApiKeyIdentity?> LookUpAsync(string hash)
     {
         var (shared, untrusted) = await ReadRedisAsync(hash);
         if (shared is { } found)
         {
             var ttl = found.Key is null ? _ttl.NegativeTtl : _ttl.MemoryTtl;
             var left = found.ValidUntil - time.GetUtcNow();
-            Remember(hash, found.Key, left < ttl ? left : ttl);
-            return found.Key;
+            return Remember(hash, found.Key, left < ttl ? left : ttl);
         }
 
         var resolved = await FetchAsync(hash);
@@ -128,9 +127,9 @@ public sealed class ApiKeyResolver(
         {
             return null;
         }
-        Remember(hash, resolved, resolved is null ? _ttl.NegativeTtl : _ttl.MemoryTtl);
+        var identity = Remember(hash, resolved, resolved is null ? _ttl.NegativeTtl : _ttl.MemoryTtl);
         await WriteRedisAsync(hash, resolved, untrusted);
-        return resolved;
+        return identity;
     }
 
     private async Task<ResolvedKey?> FetchAsync(string hash)
@@ -217,24 +216,27 @@ public sealed class ApiKeyResolver(
         }
     }
 
-    private void Remember(string hash, ResolvedKey? key, TimeSpan ttl)
+    // The identity is built here, once per cache entry, and shared by every request that presents the key meanwhile.
+    private ApiKeyIdentity? Remember(string hash, ResolvedKey? key, TimeSpan ttl)
     {
+        var identity = key is null ? null : new ApiKeyIdentity(key);
         ttl = Bounded(key, ttl);
         if (ttl > TimeSpan.Zero)
         {
-            memory.Set(hash, new CachedKey(key), ttl);
+            memory.Set(hash, new CachedKey(identity), ttl);
         }
+        return identity;
     }
 
     private TimeSpan Bounded(ResolvedKey? key, TimeSpan ttl) =>
         key?.ExpiresAt is { } expiresAt && expiresAt - time.GetUtcNow() < ttl ? expiresAt - time.GetUtcNow() : ttl;
 
-    private ResolvedKey? Live(ResolvedKey? key) =>
-        key?.ExpiresAt is { } expiresAt && expiresAt <= time.GetUtcNow() ? null : key;
+    private ApiKeyIdentity? Live(ApiKeyIdentity? identity) =>
+        identity?.Key.ExpiresAt is { } expiresAt && expiresAt <= time.GetUtcNow() ? null : identity;
 
     private static string RedisKey(string hash) => $"edge:apikey:{hash}";
 
-    private sealed record CachedKey(ResolvedKey? Key);
+    private sealed record CachedKey(ApiKeyIdentity? Identity);
 
     private readonly record struct SharedEntry(ResolvedKey? Key, DateTimeOffset ValidUntil);
 }

@@ -10,14 +10,29 @@ namespace Gateway.Edge.Authentication;
 // SDKs expect the edge's answer in OpenAI's error shape.
 public static class CallerAuthenticationMiddleware
 {
-    public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app)
     {
-        // The edge authenticates here, once, with the scheme the credential needs: an API key or a user's
-        // access token. A request that carries neither does not go through the handlers at all (creating
-        // them cost an anonymous request a few µs, bench/Edge.Bench).
-        var result = ApiKeyAuthentication.IsPresented(context.Request) ? await context.AuthenticateAsync(ApiKeyFormat.Scheme)
-            : AccessTokens.ArePresented(context.Request) ? await context.AuthenticateAsync(AccessTokens.Scheme)
-            : AuthenticateResult.NoResult();
+        var apiKeys = app.ApplicationServices.GetRequiredService<ApiKeyAuthentication>();
+        return app.Use((context, next) =>
+        {
+            // The edge authenticates here, once, with what the credential needs: an API key or a user's access token.
+            // A request that carries neither does not go through authentication at all (bench/Edge.Bench).
+            var authenticating = ApiKeyAuthentication.IsPresented(context.Request) ? apiKeys.AuthenticateAsync(context)
+                : AccessTokens.ArePresented(context.Request) ? new ValueTask<AuthenticateResult>(context.AuthenticateAsync(AccessTokens.Scheme))
+                : ValueTask.FromResult(AuthenticateResult.NoResult());
+            // Not async when nothing had to be waited for (a cached key, no credential): the request goes on
+            // without a state machine of this middleware's.
+            return authenticating.IsCompletedSuccessfully
+                ? ContinueAsync(context, next, authenticating.Result)
+                : ContinueAsync(context, next, authenticating);
+        });
+    }
+
+    private static async Task ContinueAsync(HttpContext context, RequestDelegate next, ValueTask<AuthenticateResult> authenticating) =>
+        await ContinueAsync(context, next, await authenticating);
+
+    private static Task ContinueAsync(HttpContext context, RequestDelegate next, AuthenticateResult result)
+    {
         if (result.Succeeded)
         {
             context.User = result.Principal;
@@ -25,15 +40,13 @@ public static class CallerAuthenticationMiddleware
         if (result.None && OpenAiErrorWriter.Applies(context.Request))
         {
             // A Bearer value that is neither our key nor a token (an OpenAI SDK sends whatever key it was given).
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, context.Request.Headers.Authorization.Count > 0
+            return RefuseAsync(context, StatusCodes.Status401Unauthorized, context.Request.Headers.Authorization.Count > 0
                 ? $"The API key is not valid: keys start with '{ApiKeyFormat.Prefix}'."
                 : $"No API key was provided. Send it as 'Authorization: Bearer {ApiKeyFormat.Prefix}…' or in the 'x-api-key' header.");
-            return;
         }
         if (result.Failure is not { } failure)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         var (status, detail) = failure switch
@@ -43,8 +56,8 @@ public static class CallerAuthenticationMiddleware
             SecurityTokenExpiredException => (StatusCodes.Status401Unauthorized, "The access token has expired; refresh it."),
             _ => (StatusCodes.Status401Unauthorized, "The access token is not valid."),
         };
-        await RefuseAsync(context, status, detail);
-    });
+        return RefuseAsync(context, status, detail);
+    }
 
     private static async Task RefuseAsync(HttpContext context, int status, string detail)
     {

@@ -48,6 +48,10 @@ public static class CallerForwarding
 
     private static Caller? ToCaller(ClaimsPrincipal user)
     {
+        if (user.Identity is ApiKeyIdentity key)
+        {
+            return key.Caller;
+        }
         if (user.Identity?.IsAuthenticated != true || !Guid.TryParse(user.FindFirstValue("sub"), out var userId))
         {
             return null;
@@ -57,9 +61,8 @@ public static class CallerForwarding
             Guid.TryParse(user.FindFirstValue("org"), out var org) ? org : null,
             user.FindFirstValue("role"),
             user.FindFirstValue("email"),
-            user.Identity.AuthenticationType == ApiKeyFormat.Scheme ? CallerMethods.ApiKey : CallerMethods.User,
-            Guid.TryParse(user.FindFirstValue("key"), out var key) ? key : null,
-            Guid.TryParse(user.FindFirstValue("sid"), out var session) ? session : null);
+            CallerMethods.User,
+            SessionId: Guid.TryParse(user.FindFirstValue("sid"), out var session) ? session : null);
     }
 }
 

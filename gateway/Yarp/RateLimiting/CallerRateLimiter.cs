@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using Gateway.Edge.Authentication;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -80,7 +81,8 @@ public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMoni
     }
 
     public static string CallerOf(HttpContext context) =>
-        context.User.FindFirstValue("key") is { } keyId ? $"key:{keyId}"
+        context.User.Identity is ApiKeyIdentity key ? key.RateLimitCaller
+        : context.User.FindFirstValue("key") is { } keyId ? $"key:{keyId}"
         : context.User.FindFirstValue("sub") is { } userId ? $"user:{userId}"
         : $"ip:{context.Connection.RemoteIpAddress}";
 
@@ -127,4 +129,4 @@ public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMoni
     }
 }
 
-public sealed record RateDecision(bool Allowed, int Limit, int Remaining, int ResetSeconds);
+public readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, int ResetSeconds);
