@@ -34,7 +34,8 @@ public sealed record CreditsReservedBatch(IReadOnlyList<CreditsReserved> Reserve
 // exactly once per ReservationId: the hold is charged Credits and the rest goes back. UsageId is the
 // capture's idempotency key; redelivery with the same UsageId does nothing. A request whose hold grew with its
 // answer (a low balance) names the further holds in MoreHolds with each one's share of Credits: the
-// reservation's own hold is charged the rest.
+// reservation's own hold is charged the rest. Kind is what the credits paid for (chat, completion, response,
+// embedding, icon, page), named in the caller's credit history; absent in messages from before it existed.
 public sealed record UsageRecorded(
     Guid UsageId,
     Guid ReservationId,
@@ -44,7 +45,8 @@ public sealed record UsageRecorded(
     long OutputTokens,
     string Model,
     DateTimeOffset RecordedAt,
-    IReadOnlyList<HoldCharge>? MoreHolds = null);
+    IReadOnlyList<HoldCharge>? MoreHolds = null,
+    string? Kind = null);
 
 public sealed record HoldCharge(Guid ReservationId, long Credits);
 

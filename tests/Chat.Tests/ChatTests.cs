@@ -67,6 +67,7 @@ public sealed class ChatTests(ChatSystem chat)
         var entry = Assert.Single(await ChatSystem.UsageEntriesAsync(user));
         Assert.Equal(-credits, entry.GetProperty("amount").GetInt64());
         Assert.Equal(7, entry.GetProperty("outputTokens").GetInt64());
+        Assert.Equal($"Usage: chat ({entry.GetProperty("model").GetString()})", entry.GetProperty("reason").GetString());
     }
 
     [Fact]

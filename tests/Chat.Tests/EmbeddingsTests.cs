@@ -46,6 +46,7 @@ public sealed class EmbeddingsTests(ChatSystem chat)
         var credits = (long)Math.Ceiling(tokens * 0.1m);
         var entry = Assert.Single(await Eventually.UntilAsync(() => ChatSystem.UsageEntriesAsync(user), e => e.Count == 1));
         Assert.Equal((-credits, tokens, 0L), (entry.GetProperty("amount").GetInt64(), entry.GetProperty("inputTokens").GetInt64(), entry.GetProperty("outputTokens").GetInt64()));
+        Assert.StartsWith("Usage: embedding (", entry.GetProperty("reason").GetString());
         Assert.Equal(new Wallet(1000 - credits, 0, 1000 - credits), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000));
     }
 

@@ -27,6 +27,8 @@ public sealed class IconsTests(ChatSystem chat)
         Assert.DoesNotContain("onclick", svg, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("javascript", svg, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(999, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Balance < 1000 && b.Held == 0)).Balance);
+        // The credit history says what was paid for (it said "Usage: <model>", as for a chat).
+        Assert.StartsWith("Usage: icon (", Assert.Single(await ChatSystem.UsageEntriesAsync(user)).GetProperty("reason").GetString());
 
         var list = await user.Client.GetFromJsonAsync<JsonElement>("/api/icons?limit=10&offset=0", Cancel);
         Assert.Equal(1, list.GetProperty("total").GetInt32());

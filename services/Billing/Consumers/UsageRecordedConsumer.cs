@@ -19,11 +19,12 @@ public sealed class UsageRecordedConsumer(Ledger.CreditLedger ledger, ILogger<Us
         }
 
         // The further holds' captures go to the group commit together with the first one's; each has its own id.
+        var reason = Reason(usage);
         var further = more.Select(hold => ledger.CaptureAsync(
-            TransferIds.For("usage", $"{usage.UsageId:N}:{hold.ReservationId:N}"), hold.ReservationId, hold.Credits, $"Usage: {usage.Model}",
+            TransferIds.For("usage", $"{usage.UsageId:N}:{hold.ReservationId:N}"), hold.ReservationId, hold.Credits, reason,
             cancellationToken: context.CancellationToken)).ToList();
         var result = await ledger.CaptureAsync(
-            usage.UsageId, usage.ReservationId, usage.Credits - more.Sum(h => h.Credits), $"Usage: {usage.Model}",
+            usage.UsageId, usage.ReservationId, usage.Credits - more.Sum(h => h.Credits), reason,
             new Usage(usage.Model, usage.InputTokens, usage.OutputTokens), context.CancellationToken);
         await Task.WhenAll(further);
 
@@ -38,4 +39,8 @@ public sealed class UsageRecordedConsumer(Ledger.CreditLedger ledger, ILogger<Us
             logger.LogWarning("Usage {UsageId} cost {Credits} credits; {Charged} could be charged", usage.UsageId, usage.Credits, result.Amount);
         }
     }
+
+    // The history's words for the charge: "Usage: icon (local-model)"; a message from before Kind, "Usage: <model>".
+    private static string Reason(UsageRecorded usage) =>
+        usage.Kind is { } kind ? $"Usage: {kind} ({usage.Model})" : $"Usage: {usage.Model}";
 }

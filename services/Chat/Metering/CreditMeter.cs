@@ -141,7 +141,7 @@ public sealed class CreditMeter(
         // The holds after the reservation's own (a grown answer's, a tool loop's): each is charged its share, the first the rest.
         var shares = _growing?.Share(usage.Credits).Skip(1) ?? _rounds?.MoreHolds;
         var charge = new UsageRecorded(usage.Id, reservation.Id, reservation.UserId, usage.Credits, input, output, model, usage.RecordedAt,
-            shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList());
+            shares?.Select(s => new HoldCharge(s.Hold.Id, s.Credits)).ToList(), kind);
         db.Usage.Add(usage);
         db.AddToOutbox(charge);
         _staged = (usage, charge);
