@@ -74,6 +74,10 @@ public static class Extensions
         builder.AddCallerTokens();
         // No default scheme: CallerAuthenticationMiddleware authenticates once, with what the request's credential
         // needs (an API key, or the access token scheme), so ASP.NET Core's own authentication middleware has nothing to do.
+        // With a single scheme registered ASP.NET Core would make it the default, and that middleware (added on its own)
+        // would run the access-token handler on every request, keyed and anonymous ones too; this switch says not to.
+        // Process-wide, which changes nothing for the services sharing a process in tests: each names its default.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         builder.Services.AddAuthentication().AddAccessTokens(builder.Configuration);
         builder.Services.AddSingleton<ApiKeyAuthentication>();
 

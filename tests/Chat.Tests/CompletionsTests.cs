@@ -66,7 +66,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         // Postgres keeps microseconds, the event's JSON the clock's ticks.
         Assert.InRange(recorded.RecordedAt - usage.RecordedAt, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
         Assert.Equal(new Gateway.Contracts.UsageRecorded(usage.Id, reservationId, user.UserId, usage.Credits, usage.InputTokens, usage.OutputTokens,
-            "local-model", usage.RecordedAt), recorded with { RecordedAt = usage.RecordedAt });
+            "local-model", usage.RecordedAt, Kind: "completion"), recorded with { RecordedAt = usage.RecordedAt });
         // Published (the outbox was woken) and charged.
         await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == 1000 - usage.Credits);
     }

@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Testing;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.Tests;
 
@@ -28,6 +30,16 @@ public sealed class CallerIdentityTests(GatewayInfrastructure infrastructure) : 
 
         Assert.Equal(user.UserId, me.GetProperty("id").GetGuid());
         Assert.Equal(user.Email, me.GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task The_edge_has_no_default_authentication_scheme()
+    {
+        // A request is authenticated once, by what it presents (CallerAuthenticationMiddleware). With a default scheme,
+        // ASP.NET Core's own middleware would also run the access-token handler on every request, keyed ones included.
+        var schemes = _system.Edge.Provider.GetRequiredService<IAuthenticationSchemeProvider>();
+
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
     }
 
     [Fact]
