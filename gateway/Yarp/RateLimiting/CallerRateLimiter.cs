@@ -82,7 +82,6 @@ public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMoni
 
     public static string CallerOf(HttpContext context) =>
         context.User.Identity is ApiKeyIdentity key ? key.RateLimitCaller
-        : context.User.FindFirstValue("key") is { } keyId ? $"key:{keyId}"
         : context.User.FindFirstValue("sub") is { } userId ? $"user:{userId}"
         : $"ip:{context.Connection.RemoteIpAddress}";
 
