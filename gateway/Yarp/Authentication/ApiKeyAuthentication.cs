@@ -10,14 +10,21 @@ namespace Gateway.Edge.Authentication;
 // (bench/Edge.Bench/README.md). CallerAuthenticationMiddleware calls it.
 public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage usage)
 {
-    public static bool IsPresented(HttpRequest request) => Presented(request) is not null;
-
-    public async ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context)
+    // The key the request presents, read once by CallerAuthenticationMiddleware; null when it presents none.
+    public static string? Presented(HttpRequest request)
     {
-        if (Presented(context.Request) is not { } key)
+        if (request.Headers["x-api-key"] is [{ Length: > 0 } header])
         {
-            return AuthenticateResult.NoResult();
+            return header.Trim();
         }
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer " + ApiKeyFormat.Prefix, StringComparison.Ordinal)
+            ? authorization["Bearer ".Length..].Trim()
+            : null;
+    }
+
+    public async ValueTask<AuthenticateResult> AuthenticateAsync(string key, CancellationToken cancellationToken)
+    {
         if (!ApiKeyFormat.IsWellFormed(key))
         {
             return AuthenticateResult.Fail(new CredentialRefusedException("The API key is malformed."));
@@ -26,7 +33,7 @@ public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage us
         ApiKeyIdentity? identity;
         try
         {
-            identity = await resolver.ResolveAsync(ApiKeyFormat.Hash(key), context.RequestAborted);
+            identity = await resolver.ResolveAsync(ApiKeyFormat.Hash(key), cancellationToken);
         }
         catch (CredentialCheckUnavailableException unavailable)
         {
@@ -39,18 +46,6 @@ public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage us
 
         usage.Record(identity.Key.KeyId);
         return AuthenticateResult.Success(new AuthenticationTicket(identity.Principal, ApiKeyFormat.Scheme));
-    }
-
-    private static string? Presented(HttpRequest request)
-    {
-        if (request.Headers["x-api-key"] is [{ Length: > 0 } header])
-        {
-            return header.Trim();
-        }
-        var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer " + ApiKeyFormat.Prefix, StringComparison.Ordinal)
-            ? authorization["Bearer ".Length..].Trim()
-            : null;
     }
 }
 
