@@ -122,6 +122,53 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
     }
 
     [Fact]
+    public async Task An_answers_tool_calls_are_kept_in_its_session_and_shown_to_the_model_again_while_the_assistant_runs()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        var first = await ChatAsync(user, """Note this. [mock:call write_file {"path":"notes/list.md","content":"eggs"}]""", maxTokens: 100);
+        var sessionId = Assert.Single(first, e => e.Name == "done").Data.GetProperty("sessionId").GetGuid();
+
+        // The session's history shows what the answer did.
+        var messages = await user.Client.GetFromJsonAsync<JsonElement>($"/api/chat/sessions/{sessionId}/messages", Cancel);
+        var answer = messages.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "assistant");
+        var use = Assert.Single(answer.GetProperty("toolCalls").EnumerateArray());
+        Assert.Equal("write_file", use.GetProperty("name").GetString());
+        Assert.Contains("eggs", use.GetProperty("arguments").GetString());
+        Assert.Contains("\"action\":\"create\"", use.GetProperty("result").GetString());
+        Assert.False(messages.GetProperty("data")[0].TryGetProperty("toolCalls", out var none) && none.ValueKind != JsonValueKind.Null);
+
+        // The next turn's prompt has the call and its result, between the question and the answer, as the model made them.
+        await ChatAsync(user, "What did you write? [mock:tokens=3]", sessionId: sessionId);
+        var prompt = PromptOf(assistants.Model.Stats.Bodies.Last(b => b.Contains("What did you write?")));
+        var call = prompt.FindIndex(m => m.Role == "assistant" && m.ToolCall == "write_file");
+        Assert.True(call > 0, string.Join(" | ", prompt));
+        Assert.Contains("Note this.", prompt[call - 1].Content);
+        Assert.Equal("tool", prompt[call + 1].Role);
+        Assert.Contains("\"action\":\"create\"", prompt[call + 1].Content);
+        Assert.Equal("assistant", prompt[call + 2].Role);
+        Assert.Null(prompt[call + 2].ToolCall);
+
+        // Stopped, the assistant offers no tools, and the prompt has no calls to them: its answers' text stays.
+        using var stop = await user.Client.PostAsync("/api/assistant/stop", null, Cancel);
+        Assert.True(stop.IsSuccessStatusCode);
+        await ChatAsync(user, "And now? [mock:tokens=3]", sessionId: sessionId);
+        var plain = PromptOf(assistants.Model.Stats.Bodies.Last(b => b.Contains("And now?")));
+        Assert.DoesNotContain(plain, m => m.Role == "tool" || m.ToolCall is not null);
+        Assert.Equal(["user", "assistant", "user", "assistant", "user"], plain.Select(m => m.Role));
+    }
+
+    private sealed record PromptMessage(string Role, string? Content, string? ToolCall);
+
+    private static List<PromptMessage> PromptOf(string body) =>
+        JsonDocument.Parse(body).RootElement.GetProperty("messages").EnumerateArray()
+            .Where(m => m.GetProperty("role").GetString() != "system")
+            .Select(m => new PromptMessage(m.GetProperty("role").GetString()!,
+                m.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : content.ValueKind == JsonValueKind.Array ? content.ToString() : null,
+                m.TryGetProperty("tool_calls", out var calls) ? calls[0].GetProperty("function").GetProperty("name").GetString() : null))
+            .ToList();
+
+    [Fact]
     public async Task A_model_call_of_the_tool_loop_the_wallet_cannot_hold_ends_the_turn_with_402_and_what_was_used_is_charged()
     {
         var user = await ChatSystem.UserAsync(System);
@@ -300,9 +347,9 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
     internal static async Task<JsonElement> StatusAsync(TestUser user) =>
         await user.Client.GetFromJsonAsync<JsonElement>("/api/assistant", Cancel);
 
-    internal static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message, int? maxTokens = null)
+    internal static async Task<List<ServerSentEvent>> ChatAsync(TestUser user, string message, int? maxTokens = null, Guid? sessionId = null)
     {
-        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message, maxTokens }), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message, maxTokens, sessionId }), HttpCompletionOption.ResponseHeadersRead, Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var events = new List<ServerSentEvent>();
         await foreach (var e in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(Cancel)))

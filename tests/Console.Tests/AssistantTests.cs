@@ -59,6 +59,13 @@ public sealed class AssistantTests(ConsoleSystem console)
         await Assertions.Expect(call.Locator("pre")).ToContainTextAsync("notes/todo.md");
         await Assertions.Expect(answer.Locator("details.artifact summary")).ToContainTextAsync("notes/todo.md");
         await ConsoleSystem.ScreenshotAsync(page, "chat-activity.png");
+
+        // Opened again from the list, the stored answer still shows what it called.
+        await page.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Note this." }).ClickAsync();
+        var stored = page.GetByRole(AriaRole.Article, new() { Name = "Answer" }).Last.Locator("details.activity").Filter(new() { HasText = "Called write_file" });
+        await stored.Locator("summary").ClickAsync();
+        await Assertions.Expect(stored.Locator("pre")).ToContainTextAsync("notes/todo.md");
         await page.GetByRole(AriaRole.Link, new() { Name = "Assistant" }).ClickAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop assistant" }).ClickAsync();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using System.Text.Json;
 using Gateway.Chat.Artifacts;
 using Gateway.Chat.Assistants;
 using Gateway.Chat.Conversations;
@@ -68,9 +69,9 @@ public static class ChatApi
             }
         }
 
-        var prompt = await PromptAsync(db, session, request.Message, options.Value.HistoryMessages, cancellationToken);
         // A running assistant: its instructions first, and its workspace tools (whose definitions count in the prompt).
         var assistant = await assistants.ForAsync(userId, cancellationToken);
+        var prompt = await PromptAsync(db, session, request.Message, options.Value.HistoryMessages, withToolCalls: assistant is not null, cancellationToken);
         var toolTokens = assistant is null ? 0 : MeteredRounds.CountTools(meter.Tokens, assistant.Tools.All);
         var kept = 0;
         if (assistant is not null)
@@ -81,7 +82,11 @@ public static class ChatApi
         var promptTokens = meter.Tokens.CountPrompt(prompt) + toolTokens;
         while (promptTokens + maxOutput > model.ContextTokens && prompt.Count > kept + 1)
         {
-            prompt.RemoveAt(kept); // the oldest context goes first
+            prompt.RemoveAt(kept); // the oldest context goes first, and a tool's result with the call it answered
+            while (prompt.Count > kept + 1 && prompt[kept].Role == AI.ChatRole.Tool)
+            {
+                prompt.RemoveAt(kept);
+            }
             promptTokens = meter.Tokens.CountPrompt(prompt) + toolTokens;
         }
         if (promptTokens + maxOutput > model.ContextTokens)
@@ -138,6 +143,7 @@ public static class ChatApi
             var answer = new SessionMessage
             {
                 SessionId = session.Id, UserId = userId, Role = Roles.Assistant, Content = Storable(call.Text), Model = turn.Model.Id,
+                ToolCalls = call.ToolUses is { Count: > 0 } uses ? uses.Select(u => new ToolUse(u.Name, Storable(u.Arguments), Storable(u.Result))).ToList() : null,
                 InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, Credits = usage.Credits, CreatedAt = now,
             };
             db.Messages.Add(answer);
@@ -212,7 +218,8 @@ public static class ChatApi
 
     // Postgres text cannot hold the NUL character; a caller's is refused when the body is read, but a model may
     // still produce one, and its answer must be saved with the charge.
-    private static string Storable(string text) => text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    private static string? Storable(string? text) => text is not null && text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
 
     // The files the session's earlier answers wrote, so that writing one again is reported as an update.
     private static async Task<List<string>> FilesWrittenAsync(ChatDbContext db, Guid sessionId, CancellationToken cancellationToken)
@@ -224,8 +231,11 @@ public static class ChatApi
         return answers.SelectMany(ArtifactScanner.PathsIn).ToList();
     }
 
-    // The session's latest messages, oldest first, then the new one.
-    private static async Task<List<AI.ChatMessage>> PromptAsync(ChatDbContext db, ChatSession? session, string message, int history, CancellationToken cancellationToken)
+    // The session's latest messages, oldest first, then the new one. With tools offered, an answer's tool calls and
+    // their results go before it, as the model made them; without, they are left out (a provider may refuse calls to
+    // tools it is not given, and the answer's text says what they did).
+    private static async Task<List<AI.ChatMessage>> PromptAsync(
+        ChatDbContext db, ChatSession? session, string message, int history, bool withToolCalls, CancellationToken cancellationToken)
     {
         var prompt = new List<AI.ChatMessage>();
         if (session is not null && history > 0)
@@ -235,7 +245,18 @@ public static class ChatApi
                 .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
                 .Take(history)
                 .ToListAsync(cancellationToken);
-            prompt.AddRange(earlier.AsEnumerable().Reverse().Select(m => new AI.ChatMessage(new AI.ChatRole(m.Role), m.Content)));
+            foreach (var m in earlier.AsEnumerable().Reverse())
+            {
+                for (var i = 0; withToolCalls && i < (m.ToolCalls?.Count ?? 0); i++)
+                {
+                    var (name, arguments, result) = m.ToolCalls![i];
+                    var callId = $"call_{m.Id:N}_{i}";
+                    prompt.Add(new AI.ChatMessage(AI.ChatRole.Assistant,
+                        [new AI.FunctionCallContent(callId, name, arguments is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(arguments))]));
+                    prompt.Add(new AI.ChatMessage(AI.ChatRole.Tool, [new AI.FunctionResultContent(callId, result ?? "The answer ended before the tool did.")]));
+                }
+                prompt.Add(new AI.ChatMessage(new AI.ChatRole(m.Role), m.Content));
+            }
         }
         prompt.Add(new AI.ChatMessage(AI.ChatRole.User, message));
         return prompt;

@@ -142,7 +142,7 @@ public static class SessionsApi
     private static SessionView View(ChatSession s) => new(s.Id, s.Title, s.CreatedAt, s.UpdatedAt);
 
     private static MessageView View(SessionMessage m) => new(m.Id, m.SessionId, m.Role, m.Content, m.Model,
-        m.Credits is { } credits ? new UsageSummary(m.InputTokens ?? 0, m.OutputTokens ?? 0, credits) : null, m.CreatedAt);
+        m.Credits is { } credits ? new UsageSummary(m.InputTokens ?? 0, m.OutputTokens ?? 0, credits) : null, m.CreatedAt, m.ToolCalls);
 }
 
 public sealed record NewSession(string? Title);
@@ -151,4 +151,6 @@ public sealed record SessionView(Guid Id, string Title, DateTimeOffset CreatedAt
 
 public sealed record NewMessage([property: Required] Guid? SessionId, [property: Required] string? Role, [property: Required] string? Content);
 
-public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, string? Model, UsageSummary? Usage, DateTimeOffset CreatedAt);
+// ToolCalls: the tools an answer called on the way, in order (null when none).
+public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, string? Model, UsageSummary? Usage, DateTimeOffset CreatedAt,
+    IReadOnlyList<Upstream.ToolUse>? ToolCalls = null);

@@ -40,16 +40,7 @@ public sealed class MeteredRounds(
         new FunctionInvokingChatClient(new MeteredClient(provider, this)) { MaximumIterationsPerRequest = maxCalls };
 
     // A prompt's tokens with its tool calls and results, and the tools' own definitions.
-    public int CountPrompt(IEnumerable<ChatMessage> messages)
-    {
-        var list = messages.ToList();
-        return meter.Tokens.CountPrompt(list) + toolTokens + list.SelectMany(m => m.Contents).Sum(content => content switch
-        {
-            FunctionCallContent call => meter.Tokens.Count(call.Name) + meter.Tokens.Count(JsonSerializer.Serialize(call.Arguments)),
-            FunctionResultContent result => meter.Tokens.Count(JsonSerializer.Serialize(result.Result)),
-            _ => 0,
-        });
-    }
+    public int CountPrompt(IEnumerable<ChatMessage> messages) => meter.Tokens.CountPrompt(messages) + toolTokens;
 
     // What the definitions of these tools add to every prompt.
     public static int CountTools(TokenCounter tokens, IEnumerable<AITool> tools) =>

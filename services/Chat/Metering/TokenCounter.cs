@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 
@@ -11,7 +12,13 @@ public sealed class TokenCounter
 
     public int Count(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(text);
 
-    // OpenAI's accounting for a chat prompt: 3 tokens a message, its role and content, 3 to prime the reply.
+    // OpenAI's accounting for a chat prompt: 3 tokens a message, its role and content (text, tool calls and their
+    // results), 3 to prime the reply.
     public int CountPrompt(IEnumerable<ChatMessage> messages) =>
-        3 + messages.Sum(m => 3 + Count(m.Role.Value) + Count(m.Text));
+        3 + messages.Sum(m => 3 + Count(m.Role.Value) + Count(m.Text) + m.Contents.Sum(content => content switch
+        {
+            FunctionCallContent call => Count(call.Name) + Count(JsonSerializer.Serialize(call.Arguments)),
+            FunctionResultContent result => Count(JsonSerializer.Serialize(result.Result)),
+            _ => 0,
+        }));
 }

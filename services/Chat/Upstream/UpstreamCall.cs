@@ -10,6 +10,10 @@ public abstract record AnswerPiece;
 public sealed record TextPiece(string Text) : AnswerPiece;
 public sealed record ActivityPiece(string Type, string? Name, string? Detail) : AnswerPiece;
 
+// A tool the model called during the answer: its arguments and what it returned (each as the JSON the model saw), or
+// the error that stopped it; Result is null when the answer ended before the tool did.
+public sealed record ToolUse(string Name, string? Arguments, string? Result);
+
 public enum CallEnd { Running, Completed, CallerLeft, Failed }
 
 // What the answer may cost: asked before more of it is read; false ends the answer there, as the model's own output
@@ -44,7 +48,8 @@ public sealed class UpstreamCall : IAsyncDisposable
     private readonly Func<string, int>? _countTokens;
     private long _outputTokens;
     private readonly Func<IChatClient, IChatClient>? _around;
-    private readonly Dictionary<string, string> _toolNames = [];
+    private readonly List<ToolUse> _toolUses = [];
+    private readonly Dictionary<string, int> _toolUseByCallId = [];
 
     public UpstreamCall(PricedModel model, IList<ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options, TimeSpan timeout, CancellationToken caller,
         IOutputBudget? budget = null, Func<string, int>? countTokens = null, TimeSpan? firstTokenTimeout = null, ILogger? logger = null,
@@ -69,6 +74,7 @@ public sealed class UpstreamCall : IAsyncDisposable
     public ModelRoute Route => _model.Routes[_route];
 
     public string Text => _text.ToString();
+    public IReadOnlyList<ToolUse> ToolUses => _toolUses;
     public CallEnd End { get; private set; } = CallEnd.Running;
     public bool ProducedOutput { get; private set; }
     public long? ReportedInputTokens { get; private set; }
@@ -162,12 +168,20 @@ public sealed class UpstreamCall : IAsyncDisposable
                     break;
                 case FunctionCallContent call:
                     Began();
-                    _toolNames[call.CallId] = call.Name;
-                    _pending.Enqueue(new ActivityPiece("tool_call", call.Name, call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments)));
+                    var arguments = call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments);
+                    _toolUseByCallId[call.CallId] = _toolUses.Count;
+                    _toolUses.Add(new ToolUse(call.Name, arguments, null));
+                    _pending.Enqueue(new ActivityPiece("tool_call", call.Name, arguments));
                     break;
                 case FunctionResultContent result:
-                    _pending.Enqueue(new ActivityPiece("tool_result", _toolNames.GetValueOrDefault(result.CallId),
-                        result.Exception is { } failed ? failed.Message : JsonSerializer.Serialize(result.Result)));
+                    var returned = result.Exception is { } failed ? failed.Message : JsonSerializer.Serialize(result.Result);
+                    string? name = null;
+                    if (_toolUseByCallId.TryGetValue(result.CallId, out var index))
+                    {
+                        name = _toolUses[index].Name;
+                        _toolUses[index] = _toolUses[index] with { Result = returned };
+                    }
+                    _pending.Enqueue(new ActivityPiece("tool_result", name, returned));
                     break;
                 case UsageContent usage:
                     ReportedInputTokens = usage.Details.InputTokenCount ?? ReportedInputTokens;

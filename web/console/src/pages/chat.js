@@ -48,7 +48,7 @@ function Conversation({ sessionId, onStarted, onBalance }) {
   useEffect(() => {
     if (!sessionId || turns) return;
     api(`/api/chat/sessions/${sessionId}/messages?limit=100`)
-      .then(page => setTurns(page.data.map(m => ({ role: m.role, text: m.content, usage: m.usage, activity: [], artifacts: [] }))), setError);
+      .then(page => setTurns(page.data.map(m => ({ role: m.role, text: m.content, usage: m.usage, activity: storedActivity(m), artifacts: [] }))), setError);
   }, [sessionId]);
   useEffect(() => end.current?.scrollIntoView({ block: 'nearest' }), [turns]);
 
@@ -111,6 +111,14 @@ function Conversation({ sessionId, onStarted, onBalance }) {
           : html`<button type="submit" disabled=${!message.trim()}>Send</button>`}
       </form>
     </section>`;
+}
+
+// A stored answer's tool calls, shown as its activity was while it streamed.
+function storedActivity(message) {
+  return (message.toolCalls ?? []).flatMap(t => [
+    { type: 'tool_call', name: t.name, detail: t.arguments },
+    { type: 'tool_result', name: t.name, detail: t.result },
+  ]);
 }
 
 function Turn({ turn }) {
