@@ -52,11 +52,13 @@ public sealed class OpenAiErrorWriter(IOptions<ProblemDetailsOptions> options) :
 // OpenAI's error body, the one copy: written by this writer (the edge's refusals, the framework's) and by Chat's /v1 handlers.
 public sealed record OpenAiError(OpenAiErrorDetail Error)
 {
-    // OpenAI's JSON: snake_case names, nulls written out.
+    // OpenAI's JSON: snake_case names, nulls written out; a member sent twice is refused, as on every other route
+    // (Extensions.AddServiceDefaults), not read as its last value.
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        AllowDuplicateProperties = false,
     };
 
     public static JsonHttpResult<OpenAiError> Of(int status, string message, string type, string? param, string? code) =>
