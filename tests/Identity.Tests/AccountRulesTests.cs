@@ -46,6 +46,8 @@ public sealed class AccountRulesTests
         Assert.Equal("A name cannot be blank.", AccountRules.Name("  "));
         Assert.Null(AccountRules.Name(new string('n', AccountRules.MaxName)));
         Assert.Equal($"A name is at most {AccountRules.MaxName} characters.", AccountRules.Name(new string('n', AccountRules.MaxName + 1)));
+        Assert.Equal("A name cannot contain control characters.", AccountRules.Name("Acme\nAccept here: http://evil.example/x"));
+        Assert.Equal("A name cannot contain control characters.", AccountRules.Name("Al\u0007ice"));
     }
 
     [Theory]

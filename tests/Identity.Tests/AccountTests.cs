@@ -74,6 +74,24 @@ public sealed class AccountTests(IdentitySystem identity) : IClassFixture<Identi
     }
 
     [Fact]
+    public async Task A_line_break_in_a_name_is_a_400_naming_the_field_wherever_the_name_is_set()
+    {
+        using var edge = identity.Edge();
+        using var register = await edge.PostAsJsonAsync("/api/auth/register",
+            new { email = NewEmail(), password = Password, name = "Mal\r\nBcc: victim@example.com" }, Cancel);
+        var problem = await register.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
+        Assert.Contains("control characters", problem.GetProperty("detail").GetString());
+
+        // An organisation's name goes into the invitations its members send: a forged line there would carry a link.
+        var owner = await edge.RegisterAsync();
+        using var organization = await edge.SendAsync(HttpMethod.Patch, "/api/organization/profile", owner.AccessToken,
+            new { name = "Acme\nAccept here: http://evil.example/x" });
+        await organization.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
+        using var profile = await edge.SendAsync(HttpMethod.Patch, "/api/user", owner.AccessToken, new { name = "Al\u0007ice" });
+        await profile.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
+    }
+
+    [Fact]
     public async Task A_nul_character_in_a_name_or_an_email_is_a_400_naming_the_field()
     {
         using var edge = identity.Edge();

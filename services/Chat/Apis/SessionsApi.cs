@@ -50,6 +50,10 @@ public static class SessionsApi
         {
             return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
         }
+        if (title?.Any(char.IsControl) == true)
+        {
+            return ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)");
+        }
         var now = clock.GetUtcNow();
         var session = new ChatSession { UserId = user.GetUserId(), Title = string.IsNullOrEmpty(title) ? "New chat" : title, CreatedAt = now, UpdatedAt = now };
         db.Sessions.Add(session);

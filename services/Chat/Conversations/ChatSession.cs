@@ -13,7 +13,8 @@ public sealed class ChatSession
 
     public static string TitleFrom(string message)
     {
-        var line = message.Trim().Split('\n', 2)[0].Trim();
+        // The first line, with any other control character (a tab, a bell) read as a space.
+        var line = new string(message.Trim().Split('\n', 2)[0].Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
         return line.Length <= 60 ? line : line[..60].TrimEnd() + "…";
     }
 }

@@ -31,6 +31,8 @@ public static class AccountRules
         null => null,
         _ when string.IsNullOrWhiteSpace(name) => "A name cannot be blank.",
         { Length: > MaxName } => $"A name is at most {MaxName} characters.",
+        // A name is shown in mail, the console and other members' lists: a line break in it could forge a line there.
+        _ when name.Any(char.IsControl) => "A name cannot contain control characters.",
         _ => null,
     };
 
