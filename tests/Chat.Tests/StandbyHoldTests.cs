@@ -44,7 +44,7 @@ public sealed class StandbyHoldTests(ChatSystem chat)
     {
         var user = await chat.UserAsync();
 
-        // Each worst case is ≈ 310 credits of the 1,000: a standby hold of 512 would leave less than 4 × 512.
+        // Each worst case is ≈ 310 credits of the 1,000: a standby hold of 320 would leave less than 4 × 320.
         var first = await CompleteAsync(user, maxTokens: 300);
         var second = await CompleteAsync(user, maxTokens: 300);
         await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0);
@@ -95,14 +95,41 @@ public sealed class StandbyHoldTests(ChatSystem chat)
         Assert.DoesNotContain(await ChatSystem.UsageEntriesAsync(user), entry => entry.GetProperty("amount").GetInt64() == 0);
     }
 
-    private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens)
+    [Fact]
+    public async Task A_burst_the_wallet_pays_for_exactly_is_served_in_full_and_the_next_request_is_refused()
+    {
+        // Standby holds come in steps (StandbyHolds.Bucket): 80 credits is one, and not a power of two, as they once were
+        // (a hold of 128 for each request of 80 left a burst 402s while the wallet had credits: the new-user trial).
+        const long Cost = 80;
+        const string Message = "Burst [mock:tokens=80]";
+        var maxTokens = (int)(Cost - ((await CompleteAsync(await chat.UserAsync(), maxTokens: 1, Message)).Credits - 1));
+
+        var user = await chat.UserAsync();
+        Assert.Equal(Cost, (await CompleteAsync(user, maxTokens, Message)).Credits); // the caller is busy from here on
+        var burst = (int)((ChatSystem.SignUpGrant - Cost) / Cost);
+        var answers = await Task.WhenAll(Enumerable.Range(0, burst).Select(_ => CompleteAsync(user, maxTokens, Message)));
+
+        Assert.All(answers, a => Assert.Equal(Cost, a.Credits));
+        var left = ChatSystem.SignUpGrant - (burst + 1) * Cost;
+        Assert.Equal(new Wallet(left, 0, left), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == left));
+        using var refused = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            max_tokens = maxTokens,
+            messages = new[] { new { role = "user", content = Message } },
+        }, Cancel);
+        var error = await refused.ShouldBe(HttpStatusCode.PaymentRequired);
+        Assert.Equal($"Required: {Cost}, Available: {left}", error.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens, string message = "Hello [mock:tokens=3]")
     {
         var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
         {
             model = "local-model",
             max_tokens = maxTokens,
-            messages = new[] { new { role = "user", content = "Hello [mock:tokens=3]" } },
+            messages = new[] { new { role = "user", content = message } },
         }, Cancel);
         var completion = await response.ShouldBe(HttpStatusCode.OK);
         var hold = completion.GetProperty("id").GetString()!["chatcmpl-".Length..];

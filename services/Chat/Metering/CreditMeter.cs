@@ -79,11 +79,19 @@ public sealed class CreditMeter(
             return (ready, null);
         }
         var askedAt = clock.GetUtcNow();
-        var reservation = await reservations.ReserveAsync(userId, amount, reason, cancellationToken);
-        standby.Reported(userId, reservation, askedAt);
-        if (reservation.Outcome == ReservationOutcome.Insufficient && await standby.TakeAfterRefillAsync(userId, amount, cancellationToken) is { } refilled)
+        Reservation reservation;
+        try
         {
-            return (refilled, null);
+            reservation = await reservations.ReserveAsync(userId, amount, reason, cancellationToken);
+            standby.Reported(userId, reservation, askedAt);
+            if (reservation.Outcome == ReservationOutcome.Insufficient && await standby.TakeAfterRefillAsync(userId, amount, cancellationToken) is { } refilled)
+            {
+                return (refilled, null);
+            }
+        }
+        finally
+        {
+            standby.OwnPathDone(userId, amount);
         }
         return (reservation, reservation.Outcome switch
         {

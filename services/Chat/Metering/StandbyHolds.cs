@@ -53,6 +53,12 @@ public sealed class StandbyHolds(
         {
             var busy = now - caller.LastRequest <= Settings.BusyWithin;
             caller.LastRequest = now;
+            var taken = Take(caller, amount);
+            if (taken is null)
+            {
+                // The request reserves on its own path: until it is done (OwnPathDone) its credits are spoken for.
+                caller.OnOwnPath += amount;
+            }
             // Made in batches, once half of the caller's standby holds are gone: one round trip to Billing for several.
             var size = Bucket(amount);
             var have = caller.Ready.Count + caller.Refilling;
@@ -63,7 +69,7 @@ public sealed class StandbyHolds(
                 caller.Refilled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _ = RefillAsync(userId, caller, size, count);
             }
-            if (Take(caller, amount) is not { } taken)
+            if (taken is null)
             {
                 Holds.Add(1, new KeyValuePair<string, object?>("standby", false));
                 return false;
@@ -76,6 +82,19 @@ public sealed class StandbyHolds(
         }
         Holds.Add(1, new KeyValuePair<string, object?>("standby", true));
         return true;
+    }
+
+    // A request that reserved on its own path (TryTake answered false) has its answer, and took a standby hold after a
+    // refusal if it could.
+    public void OwnPathDone(Guid userId, long amount)
+    {
+        if (Settings.MaxPerCaller > 0 && _callers.TryGetValue(userId, out var caller))
+        {
+            lock (caller)
+            {
+                caller.OnOwnPath -= amount;
+            }
+        }
     }
 
     // A request Billing refused while standby holds were being made for its caller waits for them and takes one: they
@@ -218,7 +237,7 @@ public sealed class StandbyHolds(
                 {
                     idle.AddRange(caller.Ready.Where(h => now - h.MadeAt >= Settings.IdleRelease).Select(h => h.Reservation));
                     caller.Ready.RemoveAll(h => now - h.MadeAt >= Settings.IdleRelease);
-                    if (caller.Ready.Count == 0 && caller.Refilling == 0 && now - caller.LastRequest > TimeSpan.FromMinutes(1))
+                    if (caller.Ready.Count == 0 && caller.Refilling == 0 && caller.OnOwnPath == 0 && now - caller.LastRequest > TimeSpan.FromMinutes(1))
                     {
                         caller.Forgotten = true;
                         _callers.TryRemove(userId, out _);
@@ -267,8 +286,10 @@ public sealed class StandbyHolds(
                     {
                         continue;
                     }
-                    // Kept while rich, or while a refused request waits for it (TakeAfterRefillAsync).
-                    if (!_stopping && (hold.Available >= Settings.RichFactor * hold.Amount || caller.Waiting > 0))
+                    // Kept while rich, or while a refused request waits for it (TakeAfterRefillAsync), or while requests of
+                    // the caller's are on their way to Billing: one of them may be refused for the credits this holds, and
+                    // takes it then; nobody's is given back after IdleRelease.
+                    if (!_stopping && (hold.Available >= Settings.RichFactor * hold.Amount || caller.Waiting > 0 || caller.OnOwnPath > 0))
                     {
                         caller.Ready.Add(new StandbyHold(hold, clock.GetUtcNow(), askedAt + options.Value.Reservations.HoldFor));
                     }
@@ -317,8 +338,15 @@ public sealed class StandbyHolds(
         }
     }
 
-    // Standby holds are made in powers of two, so requests of slightly different sizes share them.
-    private static long Bucket(long amount) => (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(64, amount));
+    // Standby holds are made in steps of an eighth of the next power of two (at least 64: 64, 72, …, 128, 144, …), so
+    // requests of slightly different sizes share them and a hold is never much more than the request it serves: what
+    // it holds beyond that is credits the caller's other requests cannot have until it is captured.
+    private static long Bucket(long amount)
+    {
+        var size = (ulong)Math.Max(64, amount);
+        var step = BitOperations.RoundUpToPowerOf2(size) / 8;
+        return (long)((size + step - 1) / step * step);
+    }
 
     private sealed record StandbyHold(Reservation Reservation, DateTimeOffset MadeAt, DateTimeOffset ExpiresAt);
 
@@ -331,6 +359,8 @@ public sealed class StandbyHolds(
         public TaskCompletionSource? Refilled { get; set; }
         // Refused requests waiting for the refills (TakeAfterRefillAsync).
         public int Waiting { get; set; }
+        // The credits of requests reserving on their own path, not yet answered (TryTake to OwnPathDone).
+        public long OnOwnPath { get; set; }
         public bool Forgotten { get; set; }
         public List<(DateTimeOffset At, long Credits)> Charges { get; } = [];
         private (long Balance, long Available, DateTimeOffset AskedAt)? _lastReport;
@@ -353,10 +383,11 @@ public sealed class StandbyHolds(
             }
         }
 
-        // How many holds of this size, by Billing's last word, would still leave richFactor times the size available:
-        // asked before standby holds are made, so that a caller with few credits never has one even for a moment.
+        // How many holds of this size, by Billing's last word less what the caller's requests on their way there will
+        // take, would still leave richFactor times the size available: asked before standby holds are made, so that a
+        // caller with few credits never has one even for a moment, and a burst is not crowded out by its own holds.
         public int Affordable(long size, int richFactor) =>
-            _lastReport is { } report ? (int)Math.Clamp(report.Available / size - richFactor, 0, ReserveCreditsBatch.MaxHolds) : 0;
+            _lastReport is { } report ? (int)Math.Clamp((report.Available - OnOwnPath) / size - richFactor, 0, ReserveCreditsBatch.MaxHolds) : 0;
 
         // The last balance Billing reported, less what this Chat charged since it was asked.
         public long BalanceNow() => _lastReport is { } report
