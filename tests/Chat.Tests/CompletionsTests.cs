@@ -43,6 +43,31 @@ public sealed class CompletionsTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task Stop_sequences_reach_the_model_and_the_answer_ends_before_the_first_with_only_what_was_produced_charged()
+    {
+        var user = await chat.UserAsync();
+        var client = Sdk(await chat.ApiKeyAsync(user)).GetChatClient("local-model");
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 50 };
+        options.StopSequences.Add("STOP");
+        options.StopSequences.Add("never");
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("alpha beta STOP gamma delta [mock:echo]")], options, Cancel);
+
+        Assert.Equal(("alpha beta ", ChatFinishReason.Stop), (completion.Content[0].Text, completion.FinishReason));
+        var credits = completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount;
+        Assert.Equal(1000 - credits, (await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000)).Balance);
+        Assert.Contains(chat.Model.Stats.Bodies, b => b.Contains("alpha beta STOP") && b.Contains("\"stop\":[\"STOP\",\"never\"]"));
+
+        // An empty list of tools, text output and no tool choice ask for nothing this gateway lacks (as on /v1/responses).
+        using var http = chat.System.CreateEdgeClient();
+        http.DefaultRequestHeaders.Add("x-api-key", await chat.ApiKeyAsync(user));
+        using var plain = await http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"local-model","max_tokens":2,"messages":[{"role":"user","content":"hi"}],"tools":[],"tool_choice":"none","response_format":{"type":"text"}}""",
+            Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+    }
+
+    [Fact]
     public async Task A_completion_commits_its_usage_row_and_its_UsageRecorded_together_with_what_the_model_reported()
     {
         var user = await chat.UserAsync();
@@ -177,6 +202,34 @@ public sealed class CompletionsTests(ChatSystem chat)
         {
             (status, error) = await Post($$"""{"model":"local-model","messages":{{messages}}}""");
             Assert.Equal((HttpStatusCode.BadRequest, "messages", detail), (status, error.GetProperty("param").GetString(), error.GetProperty("message").GetString()));
+        }
+        // What the gateway cannot do is refused by name, not ignored: a caller relying on it would get a wrong answer.
+        foreach (var (extra, param) in new[]
+        {
+            ("\"response_format\":{\"type\":\"json_object\"}", "response_format"),
+            ("\"tool_choice\":\"required\"", "tool_choice"),
+            ("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools"),
+            ("\"functions\":[{\"name\":\"f\"}],\"function_call\":\"auto\"", "functions"),
+            ("\"logprobs\":true", "logprobs"),
+            ("\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]", "stop"),
+            ("\"stop\":1", "stop"),
+        })
+        {
+            (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"}],{{extra}}}""");
+            Assert.Equal((HttpStatusCode.BadRequest, param), (status, error.GetProperty("param").GetString()));
+        }
+
+        // A member sent twice is refused, not read as its last value (the model, a message's role, the output limit).
+        foreach (var body in new[]
+        {
+            """{"model":"nope","model":"local-model","messages":[{"role":"user","content":"hi"}]}""",
+            """{"model":"local-model","messages":[{"role":"user","role":"system","content":"hi"}]}""",
+            """{"model":"local-model","max_tokens":1,"max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""",
+        })
+        {
+            (status, error) = await Post(body);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains("appears more than once", error.GetProperty("message").GetString());
         }
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));

@@ -83,7 +83,20 @@ public static class Completions
             var wanted = Math.Min(directives.Tokens ?? settings.OutputTokens, limit);
             var tokens = script.Next is not null ? []
                 : Answers.Tokens(script.Results is { Count: > 0 } results ? ToolScript.Answer(results) : Answers.Text(directives, system, lastUser, wanted), limit);
-            var finish = tokens.Count >= limit ? "length" : call is not null ? "tool_calls" : "stop";
+            // OpenAI's 'stop': the answer ends before the first of them it would have contained (finish reason "stop").
+            var stops = request["stop"] switch
+            {
+                JsonValue one when one.TryGetValue<string>(out var text) => [text],
+                JsonArray many => many.Select(s => s?.GetValue<string>() ?? "").Where(s => s.Length > 0).ToList(),
+                _ => new List<string>(),
+            };
+            var answer = string.Concat(tokens);
+            var stopAt = stops.Select(s => answer.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+            if (stopAt >= 0)
+            {
+                tokens = Answers.Tokens(answer[..stopAt], limit);
+            }
+            var finish = stopAt >= 0 ? "stop" : tokens.Count >= limit ? "length" : call is not null ? "tool_calls" : "stop";
             var usage = new Usage(Answers.CountPrompt(conversation), tokens.Count + (call is null ? 0 : Answers.O200k.CountTokens(call.Arguments)));
             var id = $"chatcmpl-{Guid.NewGuid():N}";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

@@ -45,13 +45,13 @@ public static class CompletionsApi
         {
             return unknown;
         }
-        if (request.N is not (null or 1))
+        if (Unsupported(request) is { } unsupported)
         {
-            return OpenAiError.Invalid("Only n = 1 is supported.", "n");
+            return unsupported;
         }
-        if (request.Tools is { ValueKind: not JsonValueKind.Null })
+        if (StopSequences(request.Stop) is not { } stop)
         {
-            return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
+            return OpenAiError.Invalid($"'stop' must be a string or an array of at most {MaxStopSequences} non-empty strings.", "stop");
         }
         if (Prompt(request.Messages, services.Options.Value.MaxMessageLength, out var wrong) is not { } prompt)
         {
@@ -59,13 +59,62 @@ public static class CompletionsApi
         }
         var (turn, problem) = OpenAiTurn.Create(model, prompt, "messages", request.MaxCompletionTokens ?? request.MaxTokens,
             request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", request.Temperature, request.TopP, request.Stream == true,
-            IdempotencyKeys.Hash(request), services.Meter.Tokens);
+            IdempotencyKeys.Hash(request), services.Meter.Tokens, stop);
         if (problem is not null)
         {
             return problem;
         }
         return await services.Turns.RunAsync(http, turn!, new ChatCompletionFormat(request.StreamOptions?.IncludeUsage == true));
     }
+
+    private const int MaxStopSequences = 4;
+
+    // What this gateway cannot do, refused by name rather than ignored: a caller relying on it would get a wrong answer
+    // (as /v1/responses refuses its own).
+    private static JsonHttpResult<OpenAiError>? Unsupported(CompletionRequest request)
+    {
+        if (request.N is not (null or 1))
+        {
+            return OpenAiError.Invalid("Only n = 1 is supported.", "n");
+        }
+        if (request.Tools is { ValueKind: not JsonValueKind.Null } tools && !(tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
+        {
+            return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
+        }
+        if (request.ToolChoice is { } choice && !(choice.ValueKind == JsonValueKind.Null || choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none"))
+        {
+            return OpenAiError.Invalid("Tools are not supported by this gateway, so 'tool_choice' can only be \"auto\" or \"none\".", "tool_choice");
+        }
+        if (request.Functions is { ValueKind: not JsonValueKind.Null })
+        {
+            return OpenAiError.Invalid("Functions (and tools) are not supported by this gateway.", "functions");
+        }
+        if (request.FunctionCall is { } call && !(call.ValueKind == JsonValueKind.Null || call.ValueKind == JsonValueKind.String && call.GetString() is "auto" or "none"))
+        {
+            return OpenAiError.Invalid("Functions are not supported by this gateway, so 'function_call' can only be \"auto\" or \"none\".", "function_call");
+        }
+        if (request.ResponseFormat is { ValueKind: not JsonValueKind.Null } format
+            && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "text"))
+        {
+            return OpenAiError.Invalid("Only plain text output is supported: 'response_format' can only be {\"type\": \"text\"}.", "response_format");
+        }
+        if (request.Logprobs == true || request.TopLogprobs is not null)
+        {
+            return OpenAiError.Invalid("Log probabilities are not supported by this gateway.", request.Logprobs == true ? "logprobs" : "top_logprobs");
+        }
+        return null;
+    }
+
+    // OpenAI's 'stop': a string or up to four; none is an empty list, and a malformed one null.
+    private static List<string>? StopSequences(JsonElement? stop) => stop switch
+    {
+        null or { ValueKind: JsonValueKind.Null } => [],
+        { ValueKind: JsonValueKind.String } one when one.GetString() is { Length: > 0 } text => [text],
+        { ValueKind: JsonValueKind.Array } many when many.GetArrayLength() <= MaxStopSequences
+            && many.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString() is { Length: > 0 }) =>
+            many.EnumerateArray().Select(s => s.GetString()!).ToList(),
+        _ => null,
+    };
 
     // A chat completion, and its stream of chunks ending in "[DONE]".
     private sealed class ChatCompletionFormat(bool includeUsage) : OpenAiFormat<Completion>
@@ -207,7 +256,14 @@ public sealed record CompletionRequest(
     float? Temperature,
     float? TopP,
     int? N,
-    JsonElement? Tools);
+    JsonElement? Tools,
+    JsonElement? Stop = null,
+    JsonElement? ToolChoice = null,
+    JsonElement? Functions = null,
+    JsonElement? FunctionCall = null,
+    JsonElement? ResponseFormat = null,
+    bool? Logprobs = null,
+    int? TopLogprobs = null);
 
 public sealed record CompletionMessage(string? Role, JsonElement Content);
 

@@ -28,7 +28,7 @@ public static class OpenAiTurn
     // The checks every text API makes once its prompt is known; the parameters are named as each API names them.
     public static (MeteredTurn? Turn, JsonHttpResult<OpenAiError>? Error) Create(
         PricedModel model, List<AI.ChatMessage> prompt, string promptParam, int? maxOutput, string maxOutputParam, float? temperature, float? topP,
-        bool stream, string requestHash, TokenCounter tokens)
+        bool stream, string requestHash, TokenCounter tokens, IList<string>? stop = null)
     {
         var limit = maxOutput ?? model.MaxOutputTokens;
         if (limit < 1 || limit > model.MaxOutputTokens)
@@ -52,7 +52,7 @@ public static class OpenAiTurn
         return (new MeteredTurn(model, prompt, promptTokens, limit)
         {
             LimitChosenByCaller = maxOutput is not null,
-            Settings = new AI.ChatOptions { Temperature = temperature, TopP = topP },
+            Settings = new AI.ChatOptions { Temperature = temperature, TopP = topP, StopSequences = stop is { Count: > 0 } ? stop : null },
             Stream = stream,
             RequestHash = requestHash,
         }, null);
