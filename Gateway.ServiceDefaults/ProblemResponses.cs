@@ -35,6 +35,14 @@ public static partial class ProblemResponses
                 var allowed = context.HttpContext.Response.Headers.Allow.ToString();
                 context.ProblemDetails.Detail = $"{request.Method} is not allowed on {request.Path}" + (allowed.Length > 0 ? $"; it takes {allowed}." : ".");
             }
+            // No route matched: say which request that was, and where the routes are (a bare "Not Found" reads like a
+            // missing resource). A route's own 404 (another user's resource, a session that does not exist) has its words.
+            if (context.ProblemDetails is { Status: StatusCodes.Status404NotFound, Detail: null } && context.HttpContext.GetEndpoint() is null)
+            {
+                var request = context.HttpContext.Request;
+                var path = request.Path.Value is { Length: > 200 } text ? text[..200] + "…" : request.Path.Value;
+                context.ProblemDetails.Detail = $"No route answers {request.Method} {path}: the routes are listed in /openapi.json.";
+            }
             // The framework answers a body of the wrong type with a bare 415; every body our services take is JSON.
             if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null })
             {

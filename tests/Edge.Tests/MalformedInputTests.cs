@@ -130,6 +130,39 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
         Assert.Equal("The request body is 100,013 bytes; /api/icons accepts at most 65,536.", problem.GetProperty("detail").GetString());
     }
 
+    // A body sent in chunks declares no length: it is cut off when it passes the limit, and the problem still says which.
+    [Fact]
+    public async Task A_chunked_request_body_over_its_routes_limit_is_a_413_problem_naming_the_limit()
+    {
+        var user = await System.RegisterUserAsync(); // not the prober: the sweep signs it out
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/icons")
+        {
+            Content = new StringContent($$"""{"prompt":"{{new string('a', 100_000)}}"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await user.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("The request body is more than the 65,536 bytes /api/icons accepts.", problem.GetProperty("detail").GetString());
+    }
+
+    // A path no route answers is named in the 404, and where the routes are: at the edge and behind it, in each shape.
+    [Fact]
+    public async Task A_request_no_route_answers_is_a_404_naming_it()
+    {
+        var user = await System.RegisterUserAsync();
+        using var api = await user.Client.GetAsync("/api/nothing-here", Ct);
+        using var v1 = await user.Client.PostAsync("/v1/completions", new StringContent("""{"model":"local-model","prompt":"hi"}""", Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (api.StatusCode, v1.StatusCode));
+        Assert.Equal("No route answers GET /api/nothing-here: the routes are listed in /openapi.json.",
+            (await api.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal("No route answers POST /v1/completions: the routes are listed in /openapi.json.",
+            (await v1.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("error").GetProperty("message").GetString());
+    }
+
     // A route without a limit got the server's (Kestrel's 30 MB, though appsettings.json claimed 1 MB: Kestrel reads no
     // limits from configuration). Every route says its own; the server's is only how much of a refused body is drained.
     [Fact]

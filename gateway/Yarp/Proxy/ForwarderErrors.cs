@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gateway.ServiceDefaults;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -25,6 +26,14 @@ public static class ForwarderErrors
                 failures.Record(Forwarding(context), Reason(error, failure.Exception));
             }
             if (context.Response.HasStarted) return;
+            // A chunked body that grew past its route's limit (a declared one is refused before forwarding, BodyLimits).
+            if (context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
+                && context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } limit)
+            {
+                await ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", string.Create(CultureInfo.InvariantCulture,
+                    $"The request body is more than the {limit:N0} bytes {context.Request.Path} accepts.")).ExecuteAsync(context);
+                return;
+            }
             var reason = error switch
             {
                 ForwarderError.Request or ForwarderError.RequestCreation => "could not be reached or broke off before answering",
