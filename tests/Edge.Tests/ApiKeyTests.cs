@@ -102,6 +102,31 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
         Assert.Equal("service_unavailable", error.GetProperty("type").GetString());
     }
 
+    // Which of two callers would pay is nobody's guess: a key with another caller's credential is refused, the same key in
+    // both headers is one credential.
+    [Fact]
+    public async Task A_key_sent_with_another_callers_credential_is_refused_and_with_itself_is_accepted()
+    {
+        var alice = await _system.RegisterUserAsync();
+        var bob = await _system.RegisterUserAsync();
+        var (_, aliceKey) = await CreateKeyAsync(alice);
+        var (_, bobKey) = await CreateKeyAsync(bob);
+
+        foreach (var other in new[] { $"Bearer {bobKey}", $"Bearer {alice.AccessToken}" })
+        {
+            using var client = ClientWithKey(_system.Edge, "x-api-key", aliceKey);
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", other);
+            using var refused = await client.GetAsync("/api/auth/me", Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("Two credentials were sent, in 'x-api-key' and 'Authorization', naming different callers; send one.",
+                (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        }
+
+        using var same = ClientWithKey(_system.Edge, "x-api-key", aliceKey);
+        same.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"Bearer {aliceKey}");
+        Assert.Equal(alice.UserId, (await same.GetFromJsonAsync<JsonElement>("/api/auth/me", Ct)).GetProperty("id").GetGuid());
+    }
+
     internal static async Task<(Guid Id, string Key)> CreateKeyAsync(TestUser user, DateTimeOffset? expiresAt = null)
     {
         using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name = "test key", expiresAt }, Ct);

@@ -23,6 +23,12 @@ public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage us
             : null;
     }
 
+    // An x-api-key sent with an Authorization header naming someone else (another key, a user's access token): which one
+    // would pay is nobody's guess, so neither is taken. The same key in both is one credential.
+    public static bool NamesAnotherCaller(HttpRequest request, string key) =>
+        request.Headers.Authorization is [{ Length: > 0 } authorization]
+        && !(authorization.AsSpan().Trim() is var value && value.StartsWith("Bearer ", StringComparison.Ordinal) && value["Bearer ".Length..].Trim().SequenceEqual(key));
+
     public async ValueTask<AuthenticateResult> AuthenticateAsync(string key, CancellationToken cancellationToken)
     {
         if (!ApiKeyFormat.IsWellFormed(key))
