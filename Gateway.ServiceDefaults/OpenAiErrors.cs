@@ -66,8 +66,10 @@ public sealed record OpenAiError(OpenAiErrorDetail Error)
 
     public static JsonHttpResult<OpenAiError> Invalid(string message, string? param) => Of(400, message, "invalid_request_error", param, null);
 
+    // The id as sent, cut to a readable length (an id of thousands of characters is not echoed back whole).
     public static JsonHttpResult<OpenAiError> ModelNotFound(string? model) =>
-        Of(404, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+        Of(404, $"The model '{(model is { Length: > 100 } ? model[..100] + "…" : model)}' does not exist or you do not have access to it.",
+            "invalid_request_error", "model", "model_not_found");
 }
 
 public sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);

@@ -122,6 +122,10 @@ public sealed class EmbeddingsTests(ChatSystem chat)
         var error = JsonDocument.Parse(unknown.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error");
         Assert.Equal(("model_not_found", "model"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
         Assert.Contains("no-such-model", error.GetProperty("message").GetString());
+        // A long id is not echoed back whole.
+        var tooLong = await Assert.ThrowsAsync<ClientResultException>(() => models.GetModelAsync(new string('m', 5000), Cancel));
+        var longError = JsonDocument.Parse(tooLong.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.True(longError.Length < 200, longError);
         Assert.Contains((await models.GetModelsAsync(Cancel)).Value, m => m.Id == "local-embedding");
     }
 

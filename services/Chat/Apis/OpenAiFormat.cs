@@ -82,7 +82,7 @@ public abstract class OpenAiFormat<TAnswer> : TurnFormat<TAnswer, Results<EventS
     public override Results<EventStreamResult, JsonHttpResult<TAnswer>, JsonHttpResult<OpenAiError>> Refused(Refusal refusal) => OpenAiError.From(refusal);
 
     public override Results<EventStreamResult, JsonHttpResult<TAnswer>, JsonHttpResult<OpenAiError>> InvalidKey(string problem) =>
-        OpenAiError.Invalid($"The Idempotency-Key header {problem}.", null);
+        OpenAiError.Invalid($"The Idempotency-Key header {problem}.", IdempotencyKeys.Header);
 
     public override Results<EventStreamResult, JsonHttpResult<TAnswer>, JsonHttpResult<OpenAiError>> KeyStillRunning() =>
         OpenAiError.Of(409, "A request with this Idempotency-Key is still running; retry when it has finished.", "invalid_request_error", null, "conflict");

@@ -17,7 +17,7 @@ public static class OpenAiWire
         {
             return await JsonSerializer.DeserializeAsync<T>(request.Body, Json, request.HttpContext.RequestAborted) is { } body
                 ? (body, null)
-                : (null, OpenAiError.Invalid("The body must be a JSON object.", null));
+                : (null, OpenAiError.Invalid("The request body must be a JSON object.", "body"));
         }
         catch (JsonException ex)
         {
