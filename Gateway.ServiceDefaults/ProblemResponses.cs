@@ -88,6 +88,9 @@ public static partial class ProblemResponses
         // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
         { Path: { Length: > 1 } path } when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
         // The serializer names the record being read, not the field's type, so the type is looked up along the path.
+        // A lone half of a surrogate pair ("\ud800") is JSON a string cannot hold, though it is written as one.
+        { Path: { Length: > 1 } path } when json.InnerException?.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) == true =>
+            (Field(path), $"The field '{Field(path)}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone."),
         { Path: "$" } when WrongType().IsMatch(json.Message) =>
             ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
         { Path: { Length: > 1 } path } when WrongType().IsMatch(json.Message) =>
@@ -139,7 +142,8 @@ public static partial class ProblemResponses
         var t when t == typeof(int) => WholeNumber(int.MinValue, int.MaxValue),
         var t when t == typeof(long) => WholeNumber(long.MinValue, long.MaxValue),
         var t when t == typeof(short) => WholeNumber(short.MinValue, short.MaxValue),
-        var t when t == typeof(decimal) || t == typeof(double) || t == typeof(float) => "a number",
+        var t when t == typeof(decimal) => $"a number from {decimal.MinValue} to {decimal.MaxValue}",
+        var t when t == typeof(double) || t == typeof(float) => "a number",
         var t when t == typeof(bool) => "true or false",
         var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
         var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
@@ -151,7 +155,8 @@ public static partial class ProblemResponses
         _ => "an object",
     };
 
-    private static string WholeNumber(long min, long max) => $"a whole number from {min} to {max}";
+    // In digits: 1e3 is a whole number to a person, not to the parser.
+    private static string WholeNumber(long min, long max) => $"a whole number from {min} to {max}, in digits (no decimal point or exponent)";
 
     [GeneratedRegex(@"^The JSON value could not be converted to ")]
     private static partial Regex WrongType();

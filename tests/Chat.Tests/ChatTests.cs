@@ -134,11 +134,11 @@ public sealed class ChatTests(ChatSystem chat)
         var user = await chat.UserAsync();
 
         using var badLimit = await user.Client.GetAsync("/api/chat/sessions?limit=abc", Cancel);
-        Assert.Equal("'limit' must be a whole number from -2147483648 to 2147483647; 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+        Assert.Equal("'limit' must be a whole number from -2147483648 to 2147483647, in digits (no decimal point or exponent); 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
 
         // A whole number too large for its field is refused like one of the wrong kind: the range says why.
         using var tooLarge = await user.Client.PostAsync("/api/chat", new StringContent("""{"message":"hi","maxTokens":99999999999}""", Encoding.UTF8, "application/json"), Cancel);
-        Assert.Equal("The field 'maxTokens' must be a whole number from -2147483648 to 2147483647.",
+        Assert.Equal("The field 'maxTokens' must be a whole number from -2147483648 to 2147483647, in digits (no decimal point or exponent).",
             await tooLarge.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "maxTokens"));
 
         using var noBody = await user.Client.PostAsync("/api/chat", new StringContent("", Encoding.UTF8, "application/json"), Cancel);

@@ -184,10 +184,10 @@ public sealed class CompletionsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (status, error.GetProperty("code").GetString()));
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"}""");
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
-        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647.", error.GetProperty("message").GetString());
+        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647, in digits (no decimal point or exponent).", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"max_tokens":99999999999}""");
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens"), (status, error.GetProperty("param").GetString()));
-        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647.", error.GetProperty("message").GetString());
+        Assert.Equal("The field 'max_tokens' must be a whole number from -2147483648 to 2147483647, in digits (no decimal point or exponent).", error.GetProperty("message").GetString());
         // A message that is not one, or content that is not text: which one and why, never a 500 (each was one).
         foreach (var (messages, detail) in new[]
         {

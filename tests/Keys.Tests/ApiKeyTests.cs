@@ -214,6 +214,7 @@ public sealed class ApiKeyTests(KeysSystem keys) : IClassFixture<KeysSystem>
     [InlineData("""{"name":"x","expiresAt":true}""", "expiresAt", "The field 'expiresAt' must be a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z).")]
     [InlineData("""[]""", "body", "The request body must be a JSON object.")]
     [InlineData("""{"name":"a","name":"b"}""", "name", "The field 'name' appears more than once; send it once.")]
+    [InlineData("""{"name":"\ud800"}""", "name", "The field 'name' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone.")]
     public async Task A_value_of_the_wrong_kind_is_named_with_what_it_must_be(string body, string field, string reason)
     {
         var user = await keys.RegisterUserAsync();
