@@ -77,13 +77,9 @@ public static class CompletionsApi
         {
             return OpenAiError.Invalid("Only n = 1 is supported.", "n");
         }
-        if (request.Tools is { ValueKind: not JsonValueKind.Null } tools && !(tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
+        if (OpenAiTurn.ToolsAskedFor(request.Tools, request.ToolChoice) is { } tools)
         {
-            return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
-        }
-        if (request.ToolChoice is { } choice && !(choice.ValueKind == JsonValueKind.Null || choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none"))
-        {
-            return OpenAiError.Invalid("Tools are not supported by this gateway, so 'tool_choice' can only be \"auto\" or \"none\".", "tool_choice");
+            return tools;
         }
         if (request.Functions is { ValueKind: not JsonValueKind.Null })
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Gateway.Chat.Metering;
 using Gateway.Chat.Upstream;
 using Gateway.ServiceDefaults;
@@ -23,6 +24,19 @@ public static class OpenAiTurn
         }
         model = catalog.Find(id)!;
         return model is null ? OpenAiError.ModelNotFound(id) : null;
+    }
+
+    // Tools asked for, which this gateway's OpenAI APIs do not run: refused by name, not ignored. An empty list and a
+    // tool_choice of "auto" or "none" ask for nothing.
+    public static JsonHttpResult<OpenAiError>? ToolsAskedFor(JsonElement? tools, JsonElement? toolChoice)
+    {
+        if (tools is { ValueKind: not JsonValueKind.Null } list && !(list.ValueKind == JsonValueKind.Array && list.GetArrayLength() == 0))
+        {
+            return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
+        }
+        return toolChoice is { } choice && !(choice.ValueKind == JsonValueKind.Null || choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none")
+            ? OpenAiError.Invalid("Tools are not supported by this gateway, so 'tool_choice' can only be \"auto\" or \"none\".", "tool_choice")
+            : null;
     }
 
     // The checks every text API makes once its prompt is known; the parameters are named as each API names them.

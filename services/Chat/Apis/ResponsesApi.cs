@@ -53,13 +53,9 @@ public static class ResponsesApi
     // What this gateway cannot do, refused by name rather than ignored: a caller relying on it would get a wrong answer.
     private static JsonHttpResult<OpenAiError>? Unsupported(ResponseRequest request)
     {
-        if (request.Tools is { ValueKind: not JsonValueKind.Null } tools && !(tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
+        if (OpenAiTurn.ToolsAskedFor(request.Tools, request.ToolChoice) is { } tools)
         {
-            return OpenAiError.Invalid("Tools are not supported by this gateway.", "tools");
-        }
-        if (request.ToolChoice is { } choice && !(choice.ValueKind == JsonValueKind.Null || choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none"))
-        {
-            return OpenAiError.Invalid("Tools are not supported by this gateway, so 'tool_choice' can only be \"auto\" or \"none\".", "tool_choice");
+            return tools;
         }
         if (request.PreviousResponseId is not null)
         {
