@@ -201,7 +201,8 @@ public sealed class CompletionsTests(ChatSystem chat)
         })
         {
             (status, error) = await Post($$"""{"model":"local-model","messages":{{messages}}}""");
-            Assert.Equal((HttpStatusCode.BadRequest, "messages", detail), (status, error.GetProperty("param").GetString(), error.GetProperty("message").GetString()));
+            // The param is the place the message names first, as OpenAI names it ("messages[0].role").
+            Assert.Equal((HttpStatusCode.BadRequest, detail[..detail.IndexOf(' ')], detail), (status, error.GetProperty("param").GetString(), error.GetProperty("message").GetString()));
         }
         // What the gateway cannot do is refused by name, not ignored: a caller relying on it would get a wrong answer.
         foreach (var (extra, param) in new[]
@@ -234,7 +235,7 @@ public sealed class CompletionsTests(ChatSystem chat)
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"},{"role":"user","content":"{{new string('a', 32_001)}}"}]}""");
-        Assert.Equal((HttpStatusCode.BadRequest, "messages"), (status, error.GetProperty("param").GetString()));
+        Assert.Equal((HttpStatusCode.BadRequest, "messages[1].content"), (status, error.GetProperty("param").GetString()));
         Assert.Equal("messages[1] has 32001 characters of content; a message may have at most 32000.", error.GetProperty("message").GetString());
         (status, error) = await Post("""{"model":"local-model","max_tokens":1024,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal((HttpStatusCode.PaymentRequired, "insufficient_quota"), (status, error.GetProperty("code").GetString()));

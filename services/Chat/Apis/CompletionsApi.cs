@@ -53,9 +53,9 @@ public static class CompletionsApi
         {
             return OpenAiError.Invalid($"'stop' must be a string or an array of at most {MaxStopSequences} non-empty strings.", "stop");
         }
-        if (Prompt(request.Messages, services.Options.Value.MaxMessageLength, out var wrong) is not { } prompt)
+        if (Prompt(request.Messages, services.Options.Value.MaxMessageLength, out var wrong, out var param) is not { } prompt)
         {
-            return OpenAiError.Invalid(wrong, "messages");
+            return OpenAiError.Invalid(wrong, param);
         }
         var (turn, problem) = OpenAiTurn.Create(model, prompt, "messages", request.MaxCompletionTokens ?? request.MaxTokens,
             request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", request.Temperature, request.TopP, request.Stream == true,
@@ -175,8 +175,10 @@ public static class CompletionsApi
             : "stop";
     }
 
-    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage?>? messages, int maxLength, out string wrong)
+    // The messages as the model gets them; else what is wrong and where (param: "messages", "messages[1].role", …).
+    private static List<AI.ChatMessage>? Prompt(List<CompletionMessage?>? messages, int maxLength, out string wrong, out string param)
     {
+        param = "messages";
         wrong = "'messages' must be a non-empty array of system, developer, user or assistant messages with text content.";
         if (messages is not { Count: > 0 })
         {
@@ -187,7 +189,7 @@ public static class CompletionsApi
         {
             if (messages[i] is not { } message)
             {
-                wrong = $"messages[{i}] must be a message: an object with a role and content.";
+                (param, wrong) = ($"messages[{i}]", $"messages[{i}] must be a message: an object with a role and content.");
                 return null;
             }
             AI.ChatRole? role = message.Role switch
@@ -199,7 +201,7 @@ public static class CompletionsApi
             };
             if (role is null)
             {
-                wrong = $"messages[{i}].role must be system, developer, user or assistant.";
+                (param, wrong) = ($"messages[{i}].role", $"messages[{i}].role must be system, developer, user or assistant.");
                 return null;
             }
             var text = message.Content.ValueKind switch
@@ -211,12 +213,12 @@ public static class CompletionsApi
             };
             if (text is null)
             {
-                wrong = $"messages[{i}].content must be text, or an array of text parts ({{\"type\": \"text\", \"text\": \"...\"}}).";
+                (param, wrong) = ($"messages[{i}].content", $"messages[{i}].content must be text, or an array of text parts ({{\"type\": \"text\", \"text\": \"...\"}}).");
                 return null;
             }
             if (text.Length > maxLength)
             {
-                wrong = $"messages[{i}] has {text.Length} characters of content; a message may have at most {maxLength}.";
+                (param, wrong) = ($"messages[{i}].content", $"messages[{i}] has {text.Length} characters of content; a message may have at most {maxLength}.");
                 return null;
             }
             prompt.Add(new AI.ChatMessage(role.Value, text));
