@@ -48,6 +48,10 @@ public sealed class AccountRulesTests
         Assert.Equal($"A name is at most {AccountRules.MaxName} characters.", AccountRules.Name(new string('n', AccountRules.MaxName + 1)));
         Assert.Equal("A name cannot contain control characters.", AccountRules.Name("Acme\nAccept here: http://evil.example/x"));
         Assert.Equal("A name cannot contain control characters.", AccountRules.Name("Al\u0007ice"));
+        // A line separator and a right-to-left override break or reorder a line as surely; an emoji's joiner does not.
+        Assert.Equal("A name cannot contain control characters.", AccountRules.Name("X\u2028Y"));
+        Assert.Equal("A name cannot contain control characters.", AccountRules.Name("abc\u202Efdp.exe"));
+        Assert.Null(AccountRules.Name("The \U0001F468\u200D\U0001F469\u200D\U0001F467 family"));
     }
 
     [Theory]

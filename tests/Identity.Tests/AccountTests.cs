@@ -89,6 +89,9 @@ public sealed class AccountTests(IdentitySystem identity) : IClassFixture<Identi
         await organization.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
         using var profile = await edge.SendAsync(HttpMethod.Patch, "/api/user", owner.AccessToken, new { name = "Al\u0007ice" });
         await profile.ShouldBeProblem(HttpStatusCode.BadRequest, "name");
+        // An interest goes into the assistant's instructions to the model.
+        using var interests = await edge.SendAsync(HttpMethod.Patch, "/api/user", owner.AccessToken, new { assistant = new { interests = new[] { "sailing", "a\nb" } } });
+        await interests.ShouldBeProblem(HttpStatusCode.BadRequest, "assistant.interests");
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public static class SessionsApi
         {
             return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
         }
-        if (title?.Any(char.IsControl) == true)
+        if (title is not null && OneLineText.HasBreaking(title))
         {
             return ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)");
         }

@@ -1,3 +1,4 @@
+using Gateway.ServiceDefaults;
 namespace Gateway.Chat.Conversations;
 
 // A conversation of one user; its messages are the context of the next turn.
@@ -13,8 +14,8 @@ public sealed class ChatSession
 
     public static string TitleFrom(string message)
     {
-        // The first line, with any other control character (a tab, a bell) read as a space.
-        var line = new string(message.Trim().Split('\n', 2)[0].Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        // The first line, with any other character that breaks a line or reorders it (a tab, U+2028) read as a space.
+        var line = new string(message.Trim().Split('\n', 2)[0].Select(c => OneLineText.IsBreaking(c) ? ' ' : c).ToArray()).Trim();
         return line.Length <= 60 ? line : line[..60].TrimEnd() + "…";
     }
 }

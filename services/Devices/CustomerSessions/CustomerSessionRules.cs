@@ -1,3 +1,4 @@
+using Gateway.ServiceDefaults;
 namespace Gateway.Devices.CustomerSessions;
 
 // What a device or a reviewer may send; each rule answers null when the value is fine, else the reason.
@@ -9,7 +10,7 @@ public static class CustomerSessionRules
     {
         null => null,
         { Length: > CustomerSession.MaxCustomerNameLength } => $"A customer name is at most {CustomerSession.MaxCustomerNameLength} characters.",
-        var trimmed when trimmed.Any(char.IsControl) => "A customer name cannot contain control characters.",
+        var trimmed when OneLineText.HasBreaking(trimmed) => "A customer name cannot contain control characters.",
         _ => null,
     };
 

@@ -1,3 +1,4 @@
+using Gateway.ServiceDefaults;
 namespace Gateway.Devices.Fleet;
 
 // What a caller may send about a device; each rule answers null when the value is fine, else the reason.
@@ -10,7 +11,7 @@ public static class DeviceRules
     {
         null or "" => "A name is required.",
         { Length: > Device.MaxNameLength } => $"A name is at most {Device.MaxNameLength} characters.",
-        var trimmed when trimmed.Any(char.IsControl) => "A name cannot contain control characters.",
+        var trimmed when OneLineText.HasBreaking(trimmed) => "A name cannot contain control characters.",
         _ => null,
     };
 

@@ -1,4 +1,5 @@
 using System.Net.Mail;
+using Gateway.ServiceDefaults;
 
 namespace Gateway.Identity.Accounts;
 
@@ -32,7 +33,7 @@ public static class AccountRules
         _ when string.IsNullOrWhiteSpace(name) => "A name cannot be blank.",
         { Length: > MaxName } => $"A name is at most {MaxName} characters.",
         // A name is shown in mail, the console and other members' lists: a line break in it could forge a line there.
-        _ when name.Any(char.IsControl) => "A name cannot contain control characters.",
+        _ when OneLineText.HasBreaking(name) => "A name cannot contain control characters.",
         _ => null,
     };
 

@@ -75,6 +75,7 @@ public static class UserApi
                     { Count: > MaxInterests } => $"At most {MaxInterests} interests.",
                     _ when interests.Any(string.IsNullOrWhiteSpace) => "An interest cannot be blank.",
                     _ when interests.Any(i => i.Length > MaxInterest) => $"An interest is at most {MaxInterest} characters.",
+                    _ when interests.Any(OneLineText.HasBreaking) => "An interest cannot contain control characters.",
                     _ => null,
                 })))
         {

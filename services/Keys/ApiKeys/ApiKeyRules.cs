@@ -1,3 +1,4 @@
+using Gateway.ServiceDefaults;
 namespace Gateway.Keys.ApiKeys;
 
 // What a caller may ask for; each rule answers null when the value is fine, else the reason.
@@ -7,7 +8,7 @@ public static class ApiKeyRules
     {
         null or "" => "A name is required.",
         { Length: > ApiKey.MaxNameLength } => $"A name is at most {ApiKey.MaxNameLength} characters.",
-        var trimmed when trimmed.Any(char.IsControl) => "A name cannot contain control characters.",
+        var trimmed when OneLineText.HasBreaking(trimmed) => "A name cannot contain control characters.",
         _ => null,
     };
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.ServiceDefaults;
 
 namespace Gateway.Keys.Vault;
 
@@ -9,7 +10,7 @@ public static class VaultRules
     {
         null or "" => "A name is required.",
         { Length: > VaultSecret.MaxNameLength } => $"A name is at most {VaultSecret.MaxNameLength} characters.",
-        var trimmed when trimmed.Any(char.IsControl) => "A name cannot contain control characters.",
+        var trimmed when OneLineText.HasBreaking(trimmed) => "A name cannot contain control characters.",
         _ => null,
     };
 
