@@ -51,6 +51,9 @@ public static partial class ProblemResponses
                 context.ProblemDetails.Extensions.TryAdd("errors", new Dictionary<string, string[]> { ["Content-Type"] = [detail] });
             }
         });
+        // After the default writer: a problem for a request whose Accept names neither JSON nor problem+json (an event
+        // stream asked for) was written bare by the framework, without the words and trace id every other one gets.
+        builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         // Malformed bodies throw instead of answering an empty 400, so the handler below can name the field.
@@ -177,6 +180,18 @@ public static partial class ProblemResponses
     {
         var end = message.IndexOf(". ", StringComparison.Ordinal);
         return end < 0 ? message : message[..(end + 1)];
+    }
+
+    private sealed class AnyAcceptProblemWriter(Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            var problem = context.ProblemDetails;
+            return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(problem, problem.GetType(), (JsonSerializerOptions?)null, "application/problem+json"));
+        }
     }
 
     private sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)

@@ -312,10 +312,14 @@ public sealed class GenerationsTests(ChatSystem chat)
         return events;
     }
 
+    // Whatever the request's Accept (an event stream too), a problem has its words, where it happened and its trace.
     private static async Task<string> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString()!;
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal("/api/generations", problem.GetProperty("instance").GetString()![..16]);
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
+        return problem.GetProperty("detail").GetString()!;
     }
 
     private static async Task<JsonElement> ListAsync(TestUser user, string query = "") =>

@@ -118,9 +118,15 @@ public sealed class ApiKeyTests(GatewayInfrastructure infrastructure) : IAsyncLi
             client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", other);
             using var refused = await client.GetAsync("/api/auth/me", Ct);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-            Assert.Equal("Two credentials were sent, in 'x-api-key' and 'Authorization', naming different callers; send one.",
+            Assert.Equal("Two credentials were sent, an API key in 'x-api-key' and another in 'Authorization'; send one.",
                 (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
         }
+
+        using var twice = ClientWithKey(_system.Edge, "x-api-key", aliceKey);
+        twice.DefaultRequestHeaders.Add("x-api-key", bobKey);
+        using var doubled = await twice.GetAsync("/api/auth/me", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, doubled.StatusCode);
+        Assert.Equal("The API key is malformed.", (await doubled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
 
         using var same = ClientWithKey(_system.Edge, "x-api-key", aliceKey);
         same.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"Bearer {aliceKey}");

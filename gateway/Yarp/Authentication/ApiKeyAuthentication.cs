@@ -13,7 +13,8 @@ public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage us
     // The key the request presents, read once by CallerAuthenticationMiddleware; null when it presents none.
     public static string? Presented(HttpRequest request)
     {
-        if (request.Headers["x-api-key"] is [{ Length: > 0 } header])
+        // Sent twice, the header's values are read as one (and refused as malformed), not as no key at all.
+        if (request.Headers["x-api-key"] is { Count: > 0 } values && values.ToString() is { Length: > 0 } header)
         {
             return header.Trim();
         }
@@ -23,8 +24,8 @@ public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage us
             : null;
     }
 
-    // An x-api-key sent with an Authorization header naming someone else (another key, a user's access token): which one
-    // would pay is nobody's guess, so neither is taken. The same key in both is one credential.
+    // An x-api-key sent with an Authorization header carrying anything else (another key, an access token, even one of
+    // the same user's): which one would pay is nobody's guess, so neither is taken. The same key in both is one credential.
     public static bool NamesAnotherCaller(HttpRequest request, string key) =>
         request.Headers.Authorization is [{ Length: > 0 } authorization]
         && !(authorization.AsSpan().Trim() is var value && value.StartsWith("Bearer ", StringComparison.Ordinal) && value["Bearer ".Length..].Trim().SequenceEqual(key));

@@ -19,7 +19,7 @@ public static class CallerAuthenticationMiddleware
             // A request that carries neither does not go through authentication at all (bench/Edge.Bench).
             var authenticating = ApiKeyAuthentication.Presented(context.Request) is { } key
                 ? ApiKeyAuthentication.NamesAnotherCaller(context.Request, key) ? ValueTask.FromResult(AuthenticateResult.Fail(new CredentialRefusedException(
-                    "Two credentials were sent, in 'x-api-key' and 'Authorization', naming different callers; send one.")))
+                    "Two credentials were sent, an API key in 'x-api-key' and another in 'Authorization'; send one.")))
                 : apiKeys.AuthenticateAsync(key, context.RequestAborted)
                 : AccessTokens.ArePresented(context.Request) ? new ValueTask<AuthenticateResult>(context.AuthenticateAsync(AccessTokens.Scheme))
                 : ValueTask.FromResult(AuthenticateResult.NoResult());

@@ -30,7 +30,7 @@ public sealed class AssistantTools(HttpClient http, Uri endpoint, string secret)
         return written;
     }
 
-    private Task<JsonElement> ListFilesAsync([Description("A folder of the workspace, relative; empty for the whole workspace.")] string? path, CancellationToken cancellationToken) =>
+    private Task<JsonElement> ListFilesAsync([Description("A folder of the workspace, relative; empty or left out for the whole workspace.")] string? path = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"tools/files?path={Uri.EscapeDataString(path ?? "")}", null, cancellationToken);
 
     private Task<JsonElement> ReadFileAsync([Description("The file's path, relative to the workspace.")] string path, CancellationToken cancellationToken) =>

@@ -154,7 +154,7 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             var (answer, usage) = await SettleAsync();
             // Failed after some output: what was produced is billed, as for a stream that breaks off, and said so.
             return call.End == CallEnd.Failed
-                ? format.Refused(new Refusal(call.FailureStatus, "Model failed", $"{call.FailureDetail} {format.ChargedAfterFailure(answer, usage)}"))
+                ? format.Refused(new Refusal(call.FailureStatus, "Model failed", $"{Sentence(call.FailureDetail)} {format.ChargedAfterFailure(answer, usage)}"))
                 : format.Answered(answer);
         }
 
@@ -181,6 +181,9 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             await format.EndAsync(events, answer, call.End == CallEnd.Failed ? new Refusal(call.FailureStatus, "Model failed", call.FailureDetail!) : null);
         }));
     }
+
+    // A reason followed by another sentence ends with a full stop ("Required: 10, Available: 0" does not).
+    private static string Sentence(string? text) => text is null or "" ? "" : text.EndsWith('.') ? text : text + ".";
 }
 
 // How one endpoint words a metered turn: its answer as one object or as a stream of events, its refusals, and the
