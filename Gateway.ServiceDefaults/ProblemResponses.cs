@@ -90,10 +90,10 @@ public static partial class ProblemResponses
         _ when MissingMembers().Match(json.Message) is { Success: true } missing => Required(Field(json.Path, missing.Groups["name"].Value)),
         // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
         { Path: { Length: > 1 } path } when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
-        // The serializer names the record being read, not the field's type, so the type is looked up along the path.
         // A lone half of a surrogate pair ("\ud800") is JSON a string cannot hold, though it is written as one.
         { Path: { Length: > 1 } path } when json.InnerException?.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) == true =>
             (Field(path), $"The field '{Field(path)}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone."),
+        // The serializer names the record being read, not the field's type, so the type is looked up along the path.
         { Path: "$" } when WrongType().IsMatch(json.Message) =>
             ("body", $"The request body must be {(JsonKind(body) is "an object" ? "a JSON object" : JsonKind(body))}."),
         { Path: { Length: > 1 } path } when WrongType().IsMatch(json.Message) =>
