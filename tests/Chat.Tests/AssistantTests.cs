@@ -158,6 +158,19 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         Assert.Equal(["user", "assistant", "user", "assistant", "user"], plain.Select(m => m.Role));
     }
 
+    // Counted as JSON-escaped text, a history's tool results made a later turn's hold larger than its prompt: near the end
+    // of a wallet, a tool turn's second model call was refused with credits left (the second trial).
+    [Fact]
+    public void A_tool_result_from_the_history_is_counted_as_the_text_the_model_gets()
+    {
+        var tokens = new Gateway.Chat.Metering.TokenCounter();
+        const string Result = """{"action":"create","path":"notes/list.md"}""";
+
+        var counted = tokens.CountPrompt([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Tool, [new Microsoft.Extensions.AI.FunctionResultContent("call_1", Result)])]);
+
+        Assert.Equal(3 + 3 + tokens.Count("tool") + tokens.Count(Result), counted);
+    }
+
     private sealed record PromptMessage(string Role, string? Content, string? ToolCall);
 
     private static List<PromptMessage> PromptOf(string body) =>

@@ -18,7 +18,8 @@ public sealed class TokenCounter
         3 + messages.Sum(m => 3 + Count(m.Role.Value) + Count(m.Text) + m.Contents.Sum(content => content switch
         {
             FunctionCallContent call => Count(call.Name) + Count(JsonSerializer.Serialize(call.Arguments)),
-            FunctionResultContent result => Count(JsonSerializer.Serialize(result.Result)),
+            // A result the provider gets as text (one kept in a session's history) is counted as that text, not escaped.
+            FunctionResultContent result => Count(result.Result as string ?? JsonSerializer.Serialize(result.Result)),
             _ => 0,
         }));
 }
