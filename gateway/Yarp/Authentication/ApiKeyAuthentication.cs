@@ -11,24 +11,25 @@ namespace Gateway.Edge.Authentication;
 public sealed class ApiKeyAuthentication(ApiKeyResolver resolver, ApiKeyUsage usage)
 {
     // The key the request presents, read once by CallerAuthenticationMiddleware; null when it presents none.
-    public static string? Presented(HttpRequest request)
+    // alongsideAnother: an x-api-key came with an Authorization header carrying anything else (another key, an access
+    // token, even one of the same user's): which one would pay is nobody's guess, so neither is taken. The same key in
+    // both is one credential. Only an x-api-key can have company: a key in Authorization is the header itself.
+    public static string? Presented(HttpRequest request, out bool alongsideAnother)
     {
+        alongsideAnother = false;
         // Sent twice, the header's values are read as one (and refused as malformed), not as no key at all.
         if (request.Headers["x-api-key"] is { Count: > 0 } values && values.ToString() is { Length: > 0 } header)
         {
-            return header.Trim();
+            var key = header.Trim();
+            alongsideAnother = request.Headers.Authorization is [{ Length: > 0 } other]
+                && !(other.AsSpan().Trim() is var value && value.StartsWith("Bearer ", StringComparison.Ordinal) && value["Bearer ".Length..].Trim().SequenceEqual(key));
+            return key;
         }
         var authorization = request.Headers.Authorization.ToString();
         return authorization.StartsWith("Bearer " + ApiKeyFormat.Prefix, StringComparison.Ordinal)
             ? authorization["Bearer ".Length..].Trim()
             : null;
     }
-
-    // An x-api-key sent with an Authorization header carrying anything else (another key, an access token, even one of
-    // the same user's): which one would pay is nobody's guess, so neither is taken. The same key in both is one credential.
-    public static bool NamesAnotherCaller(HttpRequest request, string key) =>
-        request.Headers.Authorization is [{ Length: > 0 } authorization]
-        && !(authorization.AsSpan().Trim() is var value && value.StartsWith("Bearer ", StringComparison.Ordinal) && value["Bearer ".Length..].Trim().SequenceEqual(key));
 
     public async ValueTask<AuthenticateResult> AuthenticateAsync(string key, CancellationToken cancellationToken)
     {

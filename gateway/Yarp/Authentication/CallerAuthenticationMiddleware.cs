@@ -17,10 +17,12 @@ public static class CallerAuthenticationMiddleware
         {
             // The edge authenticates here, once, with what the credential needs: an API key or a user's access token.
             // A request that carries neither does not go through authentication at all (bench/Edge.Bench).
-            var authenticating = ApiKeyAuthentication.Presented(context.Request) is { } key
-                ? ApiKeyAuthentication.NamesAnotherCaller(context.Request, key) ? ValueTask.FromResult(AuthenticateResult.Fail(new CredentialRefusedException(
-                    "Two credentials were sent, an API key in 'x-api-key' and another in 'Authorization'; send one.")))
-                : apiKeys.AuthenticateAsync(key, context.RequestAborted)
+            var authenticating =
+                ApiKeyAuthentication.Presented(context.Request, out var alongsideAnother) is { } key
+                    ? alongsideAnother
+                        ? ValueTask.FromResult(AuthenticateResult.Fail(new CredentialRefusedException(
+                            "Two credentials were sent, an API key in 'x-api-key' and another in 'Authorization'; send one.")))
+                        : apiKeys.AuthenticateAsync(key, context.RequestAborted)
                 : AccessTokens.ArePresented(context.Request) ? new ValueTask<AuthenticateResult>(context.AuthenticateAsync(AccessTokens.Scheme))
                 : ValueTask.FromResult(AuthenticateResult.NoResult());
             // Not async when nothing had to be waited for (a cached key, no credential): the request goes on

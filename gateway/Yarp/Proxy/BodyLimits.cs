@@ -16,9 +16,18 @@ public static class BodyLimits
             context.Request.ContentLength is { } length
             && context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } limit and > 0
             && length > limit
-                ? ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", string.Create(CultureInfo.InvariantCulture,
-                    $"The request body is {length:N0} bytes; {context.Request.Path} accepts at most {limit:N0}.")).ExecuteAsync(context)
+                ? TooLargeAsync(context, limit, length)
                 : next());
         return proxy;
+    }
+
+    // The 413 with the limit in words; the length when it was declared (a chunked body is cut off past the limit,
+    // ForwarderErrors).
+    public static Task TooLargeAsync(HttpContext context, long limit, long? length = null)
+    {
+        var detail = length is { } declared
+            ? string.Create(CultureInfo.InvariantCulture, $"The request body is {declared:N0} bytes; {context.Request.Path} accepts at most {limit:N0}.")
+            : string.Create(CultureInfo.InvariantCulture, $"The request body is more than the {limit:N0} bytes {context.Request.Path} accepts.");
+        return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", detail).ExecuteAsync(context);
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.ServiceDefaults;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -30,8 +29,7 @@ public static class ForwarderErrors
             if (context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
                 && context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } limit)
             {
-                await ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", string.Create(CultureInfo.InvariantCulture,
-                    $"The request body is more than the {limit:N0} bytes {context.Request.Path} accepts.")).ExecuteAsync(context);
+                await BodyLimits.TooLargeAsync(context, limit);
                 return;
             }
             var reason = error switch
