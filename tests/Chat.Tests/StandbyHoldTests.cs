@@ -112,12 +112,7 @@ public sealed class StandbyHoldTests(ChatSystem chat)
         Assert.All(answers, a => Assert.Equal(Cost, a.Credits));
         var left = ChatSystem.SignUpGrant - (burst + 1) * Cost;
         Assert.Equal(new Wallet(left, 0, left), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == left));
-        using var refused = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            model = "local-model",
-            max_tokens = maxTokens,
-            messages = new[] { new { role = "user", content = Message } },
-        }, Cancel);
+        using var refused = await PostAsync(user, maxTokens, Message);
         var error = await refused.ShouldBe(HttpStatusCode.PaymentRequired);
         Assert.Equal($"Required: {Cost}, Available: {left}", error.GetProperty("error").GetProperty("message").GetString());
     }
@@ -125,16 +120,19 @@ public sealed class StandbyHoldTests(ChatSystem chat)
     private static async Task<(bool MadeAhead, long Credits)> CompleteAsync(TestUser user, int maxTokens, string message = "Hello [mock:tokens=3]")
     {
         var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            model = "local-model",
-            max_tokens = maxTokens,
-            messages = new[] { new { role = "user", content = message } },
-        }, Cancel);
+        using var response = await PostAsync(user, maxTokens, message);
         var completion = await response.ShouldBe(HttpStatusCode.OK);
         var hold = completion.GetProperty("id").GetString()!["chatcmpl-".Length..];
         var holdMadeAt = Convert.ToInt64(hold[..12], 16);
         var usage = completion.GetProperty("usage");
         return (holdMadeAt < sent, usage.GetProperty("prompt_tokens").GetInt64() + usage.GetProperty("completion_tokens").GetInt64());
     }
+
+    private static Task<HttpResponseMessage> PostAsync(TestUser user, int maxTokens, string message) =>
+        user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            max_tokens = maxTokens,
+            messages = new[] { new { role = "user", content = message } },
+        }, Cancel);
 }

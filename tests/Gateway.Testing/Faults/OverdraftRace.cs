@@ -18,7 +18,7 @@ public sealed record RaceReport(
 public static class OverdraftRace
 {
     // Each request costs 64 credits: prompt + max_tokens, which MockLlm answers in full. Chat makes a busy caller's
-    // standby holds in powers of two of at least 64 (StandbyHolds.Bucket), so at 64 a standby hold is exactly one
+    // standby holds in steps of at least 64 (StandbyHolds.Bucket: 64 is one), so at 64 a standby hold is exactly one
     // request's cost and the count of requests served is the count of holds the balance allows.
     public const long Cost = 64;
     private const string Message = "Race [mock:tokens=64]";
