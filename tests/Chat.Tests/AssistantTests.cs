@@ -121,6 +121,44 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         Assert.True(answer.Contains("buy milk"), "The answer's events: " + string.Join(" | ", read.Select(e => $"{e.Name} {e.Data}")));
     }
 
+    // Billing counts a busy caller's standby holds as held: a later call of a tool loop that needed more than Billing had
+    // available was refused ("Available: 0") while the caller's own credits sat in them (the second trial's 4,808 credits,
+    // the same turn served 3 s later, once they had gone back). It takes them, as a growing answer does.
+    [Fact]
+    public async Task A_later_model_call_of_the_tool_loop_takes_its_callers_standby_holds_rather_than_being_refused_while_they_hold_its_credits()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        var spent = 0L;
+        for (var i = 0; i < 3; i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(300, Cancel);
+            }
+            using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+            {
+                model = "local-model",
+                max_tokens = 20,
+                messages = new[] { new { role = "user", content = "Hello [mock:tokens=3]" } },
+            }, Cancel);
+            spent += (await response.ShouldBe(HttpStatusCode.OK)).GetProperty("usage").GetProperty("total_tokens").GetInt64();
+        }
+        var before = await ChatSystem.BalanceAsync(user);
+        Assert.True(before.Held >= 256, $"No standby holds: {before}");
+
+        var text = string.Join(' ', Enumerable.Repeat("word", 90));
+        var events = await ChatAsync(user, $$"""[mock:call write_file {"path":"some.txt","content":"{{text}}"}]""");
+
+        output.WriteLine($"before {before}; events: {string.Join(" | ", events.Where(e => e.Name is "error" or "done").Select(e => $"{e.Name} {e.Data}"))}");
+        Assert.DoesNotContain(events, e => e.Name == "error");
+        var credits = Assert.Single(events, e => e.Name == "done").Data.GetProperty("usage").GetProperty("credits").GetInt64();
+        Assert.True(credits > before.Available, $"The turn cost {credits}, more than Billing had available ({before})");
+        spent += credits;
+        var settled = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == ChatSystem.SignUpGrant - spent);
+        Assert.Equal(new Wallet(ChatSystem.SignUpGrant - spent, 0, ChatSystem.SignUpGrant - spent), settled);
+    }
+
     [Fact]
     public async Task An_answers_tool_calls_are_kept_in_its_session_and_shown_to_the_model_again_while_the_assistant_runs()
     {

@@ -103,6 +103,9 @@ public sealed class CreditMeter(
         });
     }
 
+    // The caller's standby holds, all taken: for a hold that needs more than Billing has available (MeteredRounds).
+    public IReadOnlyList<Reservation> TakeStandbyHolds(Guid userId) => standby.TakeAll(userId);
+
     // toolLoop: the turn's model calls in a tool loop, each metered (MeteredRounds); its usage is theirs.
     public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller,
         Microsoft.Extensions.AI.ChatOptions? settings = null, MeteredRounds? toolLoop = null)

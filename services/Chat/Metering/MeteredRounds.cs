@@ -8,10 +8,11 @@ namespace Gateway.Chat.Metering;
 // The model calls of one turn's tool loop (Microsoft.Extensions.AI's function invocation around the provider's client),
 // each metered as a chat call is: before each call its worst case (its prompt, with the tool calls and results so far,
 // plus the output limit) is held. The first call is under the turn's own hold; a further call uses what earlier calls
-// left of the holds, and holds the rest it needs first; a wallet that cannot hold that holds what it can and the call's
-// limit is what that pays for (as for a chat), and one that cannot pay even a short answer ends the turn there with a
-// 402 (ModelCallRefused). What each call used (the provider's usage, else our count) is charged: one usage row for
-// the turn, shared over its holds in the order they were made (MoreHolds).
+// left of the holds, and holds the rest it needs first; a wallet that cannot hold that holds what it can (the caller's
+// standby holds too, which Billing counts as held) and the call's limit is what that pays for (as for a chat), and one
+// that cannot pay even a short answer ends the turn there with a 402 (ModelCallRefused). What each call used (the
+// provider's usage, else our count) is charged: one usage row for the turn, shared over its holds in the order they
+// were made (MoreHolds).
 public sealed class MeteredRounds(
     CreditMeter meter, PricedModel model, Reservation first, int maxOutput, bool limitChosenByCaller, int toolTokens, int maxCalls, string reason)
 {
@@ -31,6 +32,9 @@ public sealed class MeteredRounds(
     public long InputTokens => _rounds.Sum(r => r.Input);
     public long OutputTokens => _rounds.Sum(r => r.Output);
     public long Credits => _rounds.Sum(r => model.Cost(r.Input, r.Output));
+
+    // What the turn's holds have left after what its calls used.
+    private long Spare => first.Amount + _more.Sum(h => h.Amount) - Credits;
 
     // The holds taken after the turn's own, with their share of the charge (the turn's own hold is charged the rest).
     public IEnumerable<(Reservation Hold, long Credits)> MoreHolds => HoldShares.Share([first, .. _more], Credits).Skip(1);
@@ -52,37 +56,40 @@ public sealed class MeteredRounds(
         var promptTokens = CountPrompt(prompt);
         if (_rounds.Count > 0)
         {
-            var spare = first.Amount + _more.Sum(h => h.Amount) - Credits;
-            var needed = model.Cost(promptTokens, maxOutput) - spare;
             var limit = maxOutput;
+            var needed = model.Cost(promptTokens, maxOutput) - Spare;
             if (needed > 0)
             {
                 var (hold, refusal) = await meter.ReserveAsync(first.UserId, needed, reason, cancellationToken);
+                if (hold.Outcome == ReservationOutcome.Insufficient)
+                {
+                    // Billing counts the caller's standby holds as held: they are the caller's own credits, so the call takes
+                    // them (as a growing answer does) and then what Billing has, before it settles for a shorter answer.
+                    _more.AddRange(meter.TakeStandbyHolds(first.UserId));
+                    var missing = model.Cost(promptTokens, maxOutput) - Spare;
+                    if (missing > 0 && hold.Available > 0)
+                    {
+                        (hold, refusal) = await meter.ReserveAsync(first.UserId, Math.Min(missing, hold.Available), reason, cancellationToken);
+                    }
+                }
+                if (hold.Outcome == ReservationOutcome.Unavailable)
+                {
+                    throw new ModelCallRefused(refusal!);
+                }
                 if (hold.Held)
                 {
                     _more.Add(hold);
                 }
-                else if (hold.Outcome == ReservationOutcome.Insufficient && !limitChosenByCaller && model.OutputPrice > 0)
+                if (Spare < model.Cost(promptTokens, maxOutput))
                 {
-                    // What the spare and the rest of the wallet pay for, as a chat's answer is capped to what its caller can afford.
-                    limit = (int)Math.Min(maxOutput - 1, Math.Floor((spare + hold.Available - promptTokens * model.InputPrice) / model.OutputPrice));
-                    if (limit < CreditMeter.MinimumAffordableAnswer)
+                    // What the holds pay for, as a chat's answer is capped to what its caller can afford; a limit the caller
+                    // chose is theirs, and not affording it (or a short answer) ends the turn here.
+                    limit = model.OutputPrice > 0 ? (int)Math.Min(maxOutput - 1, Math.Floor((Spare - promptTokens * model.InputPrice) / model.OutputPrice)) : 0;
+                    if (limitChosenByCaller || limit < CreditMeter.MinimumAffordableAnswer)
                     {
-                        throw new ModelCallRefused(refusal!);
+                        throw new ModelCallRefused(new Refusal(StatusCodes.Status402PaymentRequired, "Insufficient credits",
+                            $"Required: {model.Cost(promptTokens, limitChosenByCaller ? maxOutput : CreditMeter.MinimumAffordableAnswer)}, Available: {Spare}"));
                     }
-                    if (hold.Available > 0)
-                    {
-                        (hold, refusal) = await meter.ReserveAsync(first.UserId, hold.Available, reason, cancellationToken);
-                        if (!hold.Held)
-                        {
-                            throw new ModelCallRefused(refusal!);
-                        }
-                        _more.Add(hold);
-                    }
-                }
-                else
-                {
-                    throw new ModelCallRefused(refusal!);
                 }
             }
             if (limit != options?.MaxOutputTokens)
