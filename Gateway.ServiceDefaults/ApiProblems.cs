@@ -29,8 +29,11 @@ public static class ApiProblems
     public static ProblemHttpResult Forbidden(string reason) =>
         Problem(StatusCodes.Status403Forbidden, "Forbidden", reason);
 
+    // Also the title of a 404 no route answers (ProblemResponses), so that one 404 reads like another.
+    public const string NotFoundTitle = "Not found";
+
     public static ProblemHttpResult NotFound(string reason) =>
-        Problem(StatusCodes.Status404NotFound, "Not found", reason);
+        Problem(StatusCodes.Status404NotFound, NotFoundTitle, reason);
 
     // ASP.NET Core links the common statuses to their RFC sections when it writes a problem; these ones we
     // answer too. Set here as well, because a problem answered to an SSE request is written without it.

@@ -42,6 +42,7 @@ public static partial class ProblemResponses
                 var request = context.HttpContext.Request;
                 var path = request.Path.Value is { Length: > 200 } text ? text[..200] + "…" : request.Path.Value;
                 context.ProblemDetails.Detail = $"No route answers {request.Method} {path}: the routes are listed in /openapi.json.";
+                context.ProblemDetails.Title = ApiProblems.NotFoundTitle;
             }
             // The framework answers a body of the wrong type with a bare 415; every body our services take is JSON.
             if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null })
@@ -88,8 +89,10 @@ public static partial class ProblemResponses
     {
         _ when NotJson(json) is { } notJson => ("body", notJson),
         _ when MissingMembers().Match(json.Message) is { Success: true } missing => Required(Field(json.Path, missing.Groups["name"].Value)),
-        // A member sent twice (AllowDuplicateProperties = false); the path ends at it, in a record or a dictionary.
-        { Path: { Length: > 1 } path } when DuplicateMember().IsMatch(json.Message) => Repeated(Field(path)),
+        // A member sent twice (AllowDuplicateProperties = false); the path ends at it in a record or a dictionary, and at
+        // the object holding it in a member read as raw JSON (response_format), whose message names it.
+        { Path: { Length: > 1 } path } when DuplicateMember().Match(json.Message) is { Success: true } duplicate =>
+            Repeated(Field(path), duplicate.Groups["name"].Value),
         // A lone half of a surrogate pair ("\ud800") is JSON a string cannot hold, though it is written as one.
         { Path: { Length: > 1 } path } when json.InnerException?.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) == true =>
             (Field(path), $"The field '{Field(path)}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone."),
@@ -104,7 +107,10 @@ public static partial class ProblemResponses
 
     private static (string Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
 
-    private static (string Field, string Detail) Repeated(string field) => (field, $"The field '{field}' appears more than once; send it once.");
+    private static (string Field, string Detail) Repeated(string field, string member) =>
+        (field, member.Length == 0 || field == member || field.EndsWith($".{member}", StringComparison.Ordinal)
+            ? $"The field '{field}' appears more than once; send it once."
+            : $"The field '{field}' has the member '{member}' more than once; send it once.");
 
     // "$.turns[0]" and "text" → "turns[0].text".
     private static string Field(string? path, string? member = null)
@@ -173,7 +179,7 @@ public static partial class ProblemResponses
     [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
     private static partial Regex MissingMembers();
 
-    [GeneratedRegex(@"^Duplicate propert(y|ies) ")]
+    [GeneratedRegex(@"^Duplicate propert(y '(?<name>[^']*)'|ies) ")]
     private static partial Regex DuplicateMember();
 
     private static string FirstSentence(string message)
@@ -245,7 +251,14 @@ public static partial class ProblemResponses
             if (BindFailed().Match(message) is { Success: true } failed)
             {
                 var name = failed.Groups["name"].Value;
-                return (name, $"'{name}' must be {Kind(failed.Groups["type"].Value)}; '{failed.Groups["value"].Value}' is not.");
+                // Every list's limit and offset (PageRequest) have their own range, not their type's.
+                var kind = name switch
+                {
+                    "limit" => WholeNumber(1, PageRequest.MaxLimit),
+                    "offset" => WholeNumber(0, int.MaxValue),
+                    _ => Kind(failed.Groups["type"].Value),
+                };
+                return (name, $"'{name}' must be {kind}; '{failed.Groups["value"].Value}' is not.");
             }
             if (Missing().Match(message) is { Success: true } missing)
             {

@@ -134,7 +134,9 @@ public sealed class ChatTests(ChatSystem chat)
         var user = await chat.UserAsync();
 
         using var badLimit = await user.Client.GetAsync("/api/chat/sessions?limit=abc", Cancel);
-        Assert.Equal("'limit' must be a whole number from -2147483648 to 2147483647, in digits (no decimal point or exponent); 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+        Assert.Equal("'limit' must be a whole number from 1 to 100, in digits (no decimal point or exponent); 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+        using var badOffset = await user.Client.GetAsync("/api/chat/sessions?offset=1.5", Cancel);
+        Assert.Equal("'offset' must be a whole number from 0 to 2147483647, in digits (no decimal point or exponent); '1.5' is not.", await badOffset.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "offset"));
 
         // A whole number too large for its field is refused like one of the wrong kind: the range says why.
         using var tooLarge = await user.Client.PostAsync("/api/chat", new StringContent("""{"message":"hi","maxTokens":99999999999}""", Encoding.UTF8, "application/json"), Cancel);

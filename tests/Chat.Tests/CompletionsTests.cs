@@ -230,8 +230,12 @@ public sealed class CompletionsTests(ChatSystem chat)
         {
             (status, error) = await Post(body);
             Assert.Equal(HttpStatusCode.BadRequest, status);
-            Assert.Contains("appears more than once", error.GetProperty("message").GetString());
+            Assert.EndsWith("more than once; send it once.", error.GetProperty("message").GetString());
         }
+        // Inside a member read as raw JSON, the member is named with the one holding it (the path ends at the holder).
+        (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"text","type":"json_object"}}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "response_format", "The field 'response_format' has the member 'type' more than once; send it once."),
+            (status, error.GetProperty("param").GetString(), error.GetProperty("message").GetString()));
         (status, error) = await Post("""{"model":"local-model","messages":[{"role":"user","content":"hi"}],"temperature":5}""");
         Assert.Equal((HttpStatusCode.BadRequest, "temperature"), (status, error.GetProperty("param").GetString()));
         (status, error) = await Post($$"""{"model":"local-model","messages":[{"role":"user","content":"hi"},{"role":"user","content":"{{new string('a', 32_001)}}"}]}""");

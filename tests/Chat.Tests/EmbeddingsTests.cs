@@ -91,7 +91,7 @@ public sealed class EmbeddingsTests(ChatSystem chat)
 
         Assert.Equal((HttpStatusCode.BadRequest, "input", null), await Post("/v1/embeddings", """{"model":"local-embedding"}"""));
         Assert.Equal((HttpStatusCode.BadRequest, "input", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":[[1,2,3]]}"""));
-        Assert.Equal((HttpStatusCode.BadRequest, "input", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":["a",""]}"""));
+        Assert.Equal((HttpStatusCode.BadRequest, "input[1]", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":["a",""]}"""));
         Assert.Equal((HttpStatusCode.BadRequest, "model", null), await Post("/v1/embeddings", """{"model":"local-model","input":"a"}"""));
         Assert.Equal((HttpStatusCode.NotFound, "model", "model_not_found"), await Post("/v1/embeddings", """{"model":"nope","input":"a"}"""));
         Assert.Equal((HttpStatusCode.BadRequest, "encoding_format", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","encoding_format":"int8"}"""));

@@ -157,8 +157,10 @@ public sealed partial class MalformedInputTests(MalformedInputSystem input) : IC
         using var v1 = await user.Client.PostAsync("/v1/completions", new StringContent("""{"model":"local-model","prompt":"hi"}""", Encoding.UTF8, "application/json"), Ct);
 
         Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (api.StatusCode, v1.StatusCode));
-        Assert.Equal("No route answers GET /api/nothing-here: the routes are listed in /openapi.json.",
-            (await api.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        var problem = await api.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("No route answers GET /api/nothing-here: the routes are listed in /openapi.json.", problem.GetProperty("detail").GetString());
+        // Titled as a route's own 404 is (a resource not found).
+        Assert.Equal("Not found", problem.GetProperty("title").GetString());
         Assert.Equal("No route answers POST /v1/completions: the routes are listed in /openapi.json.",
             (await v1.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("error").GetProperty("message").GetString());
     }

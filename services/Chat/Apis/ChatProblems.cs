@@ -11,7 +11,7 @@ public static class ChatProblems
         ApiProblems.Invalid(field, $"The field '{field}' {reason}.");
 
     public static ProblemHttpResult NotFound(string what) =>
-        ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", $"No {what} with that id.");
+        ApiProblems.NotFound($"No {what} with that id.");
 
     public static ProblemHttpResult From(Refusal refusal) =>
         ApiProblems.Problem(refusal.Status, refusal.Title, refusal.Detail);

@@ -52,9 +52,9 @@ public static class EmbeddingsApi
         {
             return OpenAiError.Invalid("'dimensions' must be at least 1.", "dimensions");
         }
-        if (Inputs(request.Input, out var wrong) is not { } inputs)
+        if (Inputs(request.Input, out var wrong, out var param) is not { } inputs)
         {
-            return OpenAiError.Invalid(wrong, "input");
+            return OpenAiError.Invalid(wrong, param);
         }
         long inputTokens = 0;
         for (var i = 0; i < inputs.Count; i++)
@@ -62,7 +62,7 @@ public static class EmbeddingsApi
             var count = meter.Tokens.Count(inputs[i]);
             if (count > model.MaxInputTokens)
             {
-                return OpenAiError.Invalid($"input[{i}] is {count} tokens; {model.Id} takes at most {model.MaxInputTokens} per input.", "input");
+                return OpenAiError.Invalid($"input[{i}] is {count} tokens; {model.Id} takes at most {model.MaxInputTokens} per input.", $"input[{i}]");
             }
             inputTokens += count;
         }
@@ -98,9 +98,11 @@ public static class EmbeddingsApi
     }
 
     // A string, or an array of strings. Token arrays are refused: the provider's tokenizer is not ours to decode with.
-    private static List<string>? Inputs(JsonElement input, out string wrong)
+    // The param at fault is the input itself when one of the array's is (input[2]), as OpenAI names it.
+    private static List<string>? Inputs(JsonElement input, out string wrong, out string param)
     {
         wrong = $"'input' must be a non-empty string or an array of 1 to {MaxInputs} non-empty strings.";
+        param = "input";
         if (input.ValueKind == JsonValueKind.String)
         {
             return input.GetString() is { Length: > 0 } text ? [text] : null;
@@ -119,6 +121,8 @@ public static class EmbeddingsApi
             }
             if (element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 } text)
             {
+                param = $"input[{inputs.Count}]";
+                wrong = $"'{param}' must be a non-empty string.";
                 return null;
             }
             inputs.Add(text);
