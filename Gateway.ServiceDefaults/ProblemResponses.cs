@@ -20,8 +20,10 @@ public static partial class ProblemResponses
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Type ??= ApiProblems.TypeFor(context.ProblemDetails.Status);
+            // The trace's id alone, as the dashboard shows and searches it: set over the framework's W3C traceparent
+            // ("00-<trace>-<span>-01"), which the writer for event-stream requests does not add, so every problem has one form.
             var activity = context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;
-            context.ProblemDetails.Extensions.TryAdd("traceId", activity?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            context.ProblemDetails.Extensions["traceId"] = activity?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
             // A validation problem the framework makes has the shape of ApiProblems.Invalid's.
             if (context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
             {
@@ -151,7 +153,7 @@ public static partial class ProblemResponses
         var t when t == typeof(int) => WholeNumber(int.MinValue, int.MaxValue),
         var t when t == typeof(long) => WholeNumber(long.MinValue, long.MaxValue),
         var t when t == typeof(short) => WholeNumber(short.MinValue, short.MaxValue),
-        var t when t == typeof(decimal) => $"a number from {decimal.MinValue} to {decimal.MaxValue}",
+        var t when t == typeof(decimal) => "a number of at most 28 digits (such as 10 or 9.99)",
         var t when t == typeof(double) || t == typeof(float) => "a number",
         var t when t == typeof(bool) => "true or false",
         var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",

@@ -115,8 +115,8 @@ public sealed class PurchaseTests(BillingSystem billing) : IClassFixture<Billing
     [InlineData("""{"amountUsd":0}""", "amountUsd")]
     [InlineData("""{"amountUsd":1000000}""", "amountUsd")]
     [InlineData("""{"amountUsd":1.234}""", "amountUsd")]
-    [InlineData("""{"amountUsd":"ten"}""", "amountUsd")]
-    [InlineData("""{"amountUsd":1e308}""", "amountUsd' must be a number from -79228162514264337593543950335 to 79228162514264337593543950335")]
+    [InlineData("""{"amountUsd":"ten"}""", "amountUsd' must be a number of at most 28 digits (such as 10 or 9.99)")]
+    [InlineData("""{"amountUsd":1e308}""", "amountUsd' must be a number of at most 28 digits (such as 10 or 9.99)")]
     public async Task A_bad_purchase_amount_is_a_400_problem_naming_amountUsd(string body, string field)
     {
         var user = await billing.System.RegisterUserAsync();

@@ -84,6 +84,23 @@ public sealed class CustomerSessionTests(DevicesSystem devices) : IClassFixture<
         Assert.Equal("No receipt", (await owner.GetJsonAsync($"/api/customer-sessions/{sessionId}")).GetProperty("decisionNote").GetString());
     }
 
+    // "note" and "reason" are one field, in either decision: two that differ were read as the first, the other dropped
+    // (the third trial), and a long one was named by the word the request did not use.
+    [Fact]
+    public async Task A_decisions_note_and_reason_are_one_field_that_must_agree_and_is_named_as_sent()
+    {
+        var (owner, _, sessionId) = await SubmittedSessionAsync();
+
+        using var both = await owner.Client.PostAsJsonAsync($"/api/customer-sessions/{sessionId}/reject", new { reason = "a", note = "b" }, Api.Ct);
+        using var tooLong = await owner.Client.PostAsJsonAsync($"/api/customer-sessions/{sessionId}/approve", new { reason = new string('x', 1001) }, Api.Ct);
+        using var agreeing = await owner.Client.PostAsJsonAsync($"/api/customer-sessions/{sessionId}/approve", new { reason = "ok", note = "ok" }, Api.Ct);
+
+        Assert.Equal("The fields 'note' and 'reason' are one field (the decision's note) and differ; send one of them.",
+            await both.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "reason"));
+        Assert.Equal("A note is at most 1000 characters.", await tooLong.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "reason"));
+        Assert.Equal("ok", (await agreeing.ShouldBe(HttpStatusCode.OK)).GetProperty("decisionNote").GetString());
+    }
+
     [Fact]
     public async Task Concurrent_decisions_on_one_session_let_exactly_one_win()
     {

@@ -60,6 +60,24 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
         await second.ShouldBeProblem(HttpStatusCode.BadRequest, "token");
     }
 
+    // The invitee registered on their own in the meantime (the third trial was told about an 'email' field it never sent).
+    [Fact]
+    public async Task An_invitation_to_an_address_that_has_since_registered_says_so_naming_the_token()
+    {
+        using var edge = identity.Edge();
+        var owner = await edge.RegisterAsync();
+        var email = NewEmail("early");
+        using var invite = await edge.PostAsync("/api/users/invite", owner.AccessToken, new { email, role = "member" });
+        await invite.ShouldBe(HttpStatusCode.Created);
+        var token = InvitationToken(email);
+        await edge.RegisterAsync(email.ToUpperInvariant());
+
+        using var accept = await edge.PostAsync("/api/auth/accept-invite", null, new { token, password = Password });
+
+        Assert.StartsWith("The address this invitation was sent to has an account of its own now",
+            await accept.ShouldBeProblemAbout(HttpStatusCode.Conflict, "token"));
+    }
+
     [Fact]
     public async Task A_resent_invitation_replaces_the_old_link()
     {

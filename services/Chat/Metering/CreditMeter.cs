@@ -54,7 +54,8 @@ public sealed class CreditMeter(
         var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((available - promptTokens * model.InputPrice) / model.OutputPrice));
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
-            return (reservation, refusal, maxOutput);
+            // What the least answer would take, not the model's whole limit, which this request never needed.
+            return (reservation, Insufficient(model.Cost(promptTokens, Math.Min(MinimumAffordableAnswer, maxOutput)), available), maxOutput);
         }
         if (!grow)
         {
@@ -96,8 +97,7 @@ public sealed class CreditMeter(
         return (reservation, reservation.Outcome switch
         {
             ReservationOutcome.Reserved => null,
-            ReservationOutcome.Insufficient => new Refusal(StatusCodes.Status402PaymentRequired, "Insufficient credits",
-                $"Required: {reservation.Amount}, Available: {reservation.Available}"),
+            ReservationOutcome.Insufficient => Insufficient(reservation.Amount, reservation.Available),
             _ => new Refusal(StatusCodes.Status503ServiceUnavailable, "Billing unavailable",
                 "Billing did not confirm the reservation in time, so nothing was sent to the model and nothing was charged. Try again shortly."),
         });
@@ -105,6 +105,9 @@ public sealed class CreditMeter(
 
     // The caller's standby holds, all taken: for a hold that needs more than Billing has available (MeteredRounds).
     public IReadOnlyList<Reservation> TakeStandbyHolds(Guid userId) => standby.TakeAll(userId);
+
+    public static Refusal Insufficient(long required, long available) =>
+        new(StatusCodes.Status402PaymentRequired, "Insufficient credits", $"Required: {required}, Available: {available}");
 
     // toolLoop: the turn's model calls in a tool loop, each metered (MeteredRounds); its usage is theirs.
     public UpstreamCall Call(PricedModel model, IList<ChatMessage> prompt, int maxOutputTokens, CancellationToken caller,

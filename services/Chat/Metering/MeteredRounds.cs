@@ -87,8 +87,8 @@ public sealed class MeteredRounds(
                     limit = model.OutputPrice > 0 ? (int)Math.Min(maxOutput - 1, Math.Floor((Spare - promptTokens * model.InputPrice) / model.OutputPrice)) : 0;
                     if (limitChosenByCaller || limit < CreditMeter.MinimumAffordableAnswer)
                     {
-                        throw new ModelCallRefused(new Refusal(StatusCodes.Status402PaymentRequired, "Insufficient credits",
-                            $"Required: {model.Cost(promptTokens, limitChosenByCaller ? maxOutput : CreditMeter.MinimumAffordableAnswer)}, Available: {Spare}"));
+                        throw new ModelCallRefused(CreditMeter.Insufficient(
+                            model.Cost(promptTokens, limitChosenByCaller ? maxOutput : CreditMeter.MinimumAffordableAnswer), Spare));
                     }
                 }
             }

@@ -34,7 +34,11 @@ public static class CustomerSessionsApi
     public sealed record SubmitSessionRequest(
         Guid? SubmissionId, string? CustomerName, string? Summary, [property: Required] List<TranscriptTurn?>? Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
 
-    public sealed record DecisionRequest(string? Note, string? Reason);
+    // The decision's note, sent as "note" or "reason" (either word, for either decision); both present, they must agree.
+    public sealed record DecisionRequest(string? Note, string? Reason)
+    {
+        public string Field => Note is null && Reason is not null ? "reason" : "note";
+    }
 
     public sealed record SessionSummaryResponse(
         Guid Id, Guid DeviceId, string DeviceName, string? CustomerName, string Status, string Summary, int Turns,
@@ -132,20 +136,25 @@ public static class CustomerSessionsApi
 
     public static Task<Results<Ok<SessionResponse>, ProblemHttpResult>> ApproveSession(
         Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
-        DecideAsync(id, request?.Note ?? request?.Reason, "note", user, services, (s, by, note, now) => s.Approve(by, note, now), cancellationToken);
+        DecideAsync(id, request, user, services, (s, by, note, now) => s.Approve(by, note, now), cancellationToken);
 
     public static Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RejectSession(
         Guid id, DecisionRequest? request, ClaimsPrincipal user, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
-        DecideAsync(id, request?.Reason ?? request?.Note, "reason", user, services, (s, by, reason, now) => s.Reject(by, reason, now), cancellationToken);
+        DecideAsync(id, request, user, services, (s, by, reason, now) => s.Reject(by, reason, now), cancellationToken);
 
     // A session is decided once: a second decision, either way, is a 409 that says what it already is.
     private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> DecideAsync(
-        Guid id, string? note, string noteField, ClaimsPrincipal user, SessionServices services,
+        Guid id, DecisionRequest? request, ClaimsPrincipal user, SessionServices services,
         Func<CustomerSession, Guid, string?, DateTimeOffset, object> decide, CancellationToken cancellationToken)
     {
+        if (request is { Note: not null, Reason: not null } && request.Note != request.Reason)
+        {
+            return ApiProblems.Invalid("reason", "The fields 'note' and 'reason' are one field (the decision's note) and differ; send one of them.");
+        }
+        var note = request?.Note ?? request?.Reason;
         if (CustomerSessionRules.Note(note) is { } badNote)
         {
-            return ApiProblems.Invalid(noteField, badNote);
+            return ApiProblems.Invalid(request!.Field, badNote);
         }
         var organizationId = user.Organization();
         var session = await services.Db.CustomerSessions.SingleOrDefaultAsync(s => s.Id == id && s.OrganizationId == organizationId, cancellationToken);

@@ -163,6 +163,13 @@ public static class InvitationsApi
             return ApiProblems.Invalid("token", "This invitation has expired; ask for a new one.");
         }
 
+        if (await users.FindByEmailAsync(invitation.Email) is not null)
+        {
+            // Registered on their own after they were invited: an account belongs to one organisation.
+            return ApiProblems.Conflict("token",
+                "The address this invitation was sent to has an account of its own now, and an account belongs to one organisation: sign in with it, or ask to be invited at another address.");
+        }
+
         var user = User.Create(invitation.Email, request.Name?.Trim(), invitation.OrganizationId, invitation.Role);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
