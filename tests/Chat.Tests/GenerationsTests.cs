@@ -159,6 +159,8 @@ public sealed class GenerationsTests(ChatSystem chat)
         var replayed = await ReadAllAsync(streamedRetry);
         Assert.Equal(["started", "code", "done"], replayed.Select(e => e.Name));
         Assert.Equal(id, replayed[0].Data.GetProperty("id").GetGuid());
+        // A replay is of a finished generation: started says so, as GET /api/generations/{id}/stream does (it said running).
+        Assert.Equal("completed", replayed[0].Data.GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, otherBody.StatusCode);
         Assert.Equal(new Wallet(999, 0, 999), await SettledAsync(user, 999));
         Assert.Equal(1, (await ListAsync(user)).GetProperty("total").GetInt32());

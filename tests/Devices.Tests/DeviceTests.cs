@@ -289,6 +289,7 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
     [Theory]
     [InlineData("/api/devices?status=sleeping", "status")]
     [InlineData("/api/devices?label=%20", "label")]
+    [InlineData("/api/devices?label=", "label")]
     [InlineData("/api/devices?offset=-1", "offset")]
     [InlineData("/api/devices?limit=1000", "limit")]
     [InlineData("/api/devices?offset=abc", "offset")]

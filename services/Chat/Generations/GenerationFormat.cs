@@ -110,7 +110,7 @@ public sealed class GenerationFormat<TResult>(GenerationRun run, GenerationResul
 
     public override async Task ReplayAsync(EventStream events, Generated stored)
     {
-        await events.SendAsync("started", new GenerationStartedEvent(stored.Id, stored.Kind, GenerationStatus.Running, stored.CreatedAt));
+        await events.SendAsync("started", new GenerationStartedEvent(stored.Id, stored.Kind, stored.Done.Status, stored.CreatedAt));
         await events.SendAsync("code", new { text = stored.Output });
         await events.EndAsync("done", stored.Done);
     }

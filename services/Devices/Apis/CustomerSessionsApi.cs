@@ -35,10 +35,7 @@ public static class CustomerSessionsApi
         Guid? SubmissionId, string? CustomerName, string? Summary, [property: Required] List<TranscriptTurn?>? Transcript, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
 
     // The decision's note, sent as "note" or "reason" (either word, for either decision); both present, they must agree.
-    public sealed record DecisionRequest(string? Note, string? Reason)
-    {
-        public string Field => Note is null && Reason is not null ? "reason" : "note";
-    }
+    public sealed record DecisionRequest(string? Note, string? Reason);
 
     public sealed record SessionSummaryResponse(
         Guid Id, Guid DeviceId, string DeviceName, string? CustomerName, string Status, string Summary, int Turns,
@@ -154,7 +151,7 @@ public static class CustomerSessionsApi
         var note = request?.Note ?? request?.Reason;
         if (CustomerSessionRules.Note(note) is { } badNote)
         {
-            return ApiProblems.Invalid(request!.Field, badNote);
+            return ApiProblems.Invalid(request!.Note is null ? "reason" : "note", badNote);
         }
         var organizationId = user.Organization();
         var session = await services.Db.CustomerSessions.SingleOrDefaultAsync(s => s.Id == id && s.OrganizationId == organizationId, cancellationToken);
