@@ -120,8 +120,19 @@ public sealed class OrganizationTests(ConsoleSystem console)
         var role = row.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" });
         await Assertions.Expect(role).ToHaveValueAsync("member");
 
+        // Grace, a member, reads the organisation: nothing to invite, save or change (each was a 403 when tried).
+        await grace.GetByRole(AriaRole.Link, new() { Name = "Profile and members" }).ClickAsync();
+        await Assertions.Expect(grace.GetByRole(AriaRole.Row).Filter(new() { HasText = email })).ToContainTextAsync("owner");
+        await Assertions.Expect(grace.GetByRole(AriaRole.Button, new() { Name = "Send invitation" })).ToHaveCountAsync(0);
+        await Assertions.Expect(grace.GetByRole(AriaRole.Button, new() { Name = "Save profile" })).ToHaveCountAsync(0);
+        await Assertions.Expect(grace.GetByRole(AriaRole.Combobox)).ToHaveCountAsync(0);
+
         await role.SelectOptionAsync("admin");
         await Assertions.Expect(row.GetByRole(AriaRole.Status)).ToHaveTextAsync("Role changed.");
+        // Made an admin, her page follows at once: she invites members and admins, and still cannot touch the owner.
+        await Assertions.Expect(grace.GetByRole(AriaRole.Button, new() { Name = "Send invitation" })).ToBeVisibleAsync();
+        await Assertions.Expect(grace.GetByLabel("Role", new() { Exact = true }).Locator("option")).ToHaveTextAsync(["member", "admin"]);
+        await Assertions.Expect(grace.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {email}" })).ToHaveCountAsync(0);
         await page.ReloadAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = $"Role of {invited}" })).ToHaveValueAsync("admin");
     }

@@ -78,9 +78,9 @@ function Usage() {
       </div>
       <${ProblemText} error=${usage.error} />
       <div class="chart">
-        <canvas ref=${canvas} role="img" aria-label=${`Credits used per day over the last ${days} days: ${credits(total)} in all, over ${requests} requests.`}></canvas>
+        <canvas ref=${canvas} role="img" aria-label=${`Credits used per day over the last ${days} days: ${credits(total)} in all, over ${requests} ${requests === 1 ? 'request' : 'requests'}.`}></canvas>
       </div>
-      <p class="hint">${credits(total)} credits over ${requests} requests in the last ${days} days.</p>
+      <p class="hint">${credits(total)} credits over ${requests} ${requests === 1 ? 'request' : 'requests'} in the last ${days} days.</p>
     </section>`;
 }
 

@@ -59,7 +59,7 @@ function DefaultKey({ onCreated }) {
     }
   };
   return html`
-    <p>You have no default key yet (the one the playground and seed apps use).
+    <p>You have no default key yet (the one the playground and seed apps use).${' '}
       <button type="button" class="secondary" onClick=${create}>Create my default key</button></p>
     <${ProblemText} error=${error} />`;
 }

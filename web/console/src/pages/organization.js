@@ -1,5 +1,6 @@
 // The organisation (Identity service): its profile, and its members and invitations — search, invite, resend, roles —
-// kept current by the live user_* events.
+// kept current by the live user_* events. What the signed-in user may change follows their role as Identity has it now
+// (GET /api/auth/me, read again when a role changes): members read, admins manage members and admins, owners everyone.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { useLiveEvents } from '../live.js';
@@ -7,12 +8,19 @@ import { session } from '../session.js';
 import { Field, FormProblem, Loading, ProblemText, html, useForm, useLoad, when } from '../ui.js';
 
 export function Organization() {
+  const me = useLoad(() => api('/api/auth/me'));
+  useLiveEvents(['user_role_changed'], me.reload);
+  const role = me.data?.role;
+  const manages = role === 'owner' || role === 'admin';
   return html`
     <h1>Organisation</h1>
-    <${Profile} />
-    <${Billing} />
-    <${Members} />`;
+    <${Profile} editable=${manages} />
+    ${manages && html`<${Billing} />`}
+    <${Members} role=${role} />`;
 }
+
+// The roles someone with this role may give, or change someone from: only owners make or touch owners.
+const grantable = role => (role === 'owner' ? ['member', 'admin', 'owner'] : role === 'admin' ? ['member', 'admin'] : []);
 
 // Stripe's billing portal for the organisation (invoices, payment methods); Stripe returns to /settings/billing.
 function Billing() {
@@ -36,13 +44,20 @@ function Billing() {
     </section>`;
 }
 
-function Profile() {
+function Profile({ editable }) {
   const profile = useLoad(() => api('/api/organization/profile'));
+  const shown = profile.data;
   return html`
     <section aria-labelledby="org-profile">
       <h2 id="org-profile">Profile</h2>
       <${ProblemText} error=${profile.error} />
-      ${profile.data === undefined ? html`<${Loading} />` : html`<${ProfileForm} profile=${profile.data} />`}
+      ${shown === undefined ? html`<${Loading} />` : editable ? html`<${ProfileForm} profile=${shown} />` : html`
+        <p class="hint">${shown.memberCount} ${shown.memberCount === 1 ? 'member' : 'members'} · since ${when(shown.createdAt)}</p>
+        <dl>
+          <dt>Organisation name</dt><dd>${shown.name}</dd>
+          ${shown.contactEmail && html`<dt>Contact e-mail</dt><dd>${shown.contactEmail}</dd>`}
+          ${shown.website && html`<dt>Website</dt><dd>${shown.website}</dd>`}
+        </dl>`}
     </section>`;
 }
 
@@ -69,7 +84,7 @@ function ProfileForm({ profile }) {
 
 const PageSize = 20;
 
-function Members() {
+function Members({ role }) {
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const members = useLoad(() => api(`/api/users?search=${encodeURIComponent(search)}&limit=${PageSize}&offset=${(page - 1) * PageSize}`), [search, page]);
@@ -83,14 +98,15 @@ function Members() {
   return html`
     <section aria-labelledby="members">
       <h2 id="members">Members</h2>
-      <form class="inline" onSubmit=${form.onSubmit} novalidate aria-label="Invite someone">
-        <${FormProblem} problem=${form.problem} fields=${['email', 'role']} />
-        <${Field} label="Invite by e-mail" type="email" required ...${form.bind('email')} />
-        <${Field} label="Role" as="select" ...${form.bind('role')}>
-          <option value="member">member</option><option value="admin">admin</option><option value="owner">owner</option>
-        </${Field}>
-        <button type="submit" disabled=${form.busy}>Send invitation</button>
-      </form>
+      ${grantable(role).length > 0 && html`
+        <form class="inline" onSubmit=${form.onSubmit} novalidate aria-label="Invite someone">
+          <${FormProblem} problem=${form.problem} fields=${['email', 'role']} />
+          <${Field} label="Invite by e-mail" type="email" required ...${form.bind('email')} />
+          <${Field} label="Role" as="select" ...${form.bind('role')}>
+            ${grantable(role).map(r => html`<option value=${r}>${r}</option>`)}
+          </${Field}>
+          <button type="submit" disabled=${form.busy}>Send invitation</button>
+        </form>`}
       <div class="field search">
         <label for="member-search">Search members</label>
         <input id="member-search" type="search" value=${search} onInput=${e => { setSearch(e.currentTarget.value); setPage(1); }} />
@@ -100,7 +116,7 @@ function Members() {
         <div class="table-wrap">
           <table>
             <thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>${members.data.data.map(m => html`<${MemberRow} key=${m.id} member=${m} onChanged=${members.reload} />`)}</tbody>
+            <tbody>${members.data.data.map(m => html`<${MemberRow} key=${m.id} member=${m} role=${role} onChanged=${members.reload} />`)}</tbody>
           </table>
         </div>
         ${pages > 1 && html`
@@ -112,7 +128,7 @@ function Members() {
     </section>`;
 }
 
-function MemberRow({ member, onChanged }) {
+function MemberRow({ member, role, onChanged }) {
   const [error, setError] = useState(null);
   const [note, setNote] = useState(null);
   const me = member.id === session.current?.user.id;
@@ -128,21 +144,23 @@ function MemberRow({ member, onChanged }) {
     }
   };
   const invited = member.status !== 'active';
+  // Someone I may manage: admins manage members and admins, owners everyone; nobody changes their own role here.
+  const manageable = grantable(role).includes(member.role);
   return html`
     <tr>
       <td>${member.name ?? ''} <span class="hint">${member.email}</span>${me && html` <span class="badge">you</span>`}</td>
       <td>
-        ${invited || me ? member.role : html`
+        ${invited || me || !manageable ? member.role : html`
           <label class="visually-hidden" for=${`role-${member.id}`}>Role of ${member.email}</label>
           <select id=${`role-${member.id}`} value=${member.role}
             onChange=${async e => (await act(`/api/users/${member.id}/role`, { role: e.currentTarget.value })) && setNote('Role changed.')}>
-            <option value="member">member</option><option value="admin">admin</option><option value="owner">owner</option>
+            ${grantable(role).map(r => html`<option value=${r}>${r}</option>`)}
           </select>`}
       </td>
       <td><span class=${`status ${member.status === 'active' ? 'active' : 'pending'}`}>${member.status}</span></td>
       <td>${when(member.since)}</td>
       <td class="actions">
-        ${invited && html`<button type="button" class="secondary" aria-label=${`Resend the invitation to ${member.email}`}
+        ${invited && manageable && html`<button type="button" class="secondary" aria-label=${`Resend the invitation to ${member.email}`}
           onClick=${async () => (await act(`/api/users/${member.id}/resend-invite`)) && setNote('Sent again.')}>Resend</button>`}
         ${note && html` <span role="status">${note}</span>`}
         <${ProblemText} error=${error} />
