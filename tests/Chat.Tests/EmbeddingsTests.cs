@@ -100,7 +100,9 @@ public sealed class EmbeddingsTests(ChatSystem chat)
         Assert.Equal((HttpStatusCode.BadRequest, "model", null), await Post("/v1/chat/completions", """{"model":"local-embedding","messages":[{"role":"user","content":"hi"}]}"""));
         Assert.Equal((HttpStatusCode.BadGateway, null, "upstream_error"), await Post("/v1/embeddings", """{"model":"local-embedding","input":"fail [mock:error=500]"}"""));
         // The provider's refusal of the request's own values is the caller's to correct: a 400 in its words, not a 502.
-        Assert.Equal((HttpStatusCode.BadRequest, null, null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","dimensions":100000}"""));
+        // The field the provider names is named to the caller (MockLlm, as text-embedding-3 models, cannot lengthen its 1,536).
+        Assert.Equal((HttpStatusCode.BadRequest, "dimensions", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","dimensions":100000}"""));
+        Assert.Equal((HttpStatusCode.BadRequest, "dimensions", null), await Post("/v1/embeddings", """{"model":"local-embedding","input":"a","dimensions":2000}"""));
         Assert.Equal((HttpStatusCode.PaymentRequired, null, "insufficient_quota"),
             await Post("/v1/embeddings", $$"""{"model":"local-embedding","input":["{{string.Join(' ', Enumerable.Repeat("word", 5000))}}","{{string.Join(' ', Enumerable.Repeat("word", 5001))}}"]}"""));
         Assert.Empty(await ChatSystem.UsageEntriesAsync(user));

@@ -178,10 +178,10 @@ public static class Completions
         _ => "",
     };
 
-    internal static Task Error(HttpContext http, int status, string message, string type, string? code)
+    internal static Task Error(HttpContext http, int status, string message, string type, string? code, string? param = null)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code } });
+        return http.Response.WriteAsJsonAsync(new { error = new { message, type, param, code } });
     }
 
     private static object Completion(string id, long created, string model, string text, string finish, Usage usage, ToolCall? call) => new

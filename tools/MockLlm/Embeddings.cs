@@ -7,12 +7,11 @@ using Microsoft.Extensions.Options;
 namespace Gateway.MockLlm;
 
 // POST /v1/embeddings in OpenAI's wire format: each text's vector is deterministic (seeded by a hash of the text),
-// unit length, and as long as "dimensions" asks (EmbeddingDimensions by default); usage counts o200k tokens.
+// unit length, and as long as "dimensions" asks, at most the model's own EmbeddingDimensions (as text-embedding-3
+// models shorten a vector, never lengthen it); usage counts o200k tokens.
 // Directives (error, first-token-ms, hang) are read from the first input and the X-Mock header.
 public static class Embeddings
 {
-    public const int MaxDimensions = 3072;
-
     public static IEndpointRouteBuilder MapEmbeddings(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/embeddings", Embed);
@@ -51,9 +50,9 @@ public static class Embeddings
             return;
         }
         var dimensions = (int?)request["dimensions"]?.GetValue<long>() ?? settings.EmbeddingDimensions;
-        if (dimensions is < 1 or > MaxDimensions)
+        if (dimensions < 1 || dimensions > settings.EmbeddingDimensions)
         {
-            await Completions.Error(http, 400, $"'dimensions' must be between 1 and {MaxDimensions}.", "invalid_request_error", null);
+            await Completions.Error(http, 400, $"'dimensions' must be between 1 and {settings.EmbeddingDimensions}.", "invalid_request_error", null, "dimensions");
             return;
         }
         var base64 = request["encoding_format"]?.GetValue<string>() == "base64";

@@ -76,7 +76,9 @@ public static class EmbeddingsApi
         {
             case EmbeddingFailed failed:
                 await meter.ReleaseAsync(reservation, failed.Detail);
-                return OpenAiError.From(new Refusal(failed.Status, "Model failed", failed.Detail));
+                return failed.Status == StatusCodes.Status400BadRequest
+                    ? OpenAiError.Invalid(failed.Detail, failed.Param)
+                    : OpenAiError.From(new Refusal(failed.Status, "Model failed", failed.Detail));
             case EmbeddingCallerLeft:
                 await meter.ReleaseAsync(reservation, "The caller left before the model answered");
                 return OpenAiError.From(new Refusal(499, "Model failed", "The caller left."));

@@ -13,7 +13,8 @@ public sealed record EmbeddingModel(string Id, string UpstreamModel, decimal Inp
 
 public abstract record EmbeddingResult;
 public sealed record Embedded(GeneratedEmbeddings<Embedding<float>> Embeddings) : EmbeddingResult;
-public sealed record EmbeddingFailed(int Status, string Detail) : EmbeddingResult;
+// Param: the request's field the provider refused, when it named one.
+public sealed record EmbeddingFailed(int Status, string Detail, string? Param = null) : EmbeddingResult;
 public sealed record EmbeddingCallerLeft : EmbeddingResult;
 
 // One call to the provider's embeddings endpoint, ended like a chat call: the caller leaving, a timeout or a provider
@@ -40,7 +41,7 @@ public static class EmbeddingCall
         // it): its 400 is the caller's to correct, in its words. Anything else it answers is the provider's failure.
         catch (ClientResultException ex) when (ex.Status is StatusCodes.Status400BadRequest or StatusCodes.Status422UnprocessableEntity)
         {
-            return new EmbeddingFailed(StatusCodes.Status400BadRequest, $"The model provider refused the request: {UpstreamCall.Describe(ex)}");
+            return new EmbeddingFailed(StatusCodes.Status400BadRequest, $"The model provider refused the request: {UpstreamCall.Describe(ex)}", UpstreamCall.ParamOf(ex));
         }
         catch (ClientResultException ex)
         {

@@ -252,17 +252,9 @@ public sealed class UpstreamCall : IAsyncDisposable
 
     internal static string Describe(ClientResultException ex)
     {
-        var body = ex.GetRawResponse()?.Content?.ToString();
-        try
+        if (ErrorOf(ex) is { } error && error.TryGetProperty("message", out var message))
         {
-            if (body is { Length: > 0 } && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error)
-                && error.TryGetProperty("message", out var message))
-            {
-                return $"{ex.Status} {message.GetString()}";
-            }
-        }
-        catch (JsonException)
-        {
+            return $"{ex.Status} {message.GetString()}";
         }
         if (ex.Status > 0)
         {
@@ -272,6 +264,26 @@ public sealed class UpstreamCall : IAsyncDisposable
         // ours to know, not the caller's; it stays on the trace.
         System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message.Split('\n')[0]);
         return "it could not be reached.";
+    }
+
+    // The parameter the provider's error names (OpenAI's error.param), to name it to the caller too.
+    internal static string? ParamOf(ClientResultException ex) =>
+        ErrorOf(ex) is { } error && error.TryGetProperty("param", out var param) && param.ValueKind == JsonValueKind.String ? param.GetString() : null;
+
+    // The provider's {"error": {...}}, when its answer has one.
+    private static JsonElement? ErrorOf(ClientResultException ex)
+    {
+        var body = ex.GetRawResponse()?.Content?.ToString();
+        try
+        {
+            return body is { Length: > 0 } && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                ? error
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     // A hold the budget is still asking for is awaited before the call is cancelled, so that it joins the others and is
