@@ -49,6 +49,27 @@ public sealed class ChatTests(ConsoleSystem console)
         await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = $"-{credits:N0}" })).ToContainTextAsync("usage");
     }
 
+    // A 402 said only "Required: 29, Available: 0" (a trial): what it means, and where credits are bought.
+    [Fact]
+    public async Task A_message_the_wallet_cannot_pay_for_says_so_and_where_credits_are_bought()
+    {
+        var (page, _) = await console.SignUpAsync();
+        await Assertions.Expect(page.GetByTestId("available")).ToHaveTextAsync(ConsoleSystem.SignUpGrant.ToString("N0"), new() { Timeout = 30_000 });
+        await page.GetByRole(AriaRole.Link, new() { Name = "Chat", Exact = true }).ClickAsync();
+
+        // An answer longer than the wallet is cut where the credits end ...
+        await page.GetByLabel("Message").FillAsync("Go on [mock:tokens=2000]");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("chat-balance")).ToHaveTextAsync("0", new() { Timeout = 30_000 });
+        // ... and the next message is refused, saying why.
+        await page.GetByLabel("Message").FillAsync("And more?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+
+        var refusal = page.GetByRole(AriaRole.Alert);
+        await Assertions.Expect(refusal).ToContainTextAsync("Not enough credits. Required: ");
+        await Assertions.Expect(refusal.GetByRole(AriaRole.Link, new() { Name = "Buy credits" })).ToHaveAttributeAsync("href", "/");
+    }
+
     [Fact]
     public async Task The_playground_calls_v1_with_a_key_of_the_users_and_offers_the_same_call_as_code()
     {

@@ -279,6 +279,8 @@ public sealed class ApiReferenceTests(ApiReferenceSystem reference, GatewayInfra
         Assert.DoesNotContain("https://", html);
         Assert.DoesNotContain("\"telemetry\":true", html);
         Assert.Contains("\"withDefaultFonts\":false", html);
+        // Nor Scalar's own toolbar (deploy, share, generate an SDK), which it shows on localhost unless told not to.
+        Assert.Contains("\"showDeveloperTools\":\"never\"", html);
     }
 
     [Fact]

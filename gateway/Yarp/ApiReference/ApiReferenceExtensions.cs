@@ -28,7 +28,8 @@ public static class ApiReferenceExtensions
             .ExcludeFromDescription();
 
         // Scalar's bundle is embedded in the package and served from /docs/scalar.js; nothing is fetched
-        // from its CDN (fonts, telemetry, the AI agent and MCP are off).
+        // from its CDN (fonts, telemetry, the AI agent and MCP are off), and its own toolbar (deploy, share, generate an
+        // SDK: Scalar's services, shown on localhost by default) is hidden.
         app.MapScalarApiReference("/docs", options => options
             .WithTitle("Gateway API")
             .WithOpenApiRoutePattern(DocumentPath)
@@ -36,6 +37,7 @@ public static class ApiReferenceExtensions
             .DisableTelemetry()
             .DisableAgent()
             .DisableMcp()
+            .HideDeveloperTools()
             .AddPreferredSecuritySchemes(MergedOpenApiDocument.BearerScheme, MergedOpenApiDocument.ApiKeyScheme))
             .ExcludeFromDescription();
 

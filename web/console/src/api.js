@@ -4,7 +4,9 @@ import { refresh, session } from './session.js';
 
 export class Problem extends Error {
   constructor(status, body) {
-    super(body?.detail ?? body?.title ?? body?.error?.message ?? `The request failed (${status}).`);
+    const said = body?.detail ?? body?.title ?? body?.error?.message ?? `The request failed (${status}).`;
+    // A 402's detail is Billing's figures ("Required: 29, Available: 0"): said what it means first.
+    super(status === 402 ? `Not enough credits. ${said}` : said);
     this.status = status;
     this.errors = body?.errors ?? {};
   }

@@ -56,8 +56,11 @@ export function FormProblem({ problem, fields = [] }) {
   return html`<p class="problem" role="alert">${problem.message}</p>`;
 }
 
+// A problem's sentence; a 402's with where credits are bought (the Credits page).
 export function ProblemText({ error }) {
-  return error ? html`<p class="problem" role="alert">${asProblem(error).message}</p>` : null;
+  if (!error) return null;
+  const problem = asProblem(error);
+  return html`<p class="problem" role="alert">${problem.message}${problem.status === 402 && html` <a href="/">Buy credits</a>`}</p>`;
 }
 
 // Loads data for a page; reload() asks again (after a change, or on a live event).

@@ -2,7 +2,7 @@
 // `token` text, `activity` (tool calls, reasoning: collapsible), `artifact` (files the answer wrote) and `done`, which
 // carries the answer's usage and the balance after it.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, stream } from '../api.js';
+import { Problem, api, stream } from '../api.js';
 import { Loading, ProblemText, asProblem, credits, html, useLoad } from '../ui.js';
 
 export function Chat() {
@@ -71,7 +71,7 @@ function Conversation({ sessionId, onStarted, onBalance }) {
           if (name === 'token') update(t => ({ ...t, text: t.text + data.text }));
           else if (name === 'activity') update(t => ({ ...t, activity: [...t.activity, data] }));
           else if (name === 'artifact') update(t => ({ ...t, artifacts: [...t.artifacts.filter(a => a.path !== data.path), data] }));
-          else if (name === 'error') update(t => ({ ...t, error: data.detail }));
+          else if (name === 'error') update(t => ({ ...t, error: new Problem(data.status, data) }));
           else if (name === 'done') {
             update(t => ({ ...t, usage: data.usage, finishReason: data.finishReason }));
             onBalance(data.balance);
@@ -136,7 +136,7 @@ function Turn({ turn }) {
           <summary>${f.action === 'updated' ? 'Updated' : 'Wrote'} <code>${f.path}</code></summary>
           <pre><code>${f.content}</code></pre>
         </details>`)}
-      ${turn.error && html`<p class="problem" role="alert">${turn.error}</p>`}
+      <${ProblemText} error=${turn.error} />
       ${turn.usage && html`<p class="cost" data-testid="cost">${credits(turn.usage.credits)} credits · ${turn.usage.inputTokens} in, ${turn.usage.outputTokens} out${turn.finishReason === 'length' ? ' · cut at the output limit' : ''}</p>`}
     </article>`;
 }
