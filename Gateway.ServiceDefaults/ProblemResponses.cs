@@ -216,7 +216,7 @@ public static partial class ProblemResponses
             context.Response.StatusCode = bad.StatusCode;
             // The handler runs with the endpoint cleared; the feature keeps the one that failed, and with it the body's type.
             var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
-            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType);
+            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, endpoint?.Metadata.GetMetadata<MethodInfo>());
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
@@ -243,21 +243,23 @@ public static partial class ProblemResponses
         }
 
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
-        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body) =>
-            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message);
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body, MethodInfo? handler) =>
+            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message, handler);
 
         // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
-        // from \"x\"."); a caller gets the field and what it must be instead.
-        private static (string? Field, string Detail) InOurWords(string message)
+        // from \"x\"."); a caller gets the field and what it must be instead: the range the handler declares on the
+        // parameter ([Range(1, 90)] int? days), every list's limit and offset (PageRequest), else its type's.
+        private static (string? Field, string Detail) InOurWords(string message, MethodInfo? handler)
         {
             if (BindFailed().Match(message) is { Success: true } failed)
             {
                 var name = failed.Groups["name"].Value;
-                // Every list's limit and offset (PageRequest) have their own range, not their type's.
-                var kind = name switch
+                var declared = handler?.GetParameters().FirstOrDefault(p => p.Name == name)?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>();
+                var kind = (declared, name) switch
                 {
-                    "limit" => WholeNumber(1, PageRequest.MaxLimit),
-                    "offset" => WholeNumber(0, int.MaxValue),
+                    ({ Minimum: int min, Maximum: int max }, _) => WholeNumber(min, max),
+                    (_, "limit") => WholeNumber(1, PageRequest.MaxLimit),
+                    (_, "offset") => WholeNumber(0, int.MaxValue),
                     _ => Kind(failed.Groups["type"].Value),
                 };
                 return (name, $"'{name}' must be {kind}; '{failed.Groups["value"].Value}' is not.");

@@ -92,7 +92,7 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
     [Theory]
     [InlineData("/api/usage?days=0", "days")]
     [InlineData("/api/usage?days=365", "days")]
-    [InlineData("/api/usage?days=week", "days")]
+    [InlineData("/api/usage?days=week", "'days' must be a whole number from 1 to 90")]
     [InlineData("/api/tokens/history?limit=1000", "limit")]
     [InlineData("/api/credits/history?cursor=yesterday", "cursor")]
     public async Task A_bad_query_value_is_a_400_problem_naming_the_field(string url, string field)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Gateway.Billing.Infrastructure;
 using Gateway.Billing.Ledger;
@@ -73,7 +74,7 @@ public static class BalanceApi
     }
 
     public static async Task<Results<Ok<UsageSeries>, ProblemHttpResult>> GetUsage(
-        ClaimsPrincipal user, BillingDbContext db, TimeProvider clock, int? days, CancellationToken cancellationToken)
+        ClaimsPrincipal user, BillingDbContext db, TimeProvider clock, [Range(1, MaxDays)] int? days, CancellationToken cancellationToken)
     {
         var count = days ?? 7;
         if (count is < 1 or > MaxDays)
