@@ -241,6 +241,25 @@ public sealed class ReservationTests(BillingSystem billing) : IClassFixture<Bill
         Assert.Equal(new WalletBalance(100, 30), await billing.BalanceAsync(userId));
     }
 
+    // The grant travels through Identity's outbox and the broker, the user's first request through the edge and Chat: the
+    // request may come first, and waits for the wallet rather than being refused "Available: 0".
+    [Fact]
+    public async Task A_reservation_that_arrives_before_its_users_sign_up_grant_waits_for_it_and_one_for_nobody_is_refused()
+    {
+        var registered = new UserRegistered(Guid.NewGuid(), Guid.NewGuid(), "early@example.com", DateTimeOffset.UtcNow);
+
+        var reserving = billing.ReserveAsync(registered.UserId, 30);
+        await Task.Delay(500, Cancel);
+        await billing.Bus.Publish(registered, Cancel);
+        var nobody = await billing.ReserveAsync(Guid.NewGuid(), 30);
+
+        Assert.True((await reserving).Is(out Response<CreditsReserved>? held), "refused before the grant arrived");
+        Assert.Equal(30, held.Message.Amount);
+        Assert.Equal(new WalletBalance(BillingSystem.SignUpGrant, 30), await billing.BalanceAsync(registered.UserId));
+        Assert.True(nobody.Is(out Response<CreditsInsufficient>? refused));
+        Assert.Equal(0, refused.Message.Available);
+    }
+
     [Fact]
     public async Task UserRegistered_delivered_twice_grants_the_sign_up_credits_once()
     {

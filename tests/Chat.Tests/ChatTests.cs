@@ -131,6 +131,25 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(user));
     }
 
+    // The sign-up grant travels through Identity's outbox and the broker; a first request sent the moment the account exists
+    // was refused "Available: 0" when it got to Billing first. Billing waits a moment for a wallet not made yet.
+    [Fact]
+    public async Task A_first_request_sent_the_moment_the_account_exists_is_served_from_the_sign_up_grant()
+    {
+        var user = await chat.System.RegisterUserAsync();
+
+        using var response = await user.Client.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "local-model",
+            max_tokens = 20,
+            messages = new[] { new { role = "user", content = "Hello [mock:tokens=3]" } },
+        }, Cancel);
+
+        var charged = (await response.ShouldBe(HttpStatusCode.OK)).GetProperty("usage").GetProperty("total_tokens").GetInt64();
+        var left = ChatSystem.SignUpGrant - charged;
+        Assert.Equal(new Wallet(left, 0, left), await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance == left));
+    }
+
     // A removed member's conversations, generations and kept answers were left in Chat with no route to read or delete
     // them (the third trial): they go with the account; what was charged stays, in usage rows and Billing's ledger.
     [Fact]

@@ -12,6 +12,9 @@ namespace Gateway.Billing.Consumers;
 public sealed class ReserveCreditsConsumer(Ledger.CreditLedger ledger, IOptions<LedgerOptions> options, TimeProvider clock, LedgerMetrics metrics)
     : IConsumer<ReserveCredits>, IConsumer<ReserveCreditsBatch>
 {
+    // How long a reservation waits for a wallet its user's sign-up grant has not made yet (well inside Chat's 5 s).
+    private static readonly TimeSpan FirstGrantWait = TimeSpan.FromSeconds(2);
+
     // Answers are not written to the broker's disk: one lost in a broker restart is a timeout, which Chat cancels.
     public async Task Consume(ConsumeContext<ReserveCredits> context)
     {
@@ -80,6 +83,10 @@ public sealed class ReserveCreditsConsumer(Ledger.CreditLedger ledger, IOptions<
     {
         var expiresAt = clock.GetUtcNow().Add(request.HoldFor);
         var result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), request.Holder, cancellationToken);
+        if (result is { Outcome: TransferOutcome.Insufficient, Balance: 0, Held: 0 } && await GrantArrivedAsync(request.UserId, cancellationToken))
+        {
+            result = await ledger.ReserveAsync(request.ReservationId, request.UserId, request.Amount, expiresAt, Reason(request.Reason), request.Holder, cancellationToken);
+        }
         return result.Outcome switch
         {
             TransferOutcome.Cancelled => null,
@@ -88,6 +95,27 @@ public sealed class ReserveCreditsConsumer(Ledger.CreditLedger ledger, IOptions<
             TransferOutcome.Insufficient => new CreditsInsufficient(request.ReservationId, request.UserId, request.Amount, result.Available),
             _ => throw new InvalidOperationException($"Reservation {request.ReservationId} was made before for another user or amount."),
         };
+    }
+
+    // A user's first request can reach Billing before their sign-up grant: the grant travels from Identity's commit through
+    // its outbox and the broker, the request from the register answer through the edge and Chat (a trial's first request
+    // right after signing up was refused "Available: 0"). A wallet that does not exist yet is waited for, briefly.
+    private async Task<bool> GrantArrivedAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        if (options.Value.SignUpGrant == 0 || await ledger.WalletExistsAsync(userId, cancellationToken))
+        {
+            return false;
+        }
+        var deadline = clock.GetUtcNow() + FirstGrantWait;
+        while (clock.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellationToken);
+            if (await ledger.WalletExistsAsync(userId, cancellationToken))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string Reason(string? reason) =>

@@ -62,6 +62,14 @@ public sealed class CreditLedger : IDisposable
     public Task<TransferResult> ExpireAsync(Guid holdId, CancellationToken cancellationToken = default) =>
         ResolveAsync(TransferIds.For("expiry", holdId), holdId, TransferKind.Expiry, "Hold expired", cancellationToken);
 
+    // Whether the user's wallet exists: their first credit (the sign-up grant, else a purchase) makes it.
+    public async Task<bool> WalletExistsAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND kind = 'wallet')");
+        command.Parameters.Add(new NpgsqlParameter { Value = userId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     public async Task<WalletBalance> BalanceAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         await using var command = _database.CreateCommand("SELECT balance, held FROM accounts WHERE id = $1 AND kind = 'wallet'");
