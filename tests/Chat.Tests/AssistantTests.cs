@@ -280,6 +280,43 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         Assert.DoesNotContain(results, r => r.Contains("secret") || r.Contains("root:"));
     }
 
+    // A workspace folders deep (the model could make one) left a restarted assistant starting file watches on it forever,
+    // answering nothing while its status said running (a trial: 200 levels), and a path through a file was an empty 500
+    // that the model got as a JSON parser's error. Deep paths are refused, the workspace is never watched, and every
+    // refusal says why.
+    [Fact]
+    public async Task A_deep_workspace_does_not_stop_a_restarted_assistant_and_bad_paths_are_refused_saying_why()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        // Five model calls with the assistant's tools and instructions in every prompt are more than the sign-up grant.
+        await System[GatewayService.Billing].Provider.GetRequiredService<Gateway.Billing.Ledger.CreditLedger>()
+            .GrantAsync(Guid.NewGuid(), user.UserId, 4000, "More for a long turn", user.OrganizationId, Cancel);
+        await StartedAsync(user);
+        Directory.CreateDirectory(Path.Combine([WorkspaceOf(user), .. Enumerable.Repeat("d", 300)]));
+        File.WriteAllText(Path.Combine(WorkspaceOf(user), "c"), "a file");
+        using (var stop = await user.Client.PostAsync("/api/assistant/stop", null, Cancel))
+        {
+            Assert.True(stop.IsSuccessStatusCode);
+        }
+        await StartedAsync(user);
+
+        var clock = Stopwatch.StartNew();
+        var deep = string.Join('/', Enumerable.Repeat("e", 40));
+        var events = await ChatAsync(user, $$"""[mock:call write_file {"path":"c/x.txt","content":"x"}][mock:call write_file {"path":"{{deep}}/f.txt","content":"x"}][mock:call read_file {"path":"d"}][mock:call write_file {"path":"dir/","content":"x"}]""");
+        clock.Stop();
+
+        var results = events.Where(e => e.Name == "activity" && e.Data.GetProperty("type").GetString() == "tool_result")
+            .Select(e => JsonDocument.Parse(e.Data.GetProperty("detail").GetString()!).RootElement.GetProperty("detail").GetString()!).ToList();
+        Assert.True(results.Count == 4, string.Join(" | ", events.Select(e => $"{e.Name} {e.Data}")));
+        Assert.Equal("The field 'path' goes through 'c', which is a file.", results[0]);
+        Assert.Equal("The field 'path' must not be more than 32 folders deep.", results[1]);
+        Assert.Equal("The field 'path' names a folder, not a file (list_files lists a folder).", results[2]);
+        Assert.Equal("The field 'path' must name a file.", results[3]);
+        // Each call would have waited out the tools' 10 s timeout on a process that does not answer.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"The turn took {clock.Elapsed}");
+        Assert.False(Directory.Exists(Path.Combine(WorkspaceOf(user), "dir")) || File.Exists(Path.Combine(WorkspaceOf(user), "dir")));
+    }
+
     [Fact]
     public async Task The_tool_API_refuses_a_caller_without_the_start_s_secret()
     {

@@ -56,6 +56,10 @@ public static class ToolsApi
         {
             return Invalid("path", problem ?? "must name a file");
         }
+        if (Directory.Exists(full))
+        {
+            return Invalid("path", "names a folder, not a file (list_files lists a folder)");
+        }
         if (!File.Exists(full))
         {
             return NotFound($"There is no file '{path}' in the workspace.");
@@ -70,7 +74,7 @@ public static class ToolsApi
     public static async Task<Results<Ok<Written>, ProblemHttpResult>> Write(WriteRequest request, Workspace workspace, CancellationToken cancellationToken)
     {
         var (full, problem) = workspace.Resolve(request.Path);
-        if (full is null || full == workspace.Root || string.IsNullOrWhiteSpace(request.Path))
+        if (full is null || full == workspace.Root || string.IsNullOrWhiteSpace(request.Path) || request.Path.EndsWith('/'))
         {
             return Invalid("path", problem ?? "must name a file");
         }

@@ -1,9 +1,13 @@
 namespace Gateway.Workloads.Assistant;
 
 // The assistant's folder: every path a tool names is relative to it and stays inside it. Refused: absolute paths,
-// `..`, and any path through a symbolic link (a link could point anywhere, and one made later could too).
+// `..`, any path through a symbolic link (a link could point anywhere, and one made later could too) or through a file,
+// more than MaxDepth folders deep, and a name longer than the file system takes.
 public sealed class Workspace(string root, long maxFileBytes, long maxTotalBytes)
 {
+    public const int MaxDepth = 32;
+    public const int MaxNameBytes = 255;
+
     public string Root { get; } = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
     public long MaxFileBytes { get; } = maxFileBytes;
     public long MaxTotalBytes { get; } = maxTotalBytes;
@@ -36,16 +40,29 @@ public sealed class Workspace(string root, long maxFileBytes, long maxTotalBytes
         {
             return (null, "must not contain '..'");
         }
-        var current = Root;
-        foreach (var segment in segments.Where(s => s != "."))
+        segments = [.. segments.Where(s => s != ".")];
+        if (segments.Length > MaxDepth + 1)
         {
-            current = Path.Combine(current, segment);
+            return (null, $"must not be more than {MaxDepth} folders deep");
+        }
+        if (segments.FirstOrDefault(s => System.Text.Encoding.UTF8.GetByteCount(s) > MaxNameBytes) is { } tooLong)
+        {
+            return (null, $"has a name longer than {MaxNameBytes} bytes ('{tooLong[..20]}…')");
+        }
+        var current = Root;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            current = Path.Combine(current, segments[i]);
             var info = new FileInfo(current);
             if (info.Exists || Directory.Exists(current))
             {
                 if (info.LinkTarget is not null || new DirectoryInfo(current).LinkTarget is not null)
                 {
                     return (null, "must not go through a symbolic link");
+                }
+                if (info.Exists && i < segments.Length - 1)
+                {
+                    return (null, $"goes through '{Relative(current)}', which is a file");
                 }
             }
         }

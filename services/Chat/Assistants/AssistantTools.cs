@@ -60,6 +60,14 @@ public sealed class AssistantTools(HttpClient http, Uri endpoint, string secret)
             request.Content = JsonContent.Create(body);
         }
         using var response = await http.SendAsync(request, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        }
+        catch (JsonException)
+        {
+            // Not JSON (an empty 500): the model is told that much, not the parser's words.
+            return JsonSerializer.SerializeToElement(new { status = (int)response.StatusCode, detail = "The workspace failed without saying why." });
+        }
     }
 }
