@@ -121,6 +121,21 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         Assert.True(answer.Contains("buy milk"), "The answer's events: " + string.Join(" | ", read.Select(e => $"{e.Name} {e.Data}")));
     }
 
+    // Asked for as one JSON answer, the same refusal is a 402 problem titled for what happened (it said "Model failed").
+    [Fact]
+    public async Task A_json_tool_turn_the_wallet_cannot_finish_is_a_402_titled_insufficient_credits_saying_what_was_charged()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        var text = string.Join(' ', Enumerable.Repeat("word", 300));
+
+        using var response = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = $$"""[mock:call write_file {"path":"big.txt","content":"{{text}}"}]""" }, json: true), Cancel);
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.PaymentRequired);
+        Assert.Equal("Insufficient credits", problem.GetProperty("title").GetString());
+        Assert.Matches(@"^Required: \d+, Available: \d+\. .* \d+ credits were charged", problem.GetProperty("detail").GetString());
+    }
+
     // Billing counts a busy caller's standby holds as held: a later call of a tool loop that needed more than Billing had
     // available was refused ("Available: 0") while the caller's own credits sat in them (the second trial's 4,808 credits,
     // the same turn served 3 s later, once they had gone back). It takes them, as a growing answer does.

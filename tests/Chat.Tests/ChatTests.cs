@@ -420,6 +420,18 @@ public sealed class ChatTests(ChatSystem chat)
         Assert.Equal(new Wallet(1000, 0, 1000), await ChatSystem.BalanceAsync(stranger));
     }
 
+    // An embedding model is served (it is in /v1/models), so "names no model served here" read wrong (a trial).
+    [Fact]
+    public async Task An_embedding_model_named_for_a_chat_is_refused_as_one()
+    {
+        var user = await chat.UserAsync();
+
+        using var response = await user.Client.PostAsJsonAsync("/api/chat", new { message = "hi", model = "local-embedding" }, Cancel);
+
+        Assert.Equal("The field 'model' names an embedding model, which does not chat (chat models: local-model).",
+            await response.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "model"));
+    }
+
     [Theory]
     [InlineData("""{"message": ""}""", "message")]
     [InlineData("""{"message": "hi", "model": "gpt-9"}""", "model")]

@@ -45,7 +45,9 @@ public static class ChatApi
         }
         if (catalog.Find(request.Model) is not { } model)
         {
-            return ChatProblems.Invalid("model", $"names no model served here ({string.Join(", ", catalog.All.Select(m => m.Id))})");
+            return ChatProblems.Invalid("model", request.Model is { } id && catalog.FindEmbedding(id) is not null
+                ? $"names an embedding model, which does not chat (chat models: {string.Join(", ", catalog.All.Select(m => m.Id))})"
+                : $"names no model served here ({string.Join(", ", catalog.All.Select(m => m.Id))})");
         }
         var maxOutput = request.MaxTokens ?? model.MaxOutputTokens;
         if (maxOutput < 1 || maxOutput > model.MaxOutputTokens)

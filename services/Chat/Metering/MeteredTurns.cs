@@ -154,7 +154,8 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             var (answer, usage) = await SettleAsync();
             // Failed after some output: what was produced is billed, as for a stream that breaks off, and said so.
             return call.End == CallEnd.Failed
-                ? format.Refused(new Refusal(call.FailureStatus, "Model failed", $"{Sentence(call.FailureDetail)} {format.ChargedAfterFailure(answer, usage)}"))
+                ? format.Refused(new Refusal(call.FailureStatus, call.FailureStatus == StatusCodes.Status402PaymentRequired ? "Insufficient credits" : "Model failed",
+                    $"{Sentence(call.FailureDetail)} {format.ChargedAfterFailure(answer, usage)}"))
                 : format.Answered(answer);
         }
 
