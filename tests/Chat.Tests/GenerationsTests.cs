@@ -166,6 +166,20 @@ public sealed class GenerationsTests(ChatSystem chat)
         Assert.Equal(1, (await ListAsync(user)).GetProperty("total").GetInt32());
     }
 
+    // A bad Idempotency-Key is named under errors like every other field at fault (a generation's problem had no errors).
+    [Fact]
+    public async Task A_bad_idempotency_key_is_a_400_naming_the_header_on_every_route_that_takes_one()
+    {
+        var user = await chat.UserAsync();
+        var tooLong = new string('k', 201);
+
+        using var page = await user.Client.SendAsync(Create(new { prompt = "a launch page", format = "html_css" }, json: true, idempotencyKey: tooLong), Cancel);
+        using var answer = await user.Client.SendAsync(ChatSystem.ChatRequest(new { message = "hi" }, json: true, idempotencyKey: tooLong), Cancel);
+
+        Assert.Equal("The field 'Idempotency-Key' must be 1 to 200 characters.", await page.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "Idempotency-Key"));
+        Assert.Equal("The field 'Idempotency-Key' must be 1 to 200 characters.", await answer.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "Idempotency-Key"));
+    }
+
     [Fact]
     public async Task The_web_and_an_api_key_spend_one_balance()
     {

@@ -124,9 +124,6 @@ public static class ChatApi
 
         public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Refused(Refusal refusal) => ChatProblems.From(refusal);
 
-        public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> InvalidKey(string problem) =>
-            ChatProblems.Invalid(IdempotencyKeys.Header, problem);
-
         public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Answered(ChatAnswer answer) => TypedResults.Ok(answer);
 
         public override Results<EventStreamResult, Ok<ChatAnswer>, ProblemHttpResult> Streamed(EventStreamResult stream) => stream;

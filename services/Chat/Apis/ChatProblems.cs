@@ -14,5 +14,5 @@ public static class ChatProblems
         ApiProblems.NotFound($"No {what} with that id.");
 
     public static ProblemHttpResult From(Refusal refusal) =>
-        ApiProblems.Problem(refusal.Status, refusal.Title, refusal.Detail);
+        ApiProblems.Problem(refusal.Status, refusal.Title, refusal.Detail, refusal.Field);
 }

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Chat.Metering;
 
-// Why a request was refused or failed, in words a caller can act on; each API words it in its own shape.
-public sealed record Refusal(int Status, string Title, string Detail);
+// Why a request was refused or failed, in words a caller can act on; each API words it in its own shape. Field: the
+// request's field at fault, when one is.
+public sealed record Refusal(int Status, string Title, string Detail, string? Field = null);
 
 // Metering, exactly: reserve before the model is called, then bill what the upstream reports (or what the
 // tokenizer counts when it reports nothing), committed with the messages and the UsageRecorded outbox row.

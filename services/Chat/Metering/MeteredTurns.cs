@@ -203,7 +203,7 @@ public abstract class TurnFormat<TAnswer, TResult>
     public abstract TResult Refused(Refusal refusal);
 
     public virtual TResult InvalidKey(string problem) =>
-        Refused(new Refusal(StatusCodes.Status400BadRequest, ApiProblems.InvalidTitle, $"The field '{IdempotencyKeys.Header}' {problem}."));
+        Refused(new Refusal(StatusCodes.Status400BadRequest, ApiProblems.InvalidTitle, $"The field '{IdempotencyKeys.Header}' {problem}.", IdempotencyKeys.Header));
 
     public virtual TResult KeyStillRunning() =>
         Refused(new Refusal(StatusCodes.Status409Conflict, "Conflict", "A request with this Idempotency-Key is still running; retry when it has finished."));
