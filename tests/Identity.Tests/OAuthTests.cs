@@ -167,6 +167,19 @@ public sealed class OAuthTests(OAuthSystem oauth) : IClassFixture<OAuthSystem>
         Assert.Equal(primary, (await response.JsonAsync()).GetProperty("user").GetProperty("email").GetString());
     }
 
+    // A sign-in page asks which to offer (the console asked each provider's start, a 404 for each one not configured).
+    [Fact]
+    public async Task The_configured_providers_are_listed_for_anyone()
+    {
+        using var edge = oauth.System.CreateEdgeClient();
+
+        using var response = await edge.GetAsync("/api/auth/oauth", Cancel);
+
+        var listed = (await response.ShouldBe(HttpStatusCode.OK)).GetProperty("providers").EnumerateArray().Select(p => p.GetString()).ToList();
+        Assert.Contains("github", listed);
+        Assert.DoesNotContain("google", listed);
+    }
+
     [Theory]
     [InlineData("google")]
     [InlineData("myspace")]

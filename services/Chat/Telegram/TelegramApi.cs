@@ -59,16 +59,16 @@ public static class TelegramApi
         return TypedResults.Ok(new TelegramConnectLink($"https://t.me/{username}?start={token}", expiresAt));
     }
 
-    public static async Task<Results<Ok<TelegramConnection>, ProblemHttpResult>> Status(
-        ClaimsPrincipal user, TelegramBot bot, ChatDbContext db, CancellationToken cancellationToken)
+    // A read, so Telegram being off is an answer (available: false) rather than a 503 on every page that shows it.
+    public static async Task<Ok<TelegramConnection>> Status(ClaimsPrincipal user, TelegramBot bot, ChatDbContext db, CancellationToken cancellationToken)
     {
         if (!bot.Enabled)
         {
-            return NotConfigured();
+            return TypedResults.Ok(new TelegramConnection(false, null, Available: false));
         }
         var userId = user.GetUserId();
         var link = await db.TelegramLinks.AsNoTracking().SingleOrDefaultAsync(l => l.UserId == userId, cancellationToken);
-        return TypedResults.Ok(new TelegramConnection(link is not null, link?.LinkedAt));
+        return TypedResults.Ok(new TelegramConnection(link is not null, link?.LinkedAt, Available: true));
     }
 
     public static async Task<NoContent> Disconnect(ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
@@ -131,4 +131,5 @@ public static class TelegramApi
 
 public sealed record TelegramConnectLink(string BotUrl, DateTimeOffset ExpiresAt);
 
-public sealed record TelegramConnection(bool Connected, DateTimeOffset? ConnectedAt);
+// Available: whether this server has Telegram set up at all (Chat:Telegram:BotToken).
+public sealed record TelegramConnection(bool Connected, DateTimeOffset? ConnectedAt, bool Available);

@@ -21,6 +21,7 @@ public static class OAuthApi
     {
         var api = app.MapGroup("/api/auth/oauth").WithTags("OAuth");
 
+        api.MapGet("", ListProviders).WithSummary("The providers this server can sign in with (those configured).");
         api.MapGet("/{provider}", Start).WithSummary("Starts signing in with GitHub, Google or Microsoft.");
         api.MapGet("/{provider}/callback", Callback).WithSummary("Where the provider sends the browser back: completes the sign-in.");
 
@@ -28,6 +29,12 @@ public static class OAuthApi
     }
 
     public sealed record StartResponse(string Url);
+
+    public sealed record ProvidersResponse(IReadOnlyList<string> Providers);
+
+    // What a sign-in page offers: asking each provider's start for it was a 404 for every one not configured.
+    public static Ok<ProvidersResponse> ListProviders(IOptions<OAuthSignInOptions> options) =>
+        TypedResults.Ok(new ProvidersResponse([.. options.Value.Providers.Where(p => p.Value.IsConfigured).Select(p => p.Key.ToLowerInvariant()).Order()]));
 
     public sealed record OAuthServices(
         AccountsDbContext Db, UserManager<User> Users, Sessions Sessions, OAuthClient Client,

@@ -142,6 +142,8 @@ function Telegram() {
                 <p role="status" class="hint">Waiting for Telegram… (the link works until ${when(link.expiresAt)})</p>
               </div>
             </div>`
-          : html`<button type="button" onClick=${connect}>Connect Telegram</button>`)}
+          : connection.data.available
+            ? html`<button type="button" onClick=${connect}>Connect Telegram</button>`
+            : html`<p class="hint">Telegram is not set up on this server.</p>`)}
     </section>`;
 }

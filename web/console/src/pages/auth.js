@@ -78,15 +78,16 @@ export function OAuthCallback({ provider }) {
     </${AuthCard}>`;
 }
 
-// Only the providers this server has configured: asking each for its start URL tells (404 when not configured), and
-// the URL is the link itself (its state lasts ten minutes, so it is asked for again after nine).
+// Only the providers this server has configured (GET /api/auth/oauth), each with its start URL, which is the link
+// itself (its state lasts ten minutes, so it is asked for again after nine).
 function OAuthButtons() {
   const [links, setLinks] = useState([]);
   useEffect(() => {
     let live = true;
-    const ask = () => Promise.all(providers.map(p =>
-      api(`/api/auth/oauth/${p.id}`, { headers: { accept: 'application/json' } }).then(r => ({ ...p, url: r.url }), () => null)))
-      .then(found => live && setLinks(found.filter(Boolean)));
+    const ask = () => api('/api/auth/oauth')
+      .then(({ providers: configured }) => Promise.all(providers.filter(p => configured.includes(p.id)).map(p =>
+        api(`/api/auth/oauth/${p.id}`, { headers: { accept: 'application/json' } }).then(r => ({ ...p, url: r.url }), () => null))))
+      .then(found => live && setLinks(found.filter(Boolean)), () => {});
     ask();
     const id = setInterval(ask, 9 * 60_000);
     return () => { live = false; clearInterval(id); };
