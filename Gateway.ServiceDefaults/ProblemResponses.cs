@@ -216,7 +216,7 @@ public static partial class ProblemResponses
             context.Response.StatusCode = bad.StatusCode;
             // The handler runs with the endpoint cleared; the feature keeps the one that failed, and with it the body's type.
             var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
-            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, endpoint?.Metadata.GetMetadata<MethodInfo>());
+            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, endpoint?.Metadata.GetMetadata<MethodInfo>(), context.Request.Query);
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
@@ -243,17 +243,22 @@ public static partial class ProblemResponses
         }
 
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
-        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body, MethodInfo? handler) =>
-            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message, handler);
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body, MethodInfo? handler, IQueryCollection query) =>
+            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message, handler, query);
 
         // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
         // from \"x\"."); a caller gets the field and what it must be instead: the range the handler declares on the
         // parameter ([Range(1, 90)] int? days), every list's limit and offset (PageRequest), else its type's.
-        private static (string? Field, string Detail) InOurWords(string message, MethodInfo? handler)
+        private static (string? Field, string Detail) InOurWords(string message, MethodInfo? handler, IQueryCollection query)
         {
             if (BindFailed().Match(message) is { Success: true } failed)
             {
                 var name = failed.Groups["name"].Value;
+                // ?limit=1&limit=2 reaches the binder as "1,2".
+                if (query[name].Count > 1)
+                {
+                    return (name, $"'{name}' was sent {query[name].Count} times; send it once.");
+                }
                 var declared = handler?.GetParameters().FirstOrDefault(p => p.Name == name)?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>();
                 var kind = (declared, name) switch
                 {

@@ -189,6 +189,8 @@ public sealed class ChatTests(ChatSystem chat)
 
         using var badLimit = await user.Client.GetAsync("/api/chat/sessions?limit=abc", Cancel);
         Assert.Equal("'limit' must be a whole number from 1 to 100, in digits (no decimal point or exponent); 'abc' is not.", await badLimit.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
+        using var twice = await user.Client.GetAsync("/api/chat/sessions?limit=1&limit=2", Cancel);
+        Assert.Equal("'limit' was sent 2 times; send it once.", await twice.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "limit"));
         using var badOffset = await user.Client.GetAsync("/api/chat/sessions?offset=1.5", Cancel);
         Assert.Equal("'offset' must be a whole number from 0 to 2147483647, in digits (no decimal point or exponent); '1.5' is not.", await badOffset.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "offset"));
 
