@@ -64,11 +64,15 @@ public static class CallerAuthentication
                         }
                         return Task.CompletedTask;
                     },
+                    // The edge passes on a credential that is neither a key nor an access token (a device's, for its own
+                    // routes): on a route for people it is named, not ignored as if nothing had been sent.
                     OnChallenge = async context =>
                     {
                         context.HandleResponse();
                         await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
-                            "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
+                            context.Request.Headers.Authorization.Count > 0
+                                ? "The credential in 'Authorization' is not a person's (a device's token is taken only by a device's own routes): send a signed-in user's access token or an API key (x-api-key)."
+                                : "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
                     },
                     // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys; a
                     // route whose rule is not a role says which it is (ForbiddenMessage).

@@ -41,6 +41,11 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
 
         Assert.StartsWith("dvc_", token);
         Assert.DoesNotContain('.', token);
+        // On a route for people, a device's token is named for what it is (it was told "Sign in first").
+        using var asPerson = new HttpRequestMessage(HttpMethod.Get, "/api/devices");
+        asPerson.Headers.Authorization = new("Bearer", token);
+        using var refused = await edge.SendAsync(asPerson, Api.Ct);
+        Assert.StartsWith("The credential in 'Authorization' is not a person's", (await refused.ShouldBeProblem(HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
         Assert.DoesNotContain(registered.ActivationCode.Replace("-", ""), row);
         Assert.DoesNotContain(token, row);
     }
