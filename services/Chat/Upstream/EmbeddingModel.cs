@@ -41,7 +41,7 @@ public static class EmbeddingCall
         // it): its 400 is the caller's to correct, in its words. Anything else it answers is the provider's failure.
         catch (ClientResultException ex) when (ex.Status is StatusCodes.Status400BadRequest or StatusCodes.Status422UnprocessableEntity)
         {
-            return new EmbeddingFailed(StatusCodes.Status400BadRequest, $"The model provider refused the request: {UpstreamCall.Describe(ex)}", UpstreamCall.ParamOf(ex));
+            return new EmbeddingFailed(StatusCodes.Status400BadRequest, $"The model provider refused the request: {UpstreamCall.Describe(ex, out var param)}", param);
         }
         catch (ClientResultException ex)
         {

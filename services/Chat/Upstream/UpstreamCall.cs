@@ -250,11 +250,24 @@ public sealed class UpstreamCall : IAsyncDisposable
         FailureDetail = detail;
     }
 
-    internal static string Describe(ClientResultException ex)
+    internal static string Describe(ClientResultException ex) => Describe(ex, out _);
+
+    // The same, and the request's parameter the provider's error names (OpenAI's error.param), to name it to the caller too.
+    internal static string Describe(ClientResultException ex, out string? param)
     {
-        if (ErrorOf(ex) is { } error && error.TryGetProperty("message", out var message))
+        param = null;
+        var body = ex.GetRawResponse()?.Content?.ToString();
+        try
         {
-            return $"{ex.Status} {message.GetString()}";
+            if (body is { Length: > 0 } && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error)
+                && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message))
+            {
+                param = error.TryGetProperty("param", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() : null;
+                return $"{ex.Status} {message.GetString()}";
+            }
+        }
+        catch (JsonException)
+        {
         }
         if (ex.Status > 0)
         {
@@ -264,26 +277,6 @@ public sealed class UpstreamCall : IAsyncDisposable
         // ours to know, not the caller's; it stays on the trace.
         System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message.Split('\n')[0]);
         return "it could not be reached.";
-    }
-
-    // The parameter the provider's error names (OpenAI's error.param), to name it to the caller too.
-    internal static string? ParamOf(ClientResultException ex) =>
-        ErrorOf(ex) is { } error && error.TryGetProperty("param", out var param) && param.ValueKind == JsonValueKind.String ? param.GetString() : null;
-
-    // The provider's {"error": {...}}, when its answer has one.
-    private static JsonElement? ErrorOf(ClientResultException ex)
-    {
-        var body = ex.GetRawResponse()?.Content?.ToString();
-        try
-        {
-            return body is { Length: > 0 } && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
-                ? error
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     // A hold the budget is still asking for is awaited before the call is cancelled, so that it joins the others and is
