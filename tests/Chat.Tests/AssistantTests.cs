@@ -24,6 +24,10 @@ public sealed class AssistantSystem(GatewayInfrastructure infrastructure) : IAsy
         // The 3 s the other Chat tests give it (to keep the timeout tests short) ran out under a full suite's load: a
         // reservation cancelled with the call, and a 504 where the test waited for the 402 of the hold Billing refused.
         ["Chat:Upstream:Timeout"] = "00:00:30",
+        // A busy caller's standby holds go back after this idle time (2 s by default): a tool turn's later call that takes
+        // them (A_later_model_call_of_the_tool_loop_takes…) came more than 2 s after they were made under a full suite's
+        // load, once, and found them on their way back to Billing.
+        ["Chat:Reservations:Standby:IdleRelease"] = "00:00:05",
     };
 
     public async ValueTask InitializeAsync()
