@@ -95,6 +95,11 @@ public static partial class ProblemResponses
         // the object holding it in a member read as raw JSON (response_format), whose message names it.
         { Path: { Length: > 1 } path } when DuplicateMember().Match(json.Message) is { Success: true } duplicate =>
             Repeated(Field(path), duplicate.Groups["name"].Value),
+        // A member the body's type does not have, where it says so ([JsonUnmappedMemberHandling(Disallow)]: the PATCH
+        // bodies, where a misspelt member would otherwise change nothing and answer 200).
+        // The path ends at the member.
+        { Path: { Length: > 1 } path } when UnknownMember().IsMatch(json.Message) =>
+            Unknown(Field(path), TypeAt(body, path[..Math.Max(0, path.EndsWith("']", StringComparison.Ordinal) ? path.LastIndexOf("['", StringComparison.Ordinal) : path.LastIndexOf('.'))])),
         // A lone half of a surrogate pair ("\ud800") is JSON a string cannot hold, though it is written as one.
         { Path: { Length: > 1 } path } when json.InnerException?.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) == true =>
             (Field(path), $"The field '{Field(path)}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone."),
@@ -108,6 +113,12 @@ public static partial class ProblemResponses
     };
 
     private static (string Field, string Detail) Required(string field) => (field, $"The field '{field}' is required.");
+
+    private static (string Field, string Detail) Unknown(string field, Type? holder)
+    {
+        var members = holder?.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => $"'{JsonNamingPolicy.CamelCase.ConvertName(p.Name)}'").ToList() ?? [];
+        return (field, $"The field '{field}' is not one this request takes" + (members.Count > 0 ? $": it takes {string.Join(", ", members)}." : "."));
+    }
 
     private static (string Field, string Detail) Repeated(string field, string member) =>
         (field, member.Length == 0 || field == member || field.EndsWith($".{member}", StringComparison.Ordinal)
@@ -180,6 +191,9 @@ public static partial class ProblemResponses
 
     [GeneratedRegex(@"was missing required properties,? including: '(?<name>[^']+)'")]
     private static partial Regex MissingMembers();
+
+    [GeneratedRegex(@"^The JSON property '[^']*' could not be mapped to any \.NET member")]
+    private static partial Regex UnknownMember();
 
     [GeneratedRegex(@"^Duplicate propert(y '(?<name>[^']*)'|ies) ")]
     private static partial Regex DuplicateMember();

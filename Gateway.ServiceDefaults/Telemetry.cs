@@ -36,6 +36,15 @@ public static class Telemetry
             return builder;
         }
 
+        // Query strings carry secrets here (the live channel's ?access_token=, an invitation's ?token=): their values are
+        // kept out of url.query and url.full, whatever the environment says. The AppHost's defaults turn OpenTelemetry's
+        // redaction off for local runs, which put users' tokens into the dashboard and its store on disk.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "false",
+            ["OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION"] = "false",
+        });
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using static Identity.Tests.Api;
 
 namespace Identity.Tests;
@@ -47,6 +48,22 @@ public sealed class UserSettingsTests(IdentitySystem identity) : IClassFixture<I
             new { assistant = new { interests = Enumerable.Range(0, 21).Select(i => $"topic {i}") } });
 
         await patch.ShouldBeProblem(HttpStatusCode.BadRequest, "assistant.interests");
+    }
+
+    [Theory]
+    [InlineData("""{"nmae":"Ada"}""", "nmae", "'name', 'timezone', 'assistant'")]
+    [InlineData("""{"a.b c":1}""", "['a.b c']", "'name', 'timezone', 'assistant'")]
+    [InlineData("""{"assistant":{"instructions":"Be brief"}}""", "assistant.instructions", "'name', 'interests'")]
+    public async Task A_misspelt_member_is_a_400_naming_it_and_what_the_request_takes_rather_than_a_200_that_changed_nothing(
+        string body, string field, string members)
+    {
+        using var edge = identity.Edge();
+        var session = await edge.RegisterAsync(name: "Ada");
+
+        using var patch = await edge.SendAsync(HttpMethod.Patch, "/api/user", session.AccessToken, JsonDocument.Parse(body).RootElement);
+
+        var reason = await patch.ShouldBeProblemAbout(HttpStatusCode.BadRequest, field);
+        Assert.Equal($"The field '{field}' is not one this request takes: it takes {members}.", reason);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gateway.Contracts;
 using Gateway.Devices.Fleet;
 using Gateway.Devices.Infrastructure;
@@ -35,6 +36,7 @@ public static class DevicesApi
     // The activation code is shown here once; only its hash is kept.
     public sealed record RegisteredDeviceResponse(Guid Id, string Name, IReadOnlyList<string> Labels, string Status, string ActivationCode, DateTimeOffset ExpiresAt);
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member would change nothing
     public sealed record UpdateDeviceRequest(string? Name, List<string?>? Labels);
 
     public sealed record DeviceResponse(

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Infrastructure;
 using Gateway.Identity.Organizations;
@@ -21,6 +22,7 @@ public static class OrganizationApi
     }
 
     public sealed record OrganizationResponse(Guid Id, string Name, string? ContactEmail, string? Website, int MemberCount, DateTimeOffset CreatedAt);
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member would change nothing
     public sealed record UpdateOrganizationRequest(string? Name, string? ContactEmail, string? Website);
 
     public static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> GetProfile(

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Gateway.Identity.Accounts;
 using Gateway.Identity.Profile;
 using Gateway.Identity.Infrastructure;
@@ -19,6 +20,7 @@ public static class UserApi
         return app;
     }
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record AssistantDto(string? Name, IReadOnlyList<string>? Interests);
 
     // Status (and StatusReason) as Chat, which runs assistants, says: stopped, starting, running, stopping, failed; "unknown"
@@ -44,6 +46,7 @@ public static class UserApi
             return From(user, await credits, await assistant);
         }
     }
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member would change nothing
     public sealed record UpdateProfileRequest(string? Name, string? Timezone, AssistantDto? Assistant);
 
     private const int MaxInterests = 20;
