@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gateway.Chat.Metering;
 using Gateway.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,19 +13,111 @@ public static class OpenAiWire
 {
     public static readonly JsonSerializerOptions Json = OpenAiError.Json;
 
+    // Bodies are read strictly, as OpenAI reads them: a number sent as a string ("max_tokens": "10") is refused, a NUL in
+    // text is refused as on every other route, and a number beyond its type's range ("temperature": 1e309, which the
+    // reader takes as infinity) is refused rather than failing later, where it cannot be written as JSON.
+    private static readonly JsonSerializerOptions Reading = new(Json)
+    {
+        NumberHandling = JsonNumberHandling.Strict,
+        Converters = { new StringWithoutNulConverter(), new FiniteNumber<float>(), new FiniteNumber<double>() },
+    };
+
     public static async Task<(T? Request, JsonHttpResult<OpenAiError>? Error)> ReadAsync<T>(HttpRequest request) where T : class
     {
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
+        var json = body.GetBuffer().AsMemory(0, (int)body.Length);
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(request.Body, Json, request.HttpContext.RequestAborted) is { } body
-                ? (body, null)
-                : (null, OpenAiError.Invalid("The request body must be a JSON object.", "body"));
+            if (JsonSerializer.Deserialize<T>(json.Span, Reading) is not { } read)
+            {
+                return (null, OpenAiError.Invalid("The request body must be a JSON object.", "body"));
+            }
+            // Parts of these requests stay JSON (content, input, stop) and are read as text later, where an escape that is
+            // not text would fail; only an escape can make one (a raw NUL or surrogate is not valid JSON at all).
+            if (json.Span.Contains((byte)'\\') && UnreadableText(json) is { } unreadable)
+            {
+                return (null, OpenAiError.Invalid(unreadable.Detail, unreadable.Field));
+            }
+            return (read, null);
         }
         catch (JsonException ex)
         {
             var (field, detail) = ProblemResponses.Describe(ex, typeof(T));
             return (null, OpenAiError.Invalid(detail, field));
         }
+    }
+
+    // The first string or member name, in document order, that holds NUL or half of a surrogate pair alone, with its path.
+    private static (string Field, string Detail)? UnreadableText(ReadOnlyMemory<byte> json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return Find(document.RootElement, "");
+
+        static (string Field, string Detail)? Find(JsonElement element, string path)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return Unreadable(element.GetRawText(), path);
+                case JsonValueKind.Array:
+                    var index = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (Find(item, $"{path}[{index++}]") is { } found) return found;
+                    }
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var member in element.EnumerateObject())
+                    {
+                        string name;
+                        try
+                        {
+                            name = member.Name;
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            return (path.Length == 0 ? "body" : path, "A member's name must be valid Unicode text: one has half of a surrogate pair (such as \\ud800) alone.");
+                        }
+                        var at = path.Length == 0 ? name : $"{path}.{name}";
+                        if (Find(member.Value, at) is { } found) return found;
+                    }
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        static (string Field, string Detail)? Unreadable(string raw, string path)
+        {
+            if (!raw.Contains('\\'))
+            {
+                return null;
+            }
+            try
+            {
+                return JsonSerializer.Deserialize<string>(raw)!.Contains('\0')
+                    ? (path, $"The field '{path}' is not valid: {StringWithoutNulConverter.Reason}")
+                    : null;
+            }
+            catch (JsonException)
+            {
+                return (path, $"The field '{path}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone.");
+            }
+        }
+    }
+
+    // A float or double the reader overflowed to infinity is out of range, as an integer past its range is.
+    private sealed class FiniteNumber<TNumber> : JsonConverter<TNumber> where TNumber : struct, IFloatingPointIeee754<TNumber>
+    {
+        public override TNumber Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var value = typeof(TNumber) == typeof(float) ? TNumber.CreateChecked(reader.GetSingle()) : TNumber.CreateChecked(reader.GetDouble());
+            return TNumber.IsFinite(value) ? value : throw new JsonException();
+        }
+
+        public override void Write(Utf8JsonWriter writer, TNumber value, JsonSerializerOptions options) =>
+            writer.WriteNumberValue(double.CreateChecked(value));
     }
 }
 
