@@ -65,14 +65,17 @@ public static class CallerAuthentication
                         return Task.CompletedTask;
                     },
                     // The edge passes on a credential that is neither a key nor an access token (a device's, for its own
-                    // routes): on a route for people it is named, not ignored as if nothing had been sent.
+                    // routes; anything else not shaped like a token): on a route for people it is named, not ignored as if
+                    // nothing had been sent.
                     OnChallenge = async context =>
                     {
                         context.HandleResponse();
+                        var sent = context.Request.Headers.Authorization.ToString();
                         await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
-                            context.Request.Headers.Authorization.Count > 0
+                            sent.Length == 0 ? "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway."
+                            : sent.StartsWith("Bearer dvc_", StringComparison.OrdinalIgnoreCase)
                                 ? "The credential in 'Authorization' is not a person's (a device's token is taken only by a device's own routes): send a signed-in user's access token or an API key (x-api-key)."
-                                : "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway.");
+                            : "The credential in 'Authorization' is not valid: it is neither an access token nor an API key. Send a signed-in user's access token (Authorization: Bearer …) or an API key (x-api-key).");
                     },
                     // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys; a
                     // route whose rule is not a role says which it is (ForbiddenMessage).

@@ -39,7 +39,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseQueryWithoutNul();
+        app.UseQueryParameterChecks();
         app.MapHealthEndpoints();
         app.MapOpenApiDocument();
         return app;

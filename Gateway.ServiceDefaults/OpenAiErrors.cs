@@ -68,7 +68,7 @@ public sealed record OpenAiError(OpenAiErrorDetail Error)
 
     // The id as sent, cut to a readable length (an id of thousands of characters is not echoed back whole).
     public static JsonHttpResult<OpenAiError> ModelNotFound(string? model) =>
-        Of(404, $"The model '{(model is { Length: > 100 } ? model[..100] + "…" : model)}' does not exist or you do not have access to it.",
+        Of(404, $"The model '{(model is null ? null : OneLineText.Shorten(model, 101))}' does not exist or you do not have access to it.",
             "invalid_request_error", "model", "model_not_found");
 }
 

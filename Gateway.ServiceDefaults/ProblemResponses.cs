@@ -42,7 +42,7 @@ public static partial class ProblemResponses
             if (context.ProblemDetails is { Status: StatusCodes.Status404NotFound, Detail: null } && context.HttpContext.GetEndpoint() is null)
             {
                 var request = context.HttpContext.Request;
-                var path = request.Path.Value is { Length: > 200 } text ? text[..200] + "…" : request.Path.Value;
+                var path = request.Path.Value is { } text ? OneLineText.Shorten(text, 201) : null;
                 context.ProblemDetails.Detail = $"No route answers {request.Method} {path}: the routes are listed in /openapi.json.";
                 context.ProblemDetails.Title = ApiProblems.NotFoundTitle;
             }
@@ -166,7 +166,7 @@ public static partial class ProblemResponses
         var t when t == typeof(short) => WholeNumber(short.MinValue, short.MaxValue),
         var t when t == typeof(decimal) => "a number of at most 28 digits (such as 10 or 9.99)",
         var t when t == typeof(float) => "a number from -3.4E+38 to 3.4E+38",
-        var t when t == typeof(double) => "a number from -1.7E+308 to 1.7E+308",
+        var t when t == typeof(double) => "a number",
         var t when t == typeof(bool) => "true or false",
         var t when t == typeof(Guid) => "an id (a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)",
         var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "a date and time (ISO 8601, e.g. 2026-11-24T10:00:00Z)",
@@ -231,7 +231,7 @@ public static partial class ProblemResponses
             context.Response.StatusCode = bad.StatusCode;
             // The handler runs with the endpoint cleared; the feature keeps the one that failed, and with it the body's type.
             var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
-            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, endpoint?.Metadata.GetMetadata<MethodInfo>(), context.Request.Query);
+            var (field, detail) = Describe(bad, endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, endpoint?.Metadata.GetMetadata<MethodInfo>());
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
@@ -258,22 +258,17 @@ public static partial class ProblemResponses
         }
 
         // The field at fault (a JSON path, a parameter, "body" or "Content-Type") and why, in words a caller can act on.
-        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body, MethodInfo? handler, IQueryCollection query) =>
-            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message, handler, query);
+        private static (string? Field, string Detail) Describe(BadHttpRequestException bad, Type? body, MethodInfo? handler) =>
+            bad.InnerException is JsonException json ? ProblemResponses.Describe(json, body) : InOurWords(bad.Message, handler);
 
         // The framework's binding messages name .NET types and parameters ("Failed to bind parameter \"Guid id\"
         // from \"x\"."); a caller gets the field and what it must be instead: the range the handler declares on the
         // parameter ([Range(1, 90)] int? days), every list's limit and offset (PageRequest), else its type's.
-        private static (string? Field, string Detail) InOurWords(string message, MethodInfo? handler, IQueryCollection query)
+        private static (string? Field, string Detail) InOurWords(string message, MethodInfo? handler)
         {
             if (BindFailed().Match(message) is { Success: true } failed)
             {
                 var name = failed.Groups["name"].Value;
-                // ?limit=1&limit=2 reaches the binder as "1,2".
-                if (query[name].Count > 1)
-                {
-                    return (name, $"'{name}' was sent {query[name].Count} times; send it once.");
-                }
                 var declared = handler?.GetParameters().FirstOrDefault(p => p.Name == name)?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>();
                 var kind = (declared, name) switch
                 {

@@ -46,6 +46,12 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         asPerson.Headers.Authorization = new("Bearer", token);
         using var refused = await edge.SendAsync(asPerson, Api.Ct);
         Assert.StartsWith("The credential in 'Authorization' is not a person's", (await refused.ShouldBeProblem(HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
+        // Anything else that is not shaped like a token is told it is not valid, not taken for a device's (the trial).
+        using var garbage = new HttpRequestMessage(HttpMethod.Get, "/api/devices");
+        garbage.Headers.TryAddWithoutValidation("Authorization", "Bearer garbage");
+        using var invalid = await edge.SendAsync(garbage, Api.Ct);
+        Assert.StartsWith("The credential in 'Authorization' is not valid: it is neither an access token nor an API key.",
+            (await invalid.ShouldBeProblem(HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
         Assert.DoesNotContain(registered.ActivationCode.Replace("-", ""), row);
         Assert.DoesNotContain(token, row);
     }
@@ -274,6 +280,33 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         var afterBare = await owner.GetJsonAsync($"/api/devices/{device.Id}");
         Assert.Equal("2.0.1", afterBare.GetProperty("version").GetString());
         Assert.Equal(0.8, afterBare.GetProperty("metrics").GetProperty("battery").GetDouble());
+    }
+
+    // The device trial: text a fleet's lists show, and what the list and the live channel were sent twice.
+    [Fact]
+    public async Task What_the_fleet_shows_is_readable_and_a_parameter_sent_twice_is_named()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterAndActivateAsync(devices);
+
+        // A version is shown as a name is, so it has a name's rule; a name of invisible characters alone is no name.
+        using var forged = await devices.HeartbeatAsync(device, new { version = "1.0\n\u202e<script>" });
+        Assert.Equal("A version cannot contain control characters.", await forged.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "version"));
+        using var invisible = await owner.Client.PostAsJsonAsync("/api/devices/register", new { name = "\u200b\u200b" }, Api.Ct);
+        Assert.Equal("A name is required.", await invisible.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "name"));
+        // A metric name quoted back is cut before an emoji, never through it.
+        using var longName = await devices.HeartbeatAsync(device, new Dictionary<string, object>
+        {
+            ["metrics"] = new Dictionary<string, double> { [new string('a', 18) + "😀" + new string('b', 70)] = 1 },
+        });
+        Assert.Equal($"A metric name has 1 to 64 characters; '{new string('a', 18)}…' does not.", await longName.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "metrics"));
+
+        using var twice = await owner.Client.GetAsync("/api/devices?status=online&status=offline", Api.Ct);
+        Assert.Equal("'status' was sent 2 times; send it once.", await twice.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "status"));
+        // At the edge too: two access tokens on the live channel were told "Sign in first".
+        using var edge = devices.Edge();
+        using var twoTokens = await edge.GetAsync($"/api/events?access_token={owner.AccessToken}&access_token=x", Api.Ct);
+        Assert.Equal("'access_token' was sent 2 times; send it once.", await twoTokens.ShouldBeProblemAbout(HttpStatusCode.BadRequest, "access_token"));
     }
 
     [Theory]

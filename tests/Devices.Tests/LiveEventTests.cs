@@ -50,6 +50,18 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task A_client_that_closes_is_answered_with_its_own_close_not_told_to_reconnect()
+    {
+        var owner = await devices.RegisterUserAsync();
+        await using var live = await LiveSocket.ConnectAsync(devices.System.Edge, owner);
+
+        await live.CloseAsync();
+
+        // The stream's lifetime reason ("Reconnect with a fresh access token …") was sent for a close the client asked for.
+        Assert.Equal((WebSocketCloseStatus.NormalClosure, ""), (live.CloseStatus, live.CloseReason ?? ""));
+    }
+
+    [Fact]
     public async Task Another_organisations_events_never_reach_this_organisations_socket()
     {
         var alice = await devices.RegisterUserAsync();

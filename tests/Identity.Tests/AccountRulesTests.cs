@@ -44,6 +44,8 @@ public sealed class AccountRulesTests
         Assert.Null(AccountRules.Name(null));
         Assert.Equal("A name is required.", AccountRules.Name(null, required: true));
         Assert.Equal("A name cannot be blank.", AccountRules.Name("  "));
+        Assert.Equal("A name cannot be blank.", AccountRules.Name("\u200b\u200b")); // nothing visible (the device trial)
+        Assert.Null(AccountRules.Name("👩\u200d💻")); // a joiner inside an emoji is fine
         Assert.Null(AccountRules.Name(new string('n', AccountRules.MaxName)));
         Assert.Equal($"A name is at most {AccountRules.MaxName} characters.", AccountRules.Name(new string('n', AccountRules.MaxName + 1)));
         Assert.Equal("A name cannot contain control characters.", AccountRules.Name("Acme\nAccept here: http://evil.example/x"));

@@ -9,6 +9,7 @@ public sealed class VaultRulesTests
     [InlineData(null)]
     [InlineData("")]
     [InlineData("   ")]
+    [InlineData("\u200b\u200b")]
     public void A_missing_or_blank_name_is_refused(string? name) =>
         Assert.Equal("A name is required.", VaultRules.Name(name));
 

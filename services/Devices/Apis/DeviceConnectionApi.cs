@@ -114,13 +114,18 @@ public static class DeviceConnectionApi
         {
             return ApiProblems.Invalid("version", $"A version is at most {MaxVersionLength} characters.");
         }
+        // Shown in the fleet's lists as a name is, with the same rule.
+        if (request.Version is { } version && OneLineText.HasBreaking(version))
+        {
+            return ApiProblems.Invalid("version", "A version cannot contain control characters.");
+        }
         if (request.Metrics is { Count: > MaxMetrics })
         {
             return ApiProblems.Invalid("metrics", $"A heartbeat carries at most {MaxMetrics} metrics.");
         }
         if (request.Metrics?.Keys.FirstOrDefault(k => k.Length is 0 or > MaxMetricNameLength) is { } badName)
         {
-            return ApiProblems.Invalid("metrics", $"A metric name has 1 to {MaxMetricNameLength} characters; '{badName[..Math.Min(badName.Length, 20)]}' does not.");
+            return ApiProblems.Invalid("metrics", $"A metric name has 1 to {MaxMetricNameLength} characters; '{OneLineText.Shorten(badName, 20)}' does not.");
         }
         // A number too large for a double (1e999) is read as infinity, which JSON cannot carry back out.
         if (request.Metrics?.FirstOrDefault(m => !double.IsFinite(m.Value)) is { Key: { } outOfRange })

@@ -1,4 +1,5 @@
 using Gateway.Contracts;
+using Gateway.ServiceDefaults;
 
 namespace Gateway.Devices.CustomerSessions;
 
@@ -65,7 +66,7 @@ public sealed class CustomerSession
     public string Synopsis(int length = 280)
     {
         var text = Summary ?? string.Join(" ", Transcript.Select(t => $"{t.Speaker}: {t.Text}"));
-        return text.Length <= length ? text : string.Concat(text.AsSpan(0, length - 1), "…");
+        return OneLineText.Shorten(text, length);
     }
 
     public CustomerSessionApproved Approve(Guid by, string? note, DateTimeOffset now)

@@ -9,7 +9,8 @@ public static class DeviceRules
 
     public static string? Name(string? name) => name?.Trim() switch
     {
-        null or "" => "A name is required.",
+        null => "A name is required.",
+        var trimmed when OneLineText.IsBlank(trimmed) => "A name is required.", // white space or invisible characters alone too
         { Length: > Device.MaxNameLength } => $"A name is at most {Device.MaxNameLength} characters.",
         var trimmed when OneLineText.HasBreaking(trimmed) => "A name cannot contain control characters.",
         _ => null,

@@ -146,7 +146,10 @@ public sealed class LiveEventStream(LiveEventHub hub, LiveEventLog log, IOptions
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            var (status, reason) = dropReason is null
+            // The client closed first: its close is answered as it was sent. Otherwise the stream's time was up, or it was dropped.
+            var (status, reason) = socket.State == WebSocketState.CloseReceived && dropReason is null
+                ? (socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "")
+                : dropReason is null
                 ? (WebSocketCloseStatus.NormalClosure, LifetimeReason)
                 : (WebSocketCloseStatus.PolicyViolation, dropReason);
             await socket.CloseOutputAsync(status, Truncate(reason), timeout.Token);

@@ -30,7 +30,7 @@ public static class AccountRules
     {
         null when required => "A name is required.",
         null => null,
-        _ when string.IsNullOrWhiteSpace(name) => "A name cannot be blank.",
+        _ when OneLineText.IsBlank(name) => "A name cannot be blank.", // white space or invisible characters alone (U+200B) too
         { Length: > MaxName } => $"A name is at most {MaxName} characters.",
         // A name is shown in mail, the console and other members' lists: a line break in it could forge a line there.
         _ when OneLineText.HasBreaking(name) => "A name cannot contain control characters.",
