@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Gateway.Edge.Authentication;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gateway.Edge.RateLimiting;
 
-// Fixed-window counters per caller (API key, else user, else client address) and route group. Each edge
+// Fixed-window counters per caller (API key, else user, else device, else client address) and route group. Each edge
 // replica decides from its own memory, with no Redis round trip on the request path, and every
 // SyncInterval adds what it admitted to the shared count in Redis and reads back the total all replicas
 // admitted. So replicas share one limit, and a burst within one interval can exceed it by what the other
@@ -83,7 +85,20 @@ public sealed class CallerRateLimiter(IConnectionMultiplexer redis, IOptionsMoni
     public static string CallerOf(HttpContext context) =>
         context.User.Identity is ApiKeyIdentity key ? key.RateLimitCaller
         : context.User.FindFirstValue("sub") is { } userId ? $"user:{userId}"
-        : $"ip:{context.Connection.RemoteIpAddress}";
+        : DeviceOf(context.Request) ?? $"ip:{context.Connection.RemoteIpAddress}";
+
+    // A device calls with its own credential (Bearer dvc_…, which only Devices checks) and is counted as a caller of its
+    // own: a fleet behind one address (a shop's router) is not one caller, and guessed activation codes from that
+    // address do not stop its heartbeats (the device trial: 600 bad guesses put every device there on 429, offline
+    // 90 s later). By the credential's hash, since the counts' keys go to Redis. A forged credential gets a count of its
+    // own too, which Devices refuses with one indexed lookup.
+    private static string? DeviceOf(HttpRequest request) =>
+        request.Headers.Authorization is [{ Length: DeviceCredentialLength } value] && value.StartsWith(DeviceCredentialPrefix, StringComparison.Ordinal)
+            ? $"device:{Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(value)))[..32]}"
+            : null;
+
+    private const string DeviceCredentialPrefix = "Bearer dvc_";
+    private const int DeviceCredentialLength = 54; // "Bearer dvc_" and 32 bytes in base64url (43 characters)
 
     public static string GroupOf(HttpContext context)
     {
