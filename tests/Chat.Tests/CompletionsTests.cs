@@ -283,6 +283,43 @@ public sealed class CompletionsTests(ChatSystem chat)
     }
 
     [Fact]
+    public async Task A_stream_its_caller_left_is_replayed_by_its_idempotency_key_as_cut_off_not_as_finished()
+    {
+        var user = await chat.UserAsync();
+        using var http = chat.System.CreateEdgeClient();
+        http.DefaultRequestHeaders.Add("x-api-key", await chat.ApiKeyAsync(user));
+        HttpRequestMessage Request() => new(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"local-model","max_tokens":300,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"long [mock:tokens=200] [mock:token-ms=20]"}]}""",
+                Encoding.UTF8, "application/json"),
+            Headers = { { "Idempotency-Key", "left-midway" } },
+        };
+
+        // The caller reads a few chunks and goes away.
+        using (var first = await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, Cancel))
+        {
+            using var reader = new StreamReader(await first.Content.ReadAsStreamAsync(Cancel));
+            for (var read = 0; read < 10;)
+            {
+                read += (await reader.ReadLineAsync(Cancel))?.StartsWith("data: ", StringComparison.Ordinal) == true ? 1 : 0;
+            }
+        }
+        var charged = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0 && b.Balance < 1000);
+
+        using var replay = await http.SendAsync(Request(), Cancel);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        var chunks = (await replay.Content.ReadAsStringAsync(Cancel)).Split('\n')
+            .Where(line => line.StartsWith("data: {", StringComparison.Ordinal)).Select(line => JsonDocument.Parse(line["data: ".Length..]).RootElement).ToList();
+        var finish = chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray()).Select(c => c.GetProperty("finish_reason"))
+            .Single(f => f.ValueKind == JsonValueKind.String).GetString();
+        var usage = chunks.Last().GetProperty("usage");
+        Assert.Equal("length", finish);
+        Assert.InRange(usage.GetProperty("completion_tokens").GetInt32(), 1, 199);
+        Assert.Equal(1000 - charged.Balance, usage.GetProperty("total_tokens").GetInt64());
+    }
+
+    [Fact]
     public async Task A_completion_retried_with_its_idempotency_key_is_answered_again_and_charged_once()
     {
         var user = await chat.UserAsync();

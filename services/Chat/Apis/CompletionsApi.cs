@@ -169,8 +169,11 @@ public static class CompletionsApi
                 choices = new[] { new { index = 0, delta, finish_reason = finishReason } },
             }, OpenAiWire.Json);
 
+        // An answer cut off before the model finished (its caller left, or the model failed midway) is "length":
+        // truncated, the nearest of OpenAI's reasons (a client that strictly reads them has no other), where "stop" told a
+        // retry replaying it by its Idempotency-Key that it was whole (the organisation trial). /api/chat says "interrupted".
         private static string FinishReason(UpstreamCall call) =>
-            call.End != CallEnd.Completed ? "stop"
+            call.End != CallEnd.Completed ? "length"
             : call.FinishReason is { Length: > 0 } reason ? reason
             : "stop";
     }
