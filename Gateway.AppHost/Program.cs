@@ -17,6 +17,11 @@ var signingKeysKey = builder.AddSecret("signing-keys-key", SecretKind.Key);
 const string CallerKey = "Gateway__CallerToken__Key";
 
 var edgeUrl = new Uri(builder.Setting("edge-url") ?? "http://localhost:8080");
+if (builder.ExecutionContext.IsRunMode && AppHostSettings.TakenAddress(builder, edgeUrl) is { } taken)
+{
+    Console.Error.WriteLine(taken);
+    return 1;
+}
 // Browser apps allowed to call the edge from their own origin: the usual local dashboard ports (Next.js, Vite) unless
 // --cors-origins names others (comma-separated; "*" for any). A published system allows none unless named (deploy/).
 var corsOrigins = (builder.Setting("cors-origins")
@@ -112,3 +117,4 @@ Service<Projects.Gateway_Edge>("edge", edgeUrl.Port, health: "/health/downstream
     .AnnouncePublicUrl(edgeUrl);
 
 builder.Build().Run();
+return 0;

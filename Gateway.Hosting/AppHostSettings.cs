@@ -33,6 +33,41 @@ public static class AppHostSettings
             .Select(d => $"--{d.Key}={d.Value}")];
     }
 
+    /// <summary>
+    /// Why the AppHost cannot start here, in one line, when another program already listens on one of the addresses it
+    /// is told to take (the dashboard's three, the edge's); null when they are free. Aspire would otherwise fail
+    /// part-way through starting, with a hundred lines of stack trace about a port the caller never named.
+    /// </summary>
+    public static string? TakenAddress(IDistributedApplicationBuilder builder, Uri edgeUrl)
+    {
+        var wanted = new (string? Url, string What)[]
+        {
+            (builder.Configuration["ASPNETCORE_URLS"], "the dashboard (--dashboard-url)"),
+            (builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"], "the dashboard's telemetry endpoint (--dashboard-url's port + 1)"),
+            (builder.Configuration["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"], "the dashboard's resource service (--dashboard-url's port + 2)"),
+            (edgeUrl.ToString(), "the edge (--edge-url)"),
+        };
+        foreach (var (url, what) in wanted)
+        {
+            if (url is null || !Uri.TryCreate(url.Split(';')[0], UriKind.Absolute, out var address))
+            {
+                continue;
+            }
+            var host = address.Host is "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(address.Host, out var ip) ? ip : System.Net.IPAddress.Any;
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(host, address.Port);
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return $"Port {address.Port}, for {what}, is in use by another program: stop it, or choose another URL.";
+            }
+        }
+        return null;
+    }
+
     /// <summary><c>--name value</c> from the configuration (command line), else <c>GATEWAY_NAME</c> (environment).</summary>
     public static string? Setting(this IDistributedApplicationBuilder builder, string name) =>
         builder.Configuration[name] is { Length: > 0 } value ? value

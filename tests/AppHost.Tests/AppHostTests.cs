@@ -98,6 +98,44 @@ public sealed class AppHostTests : IDisposable
         Assert.Contains(resources.GetProperty("edge").GetProperty("bindings").EnumerateObject(), b => b.Value.TryGetProperty("external", out var external) && external.GetBoolean());
     }
 
+    // The device trial's second system was given the dashboard port after the first's, whose telemetry endpoint (the
+    // next port) already held it: Aspire failed part-way through starting, with a hundred lines of stack trace.
+    [Fact]
+    public async Task A_port_another_program_holds_is_named_in_one_line_before_anything_starts()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var held = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var build = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Debug|Release>/net10.0/
+        var appHost = Path.Combine(Projects.Gateway_AppHost.ProjectPath, "bin", build, "net10.0", "Gateway.AppHost.dll");
+        Assert.True(File.Exists(appHost), appHost);
+        var start = new ProcessStartInfo("dotnet",
+            [appHost, "--data", Path.Combine(_root, "data"), "--edge-url", NewUrl(), "--dashboard-url", $"http://127.0.0.1:{held - 1}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(1));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Equal($"Port {held}, for the dashboard's telemetry endpoint (--dashboard-url's port + 1), is in use by another program: stop it, or choose another URL.",
+            (await error).Trim());
+        Assert.DoesNotContain("Exception", await output);
+    }
+
     private static string NewUrl() => $"http://127.0.0.1:{FreePort.Next()}";
 
     // The AppHost as ./run.sh starts it, with Aspire's dashboard at a known address and browser token.
