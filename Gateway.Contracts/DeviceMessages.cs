@@ -14,6 +14,9 @@ public sealed record DeviceActivated(Guid DeviceId, Guid OrganizationId, DateTim
 // Handled once per ChangeId.
 public sealed record DeviceStatusChanged(Guid ChangeId, Guid DeviceId, Guid OrganizationId, string PreviousStatus, string Status, DateTimeOffset ChangedAt);
 
+// An owner or admin renamed or relabelled the device; what it is called and labelled now. Handled once per ChangeId.
+public sealed record DeviceUpdated(Guid ChangeId, Guid DeviceId, Guid OrganizationId, string Name, IReadOnlyList<string> Labels, Guid UpdatedBy, DateTimeOffset UpdatedAt);
+
 // The device was deleted; its credential stops working at once. Handled once per DeviceId.
 public sealed record DeviceRemoved(Guid DeviceId, Guid OrganizationId, Guid RemovedBy, DateTimeOffset RemovedAt);
 

@@ -49,6 +49,22 @@ public sealed class LiveEventTests(TwoInstanceSystem devices) : IClassFixture<Tw
         Assert.All(seen, e => Assert.Equal("Kiosk", e.GetProperty("data").GetProperty("name").GetString()));
     }
 
+    // The device trial: a rename reached no other dashboard, which kept showing the old name.
+    [Fact]
+    public async Task A_renamed_or_relabelled_device_reaches_the_organisations_sockets_with_what_it_is_called_now()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var device = await owner.RegisterDeviceAsync("Kiosk");
+        await using var live = await LiveSocket.ConnectAsync(devices.System.Edge, owner);
+
+        using var patch = await owner.Client.PatchAsJsonAsync($"/api/devices/{device.Id}", new { name = "  Lobby kiosk ", labels = new[] { "Lobby", "lobby" } }, Api.Ct);
+        await patch.ShouldBe(HttpStatusCode.OK);
+
+        var updated = (await live.NextAsync("device_updated", device.Id)).GetProperty("data");
+        Assert.Equal("Lobby kiosk", updated.GetProperty("name").GetString());
+        Assert.Equal(["lobby"], updated.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+    }
+
     [Fact]
     public async Task A_client_that_closes_is_answered_with_its_own_close_not_told_to_reconnect()
     {

@@ -150,6 +150,8 @@ public static class DevicesApi
         }
         if (request.Name is not null) device.Rename(request.Name.Trim());
         if (request.Labels is not null) device.Relabel(DeviceRules.NormalizeLabels(request.Labels));
+        // Other dashboards show the new name at once, as they show every other change of a device's.
+        services.Db.AddToOutbox(new DeviceUpdated(Guid.CreateVersion7(), device.Id, organizationId, device.Name, device.Labels, user.GetUserId(), services.Time.GetUtcNow()));
         await services.Db.SaveChangesAsync(cancellationToken);
         // The same view as GET, heartbeat included.
         return TypedResults.Ok(DeviceResponse.From(device, await services.Presence.LastSeenAsync(device.Id), await services.Presence.LastHeartbeatAsync(device.Id)));

@@ -7,13 +7,14 @@ namespace Gateway.Devices.Consumers;
 // The events the live channel carries: Devices' own and Identity's user events. Each is recorded in the
 // organisation's replay log (idempotent per message id, so every instance gets the same event id).
 public abstract class LiveEventConsumer(LiveEventLog log) :
-    IConsumer<DeviceRegistered>, IConsumer<DeviceActivated>, IConsumer<DeviceStatusChanged>, IConsumer<DeviceRemoved>,
+    IConsumer<DeviceRegistered>, IConsumer<DeviceActivated>, IConsumer<DeviceStatusChanged>, IConsumer<DeviceUpdated>, IConsumer<DeviceRemoved>,
     IConsumer<CustomerSessionSubmitted>, IConsumer<CustomerSessionApproved>, IConsumer<CustomerSessionRejected>,
     IConsumer<UserInvited>, IConsumer<InvitationWithdrawn>, IConsumer<UserJoinedOrganization>, IConsumer<UserRoleChanged>, IConsumer<UserDeleted>
 {
     public Task Consume(ConsumeContext<DeviceRegistered> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<DeviceActivated> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<DeviceStatusChanged> context) => RecordAsync(context);
+    public Task Consume(ConsumeContext<DeviceUpdated> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<DeviceRemoved> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<CustomerSessionSubmitted> context) => RecordAsync(context);
     public Task Consume(ConsumeContext<CustomerSessionApproved> context) => RecordAsync(context);

@@ -19,6 +19,7 @@ public sealed record LiveEvent(Guid OrganizationId, string Type, object Data, Da
         DeviceRegistered m => new(m.OrganizationId, "device_registered", m, m.RegisteredAt),
         DeviceActivated m => new(m.OrganizationId, "device_activated", m, m.ActivatedAt),
         DeviceStatusChanged m => new(m.OrganizationId, $"device_{m.Status}", m, m.ChangedAt),
+        DeviceUpdated m => new(m.OrganizationId, "device_updated", m, m.UpdatedAt),
         DeviceRemoved m => new(m.OrganizationId, "device_removed", m, m.RemovedAt),
         CustomerSessionSubmitted m => new(m.OrganizationId, "session_pending", m, m.SubmittedAt),
         CustomerSessionApproved m => new(m.OrganizationId, "session_approved", m, m.DecidedAt),
