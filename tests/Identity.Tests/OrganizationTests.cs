@@ -76,6 +76,12 @@ public sealed class OrganizationTests(IdentitySystem identity) : IClassFixture<I
 
         Assert.StartsWith("The address this invitation was sent to has an account of its own now",
             await accept.ShouldBeProblemAbout(HttpStatusCode.Conflict, "token"));
+        // The inviting organisation sees it closed, not still "invited" (the organisation trial), and cannot resend it.
+        using var list = await edge.GetAsync("/api/users", owner.AccessToken);
+        var listed = (await list.JsonAsync()).GetProperty("data").EnumerateArray().Single(u => u.GetProperty("email").GetString() == email);
+        Assert.Equal("closed", listed.GetProperty("status").GetString());
+        using var resend = await edge.PostAsync($"/api/users/{listed.GetProperty("id").GetGuid()}/resend-invite", owner.AccessToken, new { });
+        Assert.StartsWith("The address this invitation was sent to has an account of its own now", await resend.ShouldBeProblemAbout(HttpStatusCode.Conflict, "id"));
     }
 
     [Fact]

@@ -128,6 +128,11 @@ public static class InvitationsApi
         {
             return ApiProblems.Forbidden("Only owners can resend an invitation to become an owner.");
         }
+        if (await db.Users.AnyAsync(u => u.NormalizedUserName == invitation.Email.ToUpper(), cancellationToken))
+        {
+            return ApiProblems.Conflict("id",
+                "The address this invitation was sent to has an account of its own now, and an account belongs to one organisation: it cannot be accepted; withdraw it.");
+        }
 
         var now = services.Time.GetUtcNow();
         var token = invitation.Renew(now, services.Options.Value.Lifetime);

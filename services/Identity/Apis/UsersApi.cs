@@ -28,8 +28,9 @@ public static class UsersApi
     public sealed record UserItem(Guid Id, string Email, string? Name, string Role, string Status, DateTimeOffset Since);
     public sealed record ChangeRoleRequest([property: Required] string? Role);
 
-    // Members first, then pending invitations (status "invited", or "expired"); their ids are the
-    // invitation's, for resend-invite.
+    // Members first, then pending invitations (status "invited", "expired", or "closed": the address has an account of
+    // its own now, and an account belongs to one organisation, so it cannot be accepted); their ids are the invitation's,
+    // for resend-invite.
     public static async Task<Results<Ok<Page<UserItem>>, ProblemHttpResult>> ListUsers(
         HttpContext context, AccountsDbContext db, TimeProvider time, CancellationToken cancellationToken,
         string? search = null, int? limit = null, int? offset = null)
@@ -68,8 +69,11 @@ public static class UsersApi
         {
             var now = time.GetUtcNow();
             var rows = await invitations.OrderBy(i => i.Email)
-                .Skip(Math.Max(0, page.Offset - memberCount)).Take(page.Limit - items.Count).ToListAsync(cancellationToken);
-            items.AddRange(rows.Select(i => new UserItem(i.Id, i.Email, null, i.Role.Name(), i.ExpiresAt > now ? "invited" : "expired", i.CreatedAt)));
+                .Skip(Math.Max(0, page.Offset - memberCount)).Take(page.Limit - items.Count)
+                .Select(i => new { Invitation = i, Closed = db.Users.Any(u => u.NormalizedUserName == i.Email.ToUpper()) })
+                .ToListAsync(cancellationToken);
+            items.AddRange(rows.Select(r => new UserItem(r.Invitation.Id, r.Invitation.Email, null, r.Invitation.Role.Name(),
+                r.Closed ? "closed" : r.Invitation.ExpiresAt > now ? "invited" : "expired", r.Invitation.CreatedAt)));
         }
         return TypedResults.Ok(page.Of(items, memberCount + invitationCount));
     }

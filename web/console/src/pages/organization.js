@@ -160,7 +160,7 @@ function MemberRow({ member, role, onChanged }) {
       <td><span class=${`status ${member.status === 'active' ? 'active' : 'pending'}`}>${member.status}</span></td>
       <td>${when(member.since)}</td>
       <td class="actions">
-        ${invited && manageable && html`<button type="button" class="secondary" aria-label=${`Resend the invitation to ${member.email}`}
+        ${invited && member.status !== 'closed' && manageable && html`<button type="button" class="secondary" aria-label=${`Resend the invitation to ${member.email}`}
           onClick=${async () => (await act(`/api/users/${member.id}/resend-invite`)) && setNote('Sent again.')}>Resend</button>`}
         ${note && html` <span role="status">${note}</span>`}
         <${ProblemText} error=${error} />
