@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +22,24 @@ public static class CallerAuthentication
     public const string HeaderName = "X-Gateway-Caller";
     public const string Issuer = "gateway-edge";
     public const string Audience = "gateway-services";
+
+    // Whether an endpoint's policies take only a person signed in with an access token (each requires the caller's method
+    // to be "user": UserPolicy, Devices' member and manager policies), so an API key is refused there: its 401 and its
+    // description in the API reference offer the access token alone.
+    public static async Task<bool> TakesOnlyPeopleAsync(IEnumerable<object> metadata, IServiceProvider services)
+    {
+        var policies = services.GetService<IAuthorizationPolicyProvider>();
+        foreach (var name in metadata.OfType<IAuthorizeData>().Select(a => a.Policy).OfType<string>())
+        {
+            if (policies is not null && await policies.GetPolicyAsync(name) is { } policy
+                && policy.Requirements.OfType<ClaimsAuthorizationRequirement>().Any(r =>
+                    r.ClaimType == CallerClaims.Method && r.AllowedValues?.SequenceEqual([CallerMethods.User]) == true))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     // The edge's half: the key and the issuer of caller tokens.
     private static async Task WriteProblemAsync(HttpContext context, int status, string detail)
@@ -71,11 +91,15 @@ public static class CallerAuthentication
                     {
                         context.HandleResponse();
                         var sent = context.Request.Headers.Authorization.ToString();
+                        var endpoint = context.HttpContext.GetEndpoint();
+                        var orAKey = endpoint is not null && await TakesOnlyPeopleAsync(endpoint.Metadata, context.HttpContext.RequestServices)
+                            ? "; an API key cannot do this"
+                            : " or an API key (x-api-key)";
                         await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized,
-                            sent.Length == 0 ? "Sign in first: send an access token (Authorization: Bearer …) or an API key (x-api-key) to the gateway."
+                            sent.Length == 0 ? $"Sign in first: send an access token (Authorization: Bearer …){orAKey}."
                             : sent.StartsWith("Bearer dvc_", StringComparison.OrdinalIgnoreCase)
-                                ? "The credential in 'Authorization' is not a person's (a device's token is taken only by a device's own routes): send a signed-in user's access token or an API key (x-api-key)."
-                            : "The credential in 'Authorization' is not valid: it is neither an access token nor an API key. Send a signed-in user's access token (Authorization: Bearer …) or an API key (x-api-key).");
+                                ? $"The credential in 'Authorization' is not a person's (a device's token is taken only by a device's own routes): send a signed-in user's access token{orAKey}."
+                            : $"The credential in 'Authorization' is not valid: it is neither an access token nor an API key. Send a signed-in user's access token (Authorization: Bearer …){orAKey}.");
                     },
                     // Routes that manage the account (keys, devices) take a signed-in user, not one of their keys; a
                     // route whose rule is not a role says which it is (ForbiddenMessage).

@@ -22,6 +22,9 @@ public static class OpenApi
     // Marks an operation a device calls with its own token (Bearer dvc_…); the edge describes that requirement.
     public const string DeviceExtension = "x-gateway-device";
 
+    // Marks an operation only a person signed in with an access token may call (an API key is refused there).
+    public const string PeopleExtension = "x-gateway-people";
+
     // Paths the edge never routes publicly stay out of the description, whichever service maps them.
     private static readonly string[] PrivatePrefixes = ["internal/", ".well-known/", "health/", "openapi/"];
 
@@ -54,7 +57,7 @@ public static class OpenApi
                 }
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, _) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 if (metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any())
@@ -67,8 +70,12 @@ public static class OpenApi
                     operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
                     operation.Extensions[DeviceExtension] = new JsonNodeExtension(JsonValue.Create(true));
                 }
+                if (await CallerAuthentication.TakesOnlyPeopleAsync(metadata, context.ApplicationServices))
+                {
+                    operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                    operation.Extensions[PeopleExtension] = new JsonNodeExtension(JsonValue.Create(true));
+                }
                 AddEventStreams(operation, metadata);
-                return Task.CompletedTask;
             });
         });
         return builder;

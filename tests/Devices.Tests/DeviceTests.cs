@@ -46,6 +46,10 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         asPerson.Headers.Authorization = new("Bearer", token);
         using var refused = await edge.SendAsync(asPerson, Api.Ct);
         Assert.StartsWith("The credential in 'Authorization' is not a person's", (await refused.ShouldBeProblem(HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
+        // With nothing sent, the route says what it takes: a person's token, not an API key (it said "or an API key").
+        using var nothing = await edge.GetAsync("/api/devices", Api.Ct);
+        Assert.Equal("Sign in first: send an access token (Authorization: Bearer …); an API key cannot do this.",
+            (await nothing.ShouldBeProblem(HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
         // Anything else that is not shaped like a token is told it is not valid, not taken for a device's (the trial).
         using var garbage = new HttpRequestMessage(HttpMethod.Get, "/api/devices");
         garbage.Headers.TryAddWithoutValidation("Authorization", "Bearer garbage");

@@ -87,7 +87,7 @@ public sealed class MergedOpenApiDocument(
                 ["scheme"] = "bearer",
                 ["bearerFormat"] = "JWT",
                 ["description"] = "A user's access token from POST /api/auth/login or /api/auth/register. "
-                    + "An API key is accepted this way too: `Authorization: Bearer sk_live_…`.",
+                    + "An API key is accepted this way too (`Authorization: Bearer sk_live_…`), except where an operation takes this scheme alone: managing keys, devices, members and the vault takes a person.",
             },
             [ApiKeyScheme] = new JsonObject
             {
@@ -236,6 +236,11 @@ public sealed class MergedOpenApiDocument(
                 if (operation.Remove(OpenApi.DeviceExtension))
                 {
                     operation["security"] = new JsonArray(new JsonObject { [DeviceScheme] = new JsonArray() });
+                }
+                // Only a person's access token: an API key is refused there (managing keys, devices, members, the vault).
+                if (operation.Remove(OpenApi.PeopleExtension))
+                {
+                    operation["security"] = new JsonArray(new JsonObject { [BearerScheme] = new JsonArray() });
                 }
             }
             if (merged[path] is JsonObject existing)
