@@ -65,6 +65,12 @@ public sealed class BalanceApiTests(BillingSystem billing) : IClassFixture<Billi
             [("refund", 30L, "Refund: answer was cut off"), ("usage", -30L, "Usage: gpt-test"), ("purchase", 1000L, "Purchase: 1000 credits"), ("grant", BillingSystem.SignUpGrant, "Sign-up bonus")],
             entries);
         Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+        // The cursor names an entry of the caller's own, not a position every wallet shares (which told a caller how many
+        // transfers the whole platform made between two pages); another caller's is not one this API returned to them.
+        Assert.Equal(first.GetProperty("data")[2].GetProperty("id").GetString(), cursor);
+        var other = await SignedUpUserAsync();
+        using var foreign = await other.Client.GetAsync($"{path}?cursor={cursor}", Cancel);
+        await foreign.ShouldBeProblemAbout(System.Net.HttpStatusCode.BadRequest, "cursor");
     }
 
     [Fact]

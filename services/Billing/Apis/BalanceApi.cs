@@ -30,7 +30,9 @@ public static class BalanceApi
         return TypedResults.Ok(new BalanceResponse(wallet.Balance, wallet.Held, wallet.Available));
     }
 
-    // Newest first. The cursor is the last entry's position; entries that arrive later never shift a page.
+    // Newest first. The cursor is the last entry's id, and a page starts after its position: entries that arrive later never
+    // shift a page. Not the position itself, a number every wallet's transfers share, which told a caller how many the
+    // whole platform made between two pages (the organisation trial).
     public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistory(
         ClaimsPrincipal user, BillingDbContext db, string? cursor, int? limit, CancellationToken cancellationToken)
     {
@@ -39,17 +41,19 @@ public static class BalanceApi
             return problem;
         }
         var size = request.Limit;
+        var userId = user.GetUserId();
         long? before = null;
         if (cursor is not null)
         {
-            if (!long.TryParse(cursor, out var position) || position < 1)
+            before = Guid.TryParse(cursor, out var last)
+                ? await db.Transfers.Where(t => t.Id == last && t.WalletId == userId).Select(t => (long?)t.Sequence).SingleOrDefaultAsync(cancellationToken)
+                : null;
+            if (before is null)
             {
                 return BillingProblems.Invalid("cursor", "is not a cursor this API returned");
             }
-            before = position;
         }
 
-        var userId = user.GetUserId();
         var entries = await db.Transfers.AsNoTracking()
             .Where(t => t.WalletId == userId && TransferKinds.Posted.Contains(t.Kind))
             // A further hold of a request captured at nothing (a hold it did not need: captured at 0 is how it is
@@ -69,7 +73,7 @@ public static class BalanceApi
             t.Model,
             t.InputTokens,
             t.OutputTokens)).ToList();
-        var next = entries.Count > size ? entries[size - 1].Sequence.ToString() : null;
+        var next = entries.Count > size ? entries[size - 1].Id.ToString() : null;
         return TypedResults.Ok(new HistoryPage(page, next));
     }
 
