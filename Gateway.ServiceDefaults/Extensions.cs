@@ -11,7 +11,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         // The one clock of the service; tests replace it.
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(ServiceClock.Instance);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddProblemResponses();

@@ -13,7 +13,7 @@ public static class RepeatedFailureRegistration
     // Called by every part that feeds it (ServiceDefaults, messaging); registered once.
     public static IServiceCollection AddRepeatedFailures(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System); // also where messaging is used without the rest of ServiceDefaults
+        services.TryAddSingleton(ServiceClock.Instance); // also where messaging is used without the rest of ServiceDefaults
         services.AddOptions<RepeatedFailureOptions>().BindConfiguration(RepeatedFailureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<RepeatedFailures>();
         return services;

@@ -284,6 +284,56 @@ public sealed class DeviceTests(DevicesSystem devices) : IClassFixture<DevicesSy
         var afterBare = await owner.GetJsonAsync($"/api/devices/{device.Id}");
         Assert.Equal("2.0.1", afterBare.GetProperty("version").GetString());
         Assert.Equal(0.8, afterBare.GetProperty("metrics").GetProperty("battery").GetDouble());
+        // So is a chunked body with nothing in it, with a JSON Content-Type or none (a 400 and a 415 before).
+        foreach (var contentType in new[] { "application/json", null })
+        {
+            using var chunked = new HttpRequestMessage(HttpMethod.Post, $"/api/devices/{device.Id}/heartbeat") { Content = new StreamContent(new NoLengthStream()) };
+            chunked.Headers.TransferEncodingChunked = true;
+            if (contentType is not null) chunked.Content.Headers.ContentType = new(contentType);
+            using var empty = await client.SendAsync(chunked, Api.Ct);
+            await empty.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
+    // An empty body whose length is not known beforehand, so it goes chunked.
+    private sealed class NoLengthStream : MemoryStream
+    {
+        public override bool CanSeek => false;
+    }
+
+    // The device trial opened 300 live sockets with one person's token, every one accepted.
+    [Fact]
+    public async Task A_person_holds_a_bounded_number_of_live_sockets_and_closing_one_lets_another_in()
+    {
+        var owner = await devices.RegisterUserAsync();
+        var open = new List<LiveSocket>();
+        for (var i = 0; i < DevicesSystem.MaxSocketsPerUser; i++)
+        {
+            open.Add(await LiveSocket.ConnectAsync(devices.System.Edge, owner));
+        }
+
+        using var more = new System.Net.WebSockets.ClientWebSocket();
+        more.Options.CollectHttpResponseDetails = true;
+        more.Options.SetRequestHeader("Authorization", $"Bearer {owner.AccessToken}");
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => more.ConnectAsync(LiveSocket.Url(devices.System.Edge.Address, null), Api.Ct));
+        Assert.Equal(HttpStatusCode.TooManyRequests, more.HttpStatusCode);
+
+        await open[0].DisposeAsync();
+        await using var another = await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                return await LiveSocket.ConnectAsync(devices.System.Edge, owner);
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                return null;
+            }
+        }, s => s is not null);
+        foreach (var socket in open.Skip(1))
+        {
+            await socket.DisposeAsync();
+        }
     }
 
     // The device trial: text a fleet's lists show, and what the list and the live channel were sent twice.

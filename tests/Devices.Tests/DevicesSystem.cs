@@ -14,6 +14,7 @@ namespace Devices.Tests;
 public class DevicesSystem(GatewayInfrastructure infrastructure) : IAsyncLifetime
 {
     public const int DeviceLimit = 3;
+    public const int MaxSocketsPerUser = 4;
     public static readonly TimeSpan OfflineAfter = TimeSpan.FromSeconds(5); // long enough that a loaded CI machine (load 20) does not miss it between a heartbeat and the next read
 
     public GatewaySystem System { get; private set; } = null!;
@@ -23,6 +24,7 @@ public class DevicesSystem(GatewayInfrastructure infrastructure) : IAsyncLifetim
     protected virtual Dictionary<string, string?> Settings => new()
     {
         ["Devices:Fleet:DeviceLimit"] = DeviceLimit.ToString(),
+        ["Devices:LiveEvents:MaxSocketsPerUser"] = MaxSocketsPerUser.ToString(),
         ["Devices:Presence:OfflineAfter"] = OfflineAfter.ToString(),
         ["Devices:Presence:SweepInterval"] = "00:00:00.200",
         ["Devices:Presence:HeartbeatInterval"] = "00:00:01",

@@ -82,7 +82,7 @@ public static class CustomerSessionsApi
         }
 
         var (session, submitted) = CustomerSession.Submit(
-            device.OrganizationId, device.Id, device.Name, request.SubmissionId, request.CustomerName?.Trim(), request.Summary,
+            device.OrganizationId, device.Id, device.Name, request.SubmissionId, string.IsNullOrWhiteSpace(request.CustomerName) ? null : request.CustomerName.Trim(), request.Summary,
             [.. request.Transcript!.Select(t => t!)], request.StartedAt, request.EndedAt, now);
         services.Db.CustomerSessions.Add(session);
         services.Db.AddToOutbox(submitted);

@@ -90,9 +90,10 @@ public static class DeviceConnectionApi
             return ApiProblems.NotFound("There is no such device.");
         }
 
-        // The body is optional: a bare POST is a heartbeat too.
+        // The body is optional: a bare POST is a heartbeat too, a chunked one with nothing in it included (the device trial
+        // got a 400 or a 415 for it, by its Content-Type).
         var request = new HeartbeatRequest(null, null);
-        if (http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0)
+        if (http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0 && !await IsEmptyAsync(http, cancellationToken))
         {
             try
             {
@@ -144,5 +145,14 @@ public static class DeviceConnectionApi
         }
         var interval = (int)services.Presence.Value.HeartbeatInterval.TotalSeconds;
         return TypedResults.Ok(new HeartbeatResponse(device.Id, DeviceStatus.Online, services.Time.GetUtcNow(), interval));
+    }
+
+    // Whether the body turns out to hold nothing; what it holds stays to be read.
+    private static async Task<bool> IsEmptyAsync(HttpRequest http, CancellationToken cancellationToken)
+    {
+        var read = await http.BodyReader.ReadAsync(cancellationToken);
+        var empty = read.Buffer.IsEmpty && read.IsCompleted;
+        http.BodyReader.AdvanceTo(read.Buffer.Start);
+        return empty;
     }
 }

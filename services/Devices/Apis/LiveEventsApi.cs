@@ -21,7 +21,7 @@ public static class LiveEventsApi
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ConnectAsync(
-        HttpContext context, ClaimsPrincipal user, LiveEventStream stream, IOptions<LiveEventOptions> options, string? lastEventId)
+        HttpContext context, ClaimsPrincipal user, LiveEventStream stream, LiveEventHub hub, IOptions<LiveEventOptions> options, string? lastEventId)
     {
         var cursor = lastEventId ?? context.Request.Headers["Last-Event-ID"].ToString();
         long? resumeAfter = null;
@@ -37,6 +37,12 @@ public static class LiveEventsApi
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return ApiProblems.Invalid("upgrade", "This endpoint speaks WebSocket only: connect with a WebSocket client (Upgrade: websocket).");
+        }
+        if (hub.CountOf(user.GetUserId()) >= options.Value.MaxSocketsPerUser)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live sockets",
+                detail: $"You have {options.Value.MaxSocketsPerUser} live sockets open already, the most one person may; close one (each browser tab holds one) and connect again.");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.Value.KeepAliveInterval });
         await stream.RunAsync(socket, user.GetUserId(), user.Organization(), user.GetSessionId(), resumeAfter, context.RequestAborted);

@@ -41,7 +41,7 @@ public static class DeviceRules
         null or "" => "A label cannot be empty.",
         { Length: > MaxLabelLength } => $"A label is at most {MaxLabelLength} characters.",
         var trimmed when !trimmed.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/') =>
-            $"The label '{trimmed}' may only contain letters, digits and - _ . : /",
+            $"The label '{trimmed}' may only contain the letters A to Z (without accents), digits and - _ . : /",
         _ => null,
     };
 

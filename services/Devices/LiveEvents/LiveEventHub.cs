@@ -18,6 +18,8 @@ public sealed class LiveEventHub(TimeProvider time)
 
     public int Count => _byOrganization.Values.Sum(c => c.Count);
 
+    public int CountOf(Guid userId) => _byUser.TryGetValue(userId, out var own) ? own.Count : 0;
+
     public void Add(LiveConnection connection)
     {
         _byOrganization.GetOrAdd(connection.OrganizationId, _ => new()).TryAdd(connection, 0);

@@ -27,6 +27,11 @@ public sealed record LiveEventOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Devices:LiveEvents:KeepAliveInterval must be between 100 ms and one minute.")]
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    // Sockets one user may hold open on one instance at once (a browser tab each): more are refused with 429, so a script
+    // cannot open them without bound (the device trial opened 300).
+    [Range(1, 10_000, ErrorMessage = "Devices:LiveEvents:MaxSocketsPerUser must be between 1 and 10000.")]
+    public int MaxSocketsPerUser { get; init; } = 20;
+
     // A socket is authorised once, at connection, with a caller token made from a user's access token;
     // closing it after this long makes the client come back with a fresh one (and resume).
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00", ErrorMessage = "Devices:LiveEvents:MaxConnectionLifetime must be between one minute and one day.")]
