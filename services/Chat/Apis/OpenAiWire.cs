@@ -116,8 +116,17 @@ public static class OpenAiWire
             return TNumber.IsFinite(value) ? value : throw new JsonException();
         }
 
-        public override void Write(Utf8JsonWriter writer, TNumber value, JsonSerializerOptions options) =>
-            writer.WriteNumberValue(double.CreateChecked(value));
+        public override void Write(Utf8JsonWriter writer, TNumber value, JsonSerializerOptions options)
+        {
+            if (value is float single)
+            {
+                writer.WriteNumberValue(single);
+            }
+            else
+            {
+                writer.WriteNumberValue(double.CreateChecked(value));
+            }
+        }
     }
 }
 
