@@ -19,6 +19,7 @@ public sealed class AssistantSystem(GatewayInfrastructure infrastructure) : IAsy
         ["Chat:Assistants:CheckEvery"] = "00:00:00.100",
         ["Chat:Assistants:FirstRestartDelay"] = "00:00:00.200",
         ["Chat:Assistants:MaxCrashes"] = "3",
+        ["Chat:Assistants:HealthTimeout"] = "00:00:02",
         ["Chat:Assistants:IdleMinutes"] = idleMinutes.ToString(global::System.Globalization.CultureInfo.InvariantCulture),
         // A turn with tools is one upstream call: the model's calls, the tools run in the assistant, the next call's hold.
         // The 3 s the other Chat tests give it (to keep the timeout tests short) ran out under a full suite's load: a
@@ -380,6 +381,30 @@ public sealed class AssistantTests(AssistantSystem assistants, ITestOutputHelper
         using var start = await user.Client.PostAsync("/api/assistant/start", null, Cancel);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         await RunningAsync(user);
+    }
+
+    // A process that lives but answers nothing stayed `running`, each tool call of its owner's waiting 10 s (the third
+    // trial of session 24 hung one that way); the supervisor now asks its /health.
+    [Fact]
+    public async Task An_assistant_that_stops_answering_is_restarted_as_a_crashed_one_is()
+    {
+        var user = await ChatSystem.UserAsync(System);
+        await StartedAsync(user);
+        var hung = ProcessOf(user)!.Value;
+
+        using (var stop = Process.Start("kill", ["-STOP", hung.ToString()])) await stop.WaitForExitAsync(Cancel);
+        try
+        {
+            var restarting = await Eventually.UntilAsync(() => StatusAsync(user), s => s.GetProperty("status").GetString() == "starting", TimeSpan.FromSeconds(30));
+            Assert.Contains("stopped answering", restarting.GetProperty("reason").GetString());
+            await RunningAsync(user);
+            Assert.NotEqual(hung, ProcessOf(user));
+        }
+        finally
+        {
+            using var resume = Process.Start("kill", ["-CONT", hung.ToString()]); // killed on its restart; never left stopped
+            await resume.WaitForExitAsync(Cancel);
+        }
     }
 
     [Fact]

@@ -156,6 +156,19 @@ public sealed class AssistantLifecycle(
             return 0;
         }, cancellationToken);
 
+    // Running at this endpoint when the supervisor asked its /health, and no answer came (AssistantSupervisor): crashed,
+    // as if its process had ended, unless it has changed meanwhile.
+    public Task NotAnsweringAsync(Guid userId, Uri endpoint, CancellationToken cancellationToken) =>
+        ChangeAsync(userId, async (assistant, now) =>
+        {
+            if (assistant.Status == AssistantStatus.Running && (await runtime.GetAsync(userId, cancellationToken)).Endpoint == endpoint)
+            {
+                await runtime.StopAsync(userId, cancellationToken);
+                Crashed(assistant, $"It stopped answering: no answer to its health check within {options.Value.HealthTimeout.TotalSeconds:0.#} s.", now);
+            }
+            return 0;
+        }, cancellationToken);
+
     // Restarted after FirstRestartDelay, doubling with each crash in a row; failed after MaxCrashes.
     private void Crashed(Assistant assistant, string reason, DateTimeOffset now)
     {

@@ -28,6 +28,9 @@ public sealed record AssistantOptions
     // Started but not answering within this: it counts as a crash.
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    // Running, its process alive, but no answer to /health within this at a look (hung): it counts as a crash.
+    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     // A crashed assistant is started again after FirstRestartDelay, doubling each time; after MaxCrashes crashes in a row
     // (a start that ran CrashFreeAfter without crashing resets the count) it is failed and stays so until started again.
     public TimeSpan FirstRestartDelay { get; init; } = TimeSpan.FromSeconds(1);

@@ -6,9 +6,10 @@ namespace Gateway.Chat.Assistants;
 
 // Every CheckEvery, looks at each assistant that should be up (AssistantLifecycle.CheckAsync): become ready, crashed
 // (restarted with back-off, failed after repeated crashes), idle (stopped), or lost with a restart of this Chat; and at
-// each one left stopping by a Chat that went away midway.
-public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<AssistantOptions> options, TimeProvider clock, ILogger<AssistantSupervisor> logger)
-    : BackgroundService
+// each one left stopping by a Chat that went away midway. A running one is asked for /health too (ProbeAsync).
+public sealed class AssistantSupervisor(
+    IServiceScopeFactory scopes, IAssistantRuntime runtime, IHttpClientFactory clients, IOptions<AssistantOptions> options, TimeProvider clock,
+    ILogger<AssistantSupervisor> logger) : BackgroundService
 {
     private static readonly TimeSpan WatchEvery = TimeSpan.FromMilliseconds(100);
     private CancellationToken _stopping = CancellationToken.None;
@@ -58,6 +59,7 @@ public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<As
                 foreach (var userId in up)
                 {
                     await lifecycle.CheckAsync(userId, stoppingToken);
+                    await ProbeAsync(lifecycle, userId, stoppingToken);
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -66,5 +68,30 @@ public sealed class AssistantSupervisor(IServiceScopeFactory scopes, IOptions<As
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    // A process that lives but answers nothing (hung) is `running` by what its runtime sees, and each tool call of its
+    // owner's would wait out ToolTimeout, charged: one that does not answer its /health within HealthTimeout is restarted
+    // as a crashed one is (asked outside the user's lock, which a turn may need meanwhile).
+    private async Task ProbeAsync(AssistantLifecycle lifecycle, Guid userId, CancellationToken cancellationToken)
+    {
+        if (await runtime.GetAsync(userId, cancellationToken) is not { State: RuntimeState.Running, Endpoint: { } endpoint })
+        {
+            return;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.HealthTimeout);
+        try
+        {
+            using var answer = await clients.CreateClient(AssistantTools.ClientName).GetAsync(new Uri(endpoint, "health"), timeout.Token);
+            if (answer.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+        }
+        await lifecycle.NotAnsweringAsync(userId, endpoint, cancellationToken);
     }
 }
