@@ -20,6 +20,7 @@ public static class SessionsApi
         api.MapGet("/sessions", ListSessions).WithSummary("Lists your chat sessions, most recently updated first.");
         api.MapPost("/sessions", CreateSession).WithSummary("Starts a new chat session.");
         api.MapGet("/sessions/{id}", GetSession).WithSummary("Reads one of your chat sessions.");
+        api.MapPatch("/sessions/{id}", RenameSession).WithSummary("Renames one of your chat sessions.");
         api.MapDelete("/sessions/{id}", DeleteSession).WithSummary("Deletes one of your chat sessions and its messages.");
         api.MapGet("/sessions/{id}/messages", ListMessages).WithSummary("Lists a session's messages, oldest first.");
         api.MapPost("/messages", AddMessage).WithSummary("Stores a message in a session without calling the model (not charged).");
@@ -59,6 +60,39 @@ public static class SessionsApi
         db.Sessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/chat/sessions/{session.Id}", View(session));
+    }
+
+    // A title of its own (the first message's words, or "New chat", until then). Not an update of the conversation: the
+    // session keeps its place in the list.
+    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> RenameSession(
+        string id, RenamedSession request, ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var sessionId))
+        {
+            return ChatProblems.Invalid("id", "is not a session id");
+        }
+        var title = request.Title?.Trim();
+        if (title is null || OneLineText.IsBlank(title))
+        {
+            return ChatProblems.Invalid("title", "is required");
+        }
+        if (title.Length > ChatSession.MaxTitleLength)
+        {
+            return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
+        }
+        if (OneLineText.HasBreaking(title))
+        {
+            return ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)");
+        }
+        var userId = user.GetUserId();
+        var session = await db.Sessions.SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblems.NotFound("session");
+        }
+        session.Title = title;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(View(session));
     }
 
     public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSession(
@@ -150,6 +184,9 @@ public static class SessionsApi
 }
 
 public sealed record NewSession(string? Title);
+
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)] // a misspelt member would change nothing
+public sealed record RenamedSession([property: Required] string? Title);
 
 public sealed record SessionView(Guid Id, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 

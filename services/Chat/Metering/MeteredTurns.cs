@@ -2,6 +2,8 @@ using System.Text.Json;
 using Gateway.Chat.Apis;
 using Gateway.Chat.Upstream;
 using Gateway.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using AI = Microsoft.Extensions.AI;
 
 namespace Gateway.Chat.Metering;
@@ -130,14 +132,24 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
         }
 
         // Records the turn, whatever became of the caller: the usage, the format's own rows and the key's answer, together.
-        async Task<(TAnswer Answer, Usage Usage)> SettleAsync()
+        // Lost: the turn's own rows were refused and the charge was saved alone (CreditMeter.CommitAsync), said so to the caller.
+        async Task<(TAnswer Answer, Usage Usage, Refusal? Lost)> SettleAsync()
         {
             await call.DisposeAsync();
             var usage = meter.Stage(reservation, format.Kind, model, turn.PromptTokens, call, turn.FlatPrice);
             var answer = format.Answer(new SettledTurn(reservation.Id, created, model, call, usage, CreditMeter.BalanceAfter(reservation, usage.Credits)));
             keys.Complete(claim, () => JsonSerializer.Serialize(answer, format.Json));
-            await meter.CommitAsync();
-            return (answer, usage);
+            try
+            {
+                await meter.CommitAsync();
+            }
+            catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
+            {
+                // The session the turn belongs to was deleted while it ran (the third trial got a 500, charged).
+                return (answer, usage, new Refusal(StatusCodes.Status409Conflict, "Session deleted",
+                    $"The session was deleted while this turn ran, so its answer was not kept; what the model produced was charged ({usage.Credits} credits)."));
+            }
+            return (answer, usage, null);
         }
 
         if (!turn.Stream)
@@ -151,7 +163,11 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
             {
                 return format.Refused(await NotChargedAsync(undelivered));
             }
-            var (answer, usage) = await SettleAsync();
+            var (answer, usage, lost) = await SettleAsync();
+            if (lost is not null)
+            {
+                return format.Refused(lost);
+            }
             // Failed after some output: what was produced is billed, as for a stream that breaks off, and said so.
             return call.End == CallEnd.Failed
                 ? format.Refused(new Refusal(call.FailureStatus, call.FailureStatus == StatusCodes.Status402PaymentRequired ? "Insufficient credits" : "Model failed",
@@ -178,8 +194,8 @@ public sealed class MeteredTurns(CreditMeter meter, IdempotencyKeys keys, Provid
                 await format.NotChargedAsync(events, await NotChargedAsync(undelivered));
                 return;
             }
-            var (answer, _) = await SettleAsync();
-            await format.EndAsync(events, answer, call.End == CallEnd.Failed ? new Refusal(call.FailureStatus, "Model failed", call.FailureDetail!) : null);
+            var (answer, _, lost) = await SettleAsync();
+            await format.EndAsync(events, answer, lost ?? (call.End == CallEnd.Failed ? new Refusal(call.FailureStatus, "Model failed", call.FailureDetail!) : null));
         }));
     }
 
