@@ -23,7 +23,9 @@ public sealed class LowBalanceTests(ChatSystem chat)
             using var response = await user.Client.SendAsync(
                 ChatSystem.ChatRequest(new { message = $"Short answer {i} [mock:tokens=20] [mock:token-ms=25]" }, json: true), Cancel);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-            return (response.StatusCode, Credits: response.StatusCode == HttpStatusCode.OK ? body.GetProperty("usage").GetProperty("credits").GetInt64() : 0);
+            return response.StatusCode == HttpStatusCode.OK
+                ? (response.StatusCode, Credits: body.GetProperty("usage").GetProperty("credits").GetInt64(), Prompt: body.GetProperty("usage").GetProperty("inputTokens").GetInt64(), Refusal: "")
+                : (response.StatusCode, Credits: 0L, Prompt: 0L, Refusal: body.GetProperty("detail").GetString() ?? "");
         }));
 
         var served = answers.Where(a => a.StatusCode == HttpStatusCode.OK).ToList();
@@ -34,6 +36,11 @@ public sealed class LowBalanceTests(ChatSystem chat)
         var wallet = await Eventually.UntilAsync(() => ChatSystem.BalanceAsync(user), b => b.Held == 0);
         Assert.Equal(1000 - served.Sum(a => a.Credits), wallet.Balance);
         Assert.True(wallet.Balance >= 0);
+        // Each refusal says what the least answer needs (the prompt and 16 tokens), as a lone request is told, whether it
+        // was refused at its first ask or, others having spent meanwhile, at its second (the third trial read 32 there).
+        var (fewest, most) = (served.Min(a => a.Prompt), served.Max(a => a.Prompt));
+        Assert.All(answers.Where(a => a.StatusCode == HttpStatusCode.PaymentRequired), a =>
+            Assert.InRange(long.Parse(System.Text.RegularExpressions.Regex.Match(a.Refusal, @"^Required: (\d+),").Groups[1].Value) - 16, fewest, most));
     }
 
     [Fact]

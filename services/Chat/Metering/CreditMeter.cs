@@ -53,15 +53,16 @@ public sealed class CreditMeter(
         // (GrowingHold grows into them); a fixed hold is one reservation, of what Billing has.
         var available = reservation.Available + (grow ? standby.ReadyCredits(userId) : 0);
         var affordable = (int)Math.Min(maxOutput - 1, Math.Floor((available - promptTokens * model.InputPrice) / model.OutputPrice));
+        // What the least answer would take, not the model's whole limit, which this request never needed.
+        var least = model.Cost(promptTokens, Math.Min(MinimumAffordableAnswer, maxOutput));
         if (affordable < Math.Min(MinimumAffordableAnswer, maxOutput))
         {
-            // What the least answer would take, not the model's whole limit, which this request never needed.
-            return (reservation, Insufficient(model.Cost(promptTokens, Math.Min(MinimumAffordableAnswer, maxOutput)), available), maxOutput);
+            return (reservation, Insufficient(least, available), maxOutput);
         }
         if (!grow)
         {
             var (fixedHold, fixedRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, affordable), reason, cancellationToken);
-            return (fixedHold, fixedRefusal, affordable);
+            return (fixedHold, LeastIfRefused(fixedHold, fixedRefusal), affordable);
         }
         var first = Math.Min(affordable, FirstOutput);
         var (small, smallRefusal) = await ReserveAsync(userId, model.Cost(promptTokens, first), reason, cancellationToken);
@@ -70,7 +71,12 @@ public sealed class CreditMeter(
             _growing = new GrowingHold(scopes, standby, model, small, first, affordable, reason);
         }
         // The model is told the most the caller could pay for, should nobody else spend meanwhile.
-        return (small, smallRefusal, affordable);
+        return (small, LeastIfRefused(small, smallRefusal), affordable);
+
+        // Others spent what was available between the two asks (a burst): refused all the same, in the words a lone
+        // request gets, what the least answer takes (the third trial read "Required: 49" in a burst, "33" alone).
+        Refusal? LeastIfRefused(Reservation hold, Refusal? refusal) =>
+            hold.Outcome == ReservationOutcome.Insufficient ? Insufficient(least, hold.Available) : refusal;
     }
 
     public async Task<(Reservation Reservation, Refusal? Refusal)> ReserveAsync(Guid userId, long amount, string reason, CancellationToken cancellationToken)
