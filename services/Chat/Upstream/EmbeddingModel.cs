@@ -49,7 +49,7 @@ public static class EmbeddingCall
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException)
         {
-            return new EmbeddingFailed(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
+            return new EmbeddingFailed(StatusCodes.Status502BadGateway, UpstreamCall.Unreadable(ex));
         }
     }
 }

@@ -130,7 +130,7 @@ public sealed class UpstreamCall : IAsyncDisposable
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException)
             {
-                await FailOrFallBackAsync(StatusCodes.Status502BadGateway, $"The model provider could not be read: {ex.Message}");
+                await FailOrFallBackAsync(StatusCodes.Status502BadGateway, Unreadable(ex));
             }
         }
         return _pending.TryDequeue(out var piece) ? piece : null;
@@ -249,6 +249,15 @@ public sealed class UpstreamCall : IAsyncDisposable
         FailureStatus = status;
         FailureDetail = detail;
     }
+
+    // Why a provider's answer could not be read, in words a caller can act on, not the socket's or the parser's own (the
+    // chat trial was told "Unable to read data from the transport connection: Connection reset by peer").
+    internal static string Unreadable(Exception ex) => ex switch
+    {
+        JsonException => "The model provider answered with something that is not its API's JSON.",
+        _ when Gateway.ServiceDefaults.RepeatedFailures.Reason(ex) is var reason && reason != ex.GetType().Name => $"The model provider's answer broke off ({reason}).",
+        _ => "The model provider's answer broke off.",
+    };
 
     internal static string Describe(ClientResultException ex) => Describe(ex, out _);
 
