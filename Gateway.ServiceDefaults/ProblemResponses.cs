@@ -97,9 +97,8 @@ public static partial class ProblemResponses
             Repeated(Field(path), duplicate.Groups["name"].Value),
         // A member the body's type does not have, where it says so ([JsonUnmappedMemberHandling(Disallow)]: the PATCH
         // bodies, where a misspelt member would otherwise change nothing and answer 200).
-        // The path ends at the member.
-        { Path: { Length: > 1 } path } when UnknownMember().IsMatch(json.Message) =>
-            Unknown(Field(path), TypeAt(body, path[..Math.Max(0, path.EndsWith("']", StringComparison.Ordinal) ? path.LastIndexOf("['", StringComparison.Ordinal) : path.LastIndexOf('.'))])),
+        // The path ends at the member; the type that lacks it is its parent's.
+        { Path: { Length: > 1 } path } when UnknownMember().IsMatch(json.Message) => Unknown(Field(path), TypeAt(body, Parent(path))),
         // A lone half of a surrogate pair ("\ud800") is JSON a string cannot hold, though it is written as one.
         { Path: { Length: > 1 } path } when json.InnerException?.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) == true =>
             (Field(path), $"The field '{Field(path)}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone."),
@@ -124,6 +123,10 @@ public static partial class ProblemResponses
         (field, member.Length == 0 || field == member || field.EndsWith($".{member}", StringComparison.Ordinal)
             ? $"The field '{field}' appears more than once; send it once."
             : $"The field '{field}' has the member '{member}' more than once; send it once.");
+
+    // "$.assistant.name" → "$.assistant"; "$['a.b']" → "$".
+    private static string Parent(string path) =>
+        path[..Math.Max(0, path.EndsWith("']", StringComparison.Ordinal) ? path.LastIndexOf("['", StringComparison.Ordinal) : path.LastIndexOf('.'))];
 
     // "$.turns[0]" and "text" → "turns[0].text".
     private static string Field(string? path, string? member = null)

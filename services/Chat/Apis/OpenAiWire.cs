@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gateway.Chat.Metering;
@@ -19,7 +18,7 @@ public static class OpenAiWire
     private static readonly JsonSerializerOptions Reading = new(Json)
     {
         NumberHandling = JsonNumberHandling.Strict,
-        Converters = { new StringWithoutNulConverter(), new FiniteNumber<float>(), new FiniteNumber<double>() },
+        Converters = { new StringWithoutNulConverter(), new FiniteSingle(), new FiniteDouble() },
     };
 
     public static async Task<(T? Request, JsonHttpResult<OpenAiError>? Error)> ReadAsync<T>(HttpRequest request) where T : class
@@ -59,7 +58,7 @@ public static class OpenAiWire
             switch (element.ValueKind)
             {
                 case JsonValueKind.String:
-                    return Unreadable(element.GetRawText(), path);
+                    return Unreadable(element, path);
                 case JsonValueKind.Array:
                     var index = 0;
                     foreach (var item in element.EnumerateArray())
@@ -88,45 +87,35 @@ public static class OpenAiWire
             }
         }
 
-        static (string Field, string Detail)? Unreadable(string raw, string path)
+        // Read as the handlers read it later (GetString), which is where half a surrogate pair failed.
+        static (string Field, string Detail)? Unreadable(JsonElement text, string path)
         {
-            if (!raw.Contains('\\'))
-            {
-                return null;
-            }
             try
             {
-                return JsonSerializer.Deserialize<string>(raw)!.Contains('\0')
-                    ? (path, $"The field '{path}' is not valid: {StringWithoutNulConverter.Reason}")
-                    : null;
+                return text.GetString()!.Contains('\0') ? (path, $"The field '{path}' is not valid: {StringWithoutNulConverter.Reason}") : null;
             }
-            catch (JsonException)
+            catch (InvalidOperationException)
             {
                 return (path, $"The field '{path}' must be valid Unicode text: it has half of a surrogate pair (such as \\ud800) alone.");
             }
         }
     }
 
-    // A float or double the reader overflowed to infinity is out of range, as an integer past its range is.
-    private sealed class FiniteNumber<TNumber> : JsonConverter<TNumber> where TNumber : struct, IFloatingPointIeee754<TNumber>
+    // A float or double the reader overflowed to infinity is out of range, as an integer past its range is. Only read.
+    private sealed class FiniteSingle : JsonConverter<float>
     {
-        public override TNumber Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            var value = typeof(TNumber) == typeof(float) ? TNumber.CreateChecked(reader.GetSingle()) : TNumber.CreateChecked(reader.GetDouble());
-            return TNumber.IsFinite(value) ? value : throw new JsonException();
-        }
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetSingle() is var value && float.IsFinite(value) ? value : throw new JsonException();
 
-        public override void Write(Utf8JsonWriter writer, TNumber value, JsonSerializerOptions options)
-        {
-            if (value is float single)
-            {
-                writer.WriteNumberValue(single);
-            }
-            else
-            {
-                writer.WriteNumberValue(double.CreateChecked(value));
-            }
-        }
+        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+    }
+
+    private sealed class FiniteDouble : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDouble() is var value && double.IsFinite(value) ? value : throw new JsonException();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
     }
 }
 

@@ -47,13 +47,9 @@ public static class SessionsApi
         NewSession? request, ClaimsPrincipal user, ChatDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var title = request?.Title?.Trim();
-        if (title is { Length: > ChatSession.MaxTitleLength })
+        if (title is not null && TitleProblem(title) is { } problem)
         {
-            return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
-        }
-        if (title is not null && OneLineText.HasBreaking(title))
-        {
-            return ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)");
+            return problem;
         }
         var now = clock.GetUtcNow();
         var session = new ChatSession { UserId = user.GetUserId(), Title = string.IsNullOrEmpty(title) ? "New chat" : title, CreatedAt = now, UpdatedAt = now };
@@ -76,13 +72,9 @@ public static class SessionsApi
         {
             return ChatProblems.Invalid("title", "is required");
         }
-        if (title.Length > ChatSession.MaxTitleLength)
+        if (TitleProblem(title) is { } problem)
         {
-            return ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters");
-        }
-        if (OneLineText.HasBreaking(title))
-        {
-            return ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)");
+            return problem;
         }
         var userId = user.GetUserId();
         var session = await db.Sessions.SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
@@ -94,6 +86,11 @@ public static class SessionsApi
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(View(session));
     }
+
+    private static ProblemHttpResult? TitleProblem(string title) =>
+        title.Length > ChatSession.MaxTitleLength ? ChatProblems.Invalid("title", $"is longer than {ChatSession.MaxTitleLength} characters")
+        : OneLineText.HasBreaking(title) ? ChatProblems.Invalid("title", "cannot contain control characters (a line break, a tab)")
+        : null;
 
     public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSession(
         string id, ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)

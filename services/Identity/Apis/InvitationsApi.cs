@@ -106,6 +106,10 @@ public static class InvitationsApi
         return TypedResults.Created((string?)null, Describe(invitation, now));
     }
 
+    // Why an invitation can no longer be accepted (nor resent) once its address registered on its own.
+    private const string AddressTaken =
+        "The address this invitation was sent to has an account of its own now, and an account belongs to one organisation";
+
     public static async Task<Results<Ok<InvitationResponse>, ProblemHttpResult>> ResendInvite(
         Guid id, HttpContext context, [AsParameters] InvitationServices services, CancellationToken cancellationToken)
     {
@@ -128,10 +132,9 @@ public static class InvitationsApi
         {
             return ApiProblems.Forbidden("Only owners can resend an invitation to become an owner.");
         }
-        if (await db.Users.AnyAsync(u => u.NormalizedUserName == invitation.Email.ToUpper(), cancellationToken))
+        if (await db.Users.AnyAsync(u => u.NormalizedUserName == invitation.Email.ToUpperInvariant(), cancellationToken))
         {
-            return ApiProblems.Conflict("id",
-                "The address this invitation was sent to has an account of its own now, and an account belongs to one organisation: it cannot be accepted; withdraw it.");
+            return ApiProblems.Conflict("id", $"{AddressTaken}: it cannot be accepted; withdraw it.");
         }
 
         var now = services.Time.GetUtcNow();
@@ -171,8 +174,7 @@ public static class InvitationsApi
         if (await users.FindByEmailAsync(invitation.Email) is not null)
         {
             // Registered on their own after they were invited: an account belongs to one organisation.
-            return ApiProblems.Conflict("token",
-                "The address this invitation was sent to has an account of its own now, and an account belongs to one organisation: sign in with it, or ask to be invited at another address.");
+            return ApiProblems.Conflict("token", $"{AddressTaken}: sign in with it, or ask to be invited at another address.");
         }
 
         var user = User.Create(invitation.Email, request.Name?.Trim(), invitation.OrganizationId, invitation.Role);
